@@ -1,0 +1,23 @@
+"""The one place where sksvd imports private names from scikit-learn.
+
+scikit-learn moves private helpers between releases; keeping every such import here
+means a release that moves one breaks this file and nothing else.
+"""
+
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import (
+    Interval,
+    Options,
+    RealNotInt,
+    StrOptions,
+    validate_params,
+)
+
+__all__ = [
+    "Interval",
+    "Options",
+    "RealNotInt",
+    "StrOptions",
+    "_fit_context",
+    "validate_params",
+]

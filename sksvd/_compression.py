@@ -1,0 +1,336 @@
+"""TruncatedSVDCompressor: the best rank-k approximation of a matrix."""
+
+from numbers import Integral
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+)
+from sklearn.utils import check_array
+from sklearn.utils.extmath import safe_sparse_dot
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from sksvd._compat import Interval, RealNotInt, StrOptions, _fit_context
+from sksvd.linalg._checks import check_rank
+from sksvd.linalg._dispatch import (
+    EXACT_SOLVERS,
+    SOLVERS,
+    choose_solver,
+    dispatch_svd,
+    dispatch_svd_by_energy,
+)
+from sksvd.linalg._norms import frobenius_norm
+
+
+class TruncatedSVDCompressor(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+):
+    """Best rank-k approximation of a matrix (Eckart–Young), without centring.
+
+    The data matrix ``X`` is factorised as ``X ≈ U_k Σ_k V_kᵀ`` by its ``k`` leading
+    singular triplets. ``transform`` gives the coordinates ``X V_k`` and
+    ``inverse_transform`` maps them back, so ``inverse_transform(transform(X))`` is
+    the projection of ``X`` onto the leading right singular subspace: for the
+    training matrix, the best rank-k approximation. Unlike PCA, nothing is
+    centred, so sparse matrices and images are compressed as they are.
+
+    Parameters
+    ----------
+    n_components : int or float, default=2
+        - int: the rank ``k``, between 1 and ``min(n_samples, n_features)``.
+        - float in (0, 1): the smallest rank whose components keep at least this
+          fraction of ``‖X‖²_F`` (``Σᵢ≤ₖ σᵢ² ≥ n_components·‖X‖²_F``). The
+          randomized solver grows its basis until the fraction is reached instead
+          of computing the whole spectrum.
+
+    solver : {"auto", "full", "qr", "gram", "randomized", "arpack", "propack"}, \
+            default="auto"
+        The engine's solver; see :func:`sksvd.linalg.svd` and
+        :func:`sksvd.linalg.choose_solver` for what ``"auto"`` picks.
+
+    n_oversamples : int, default=10
+        Extra sketch columns for the randomized solver.
+
+    n_iter : int or "auto", default="auto"
+        Power iterations for the randomized solver.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the randomized and Krylov solvers; pass an int for repeatable fits.
+
+    Attributes
+    ----------
+    components_ : ndarray of shape (n_components_, n_features)
+        Right singular vectors ``V_kᵀ``, with the sign of scikit-learn's PCA (the
+        largest-magnitude entry of each row is positive).
+
+    singular_values_ : ndarray of shape (n_components_,)
+        The ``k`` largest singular values, descending.
+
+    explained_energy_ratio_ : ndarray of shape (n_components_,)
+        ``σᵢ² / ‖X‖²_F`` for each component: non-increasing by construction, and
+        its cumulative sum is the fraction of ``‖X‖²_F`` kept. Zeros for an
+        all-zero ``X``.
+
+    n_components_ : int
+        The rank kept.
+
+    compression_ratio_ : float
+        Numbers stored for the factors, ``k·(m + n + 1)``, over the ``m·n``
+        entries of the training matrix. Below 1 means the factors are smaller.
+
+    reconstruction_error_ : float
+        ``‖X − U_k Σ_k V_kᵀ‖_F`` for the training matrix, from
+        ``‖X‖²_F − Σᵢ≤ₖ σᵢ²`` (no second pass over the data). The subtraction
+        leaves an absolute uncertainty of about ``√eps·‖X‖_F``.
+
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names.
+
+    See Also
+    --------
+    sklearn.decomposition.TruncatedSVD : scikit-learn's version, with a variance
+        ratio that need not be monotone.
+    sksvd.linalg.low_rank_approximation : The rank-k matrix in one call.
+
+    Notes
+    -----
+    By the Eckart–Young–Mirsky theorem the training matrix's truncation is optimal:
+
+    .. math::
+
+        \\|X - U_k \\Sigma_k V_k^T\\|_2 = \\sigma_{k+1}, \\qquad
+        \\|X - U_k \\Sigma_k V_k^T\\|_F^2 = \\sum_{i > k} \\sigma_i^2
+            = \\|X\\|_F^2 - \\sum_{i \\le k} \\sigma_i^2 .
+
+    ``fit_transform`` returns ``U_k Σ_k``, which equals ``X V_k`` for the exact
+    solvers; the randomized and Krylov solvers return ``X V_k`` so that
+    ``fit_transform`` and ``fit().transform`` agree to rounding.
+
+    References
+    ----------
+    .. [1] C. Eckart and G. Young, "The approximation of one matrix by another of
+       lower rank", Psychometrika 1(3), 1936. :doi:`10.1007/BF02288367`
+    .. [2] N. Halko, P.-G. Martinsson and J. A. Tropp, "Finding structure with
+       randomness", SIAM Review 53(2), 2011. :doi:`10.1137/090771806`
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksvd import TruncatedSVDCompressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((100, 3)) @ rng.standard_normal((3, 40))
+    >>> compressor = TruncatedSVDCompressor(n_components=0.99).fit(X)
+    >>> compressor.n_components_
+    3
+    >>> round(compressor.compression_ratio_, 3)
+    0.108
+    >>> bool(np.allclose(compressor.inverse_transform(compressor.transform(X)), X))
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "n_components": [
+            Interval(Integral, 1, None, closed="left"),
+            Interval(RealNotInt, 0, 1, closed="neither"),
+        ],
+        "solver": [StrOptions(set(SOLVERS))],
+        "n_oversamples": [Interval(Integral, 0, None, closed="left")],
+        "n_iter": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        solver="auto",
+        n_oversamples=10,
+        n_iter="auto",
+        random_state=None,
+    ):
+        self.n_components = n_components
+        self.solver = solver
+        self.n_oversamples = n_oversamples
+        self.n_iter = n_iter
+        self.random_state = random_state
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Compute the leading singular triplets of X.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            The fitted compressor.
+        """
+        self._fit(X)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(self, X, y=None):
+        """Fit to X and return its coordinates ``U_k Σ_k``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_components_)
+            Coordinates of X on the components; always dense.
+        """
+        X, U = self._fit(X)
+        return self._project(X) if U is None else U * self.singular_values_
+
+    def transform(self, X):
+        """Project X onto the components: ``X V_k``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data to project.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_components_)
+            Coordinates of X on the components; always dense.
+        """
+        return self._project(self._validate_new(X))
+
+    def inverse_transform(self, X):
+        """Map coordinates back to the data space: ``Z V_kᵀ``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components_)
+            Coordinates, as returned by ``transform``.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features)
+            The rank-k reconstruction; always dense.
+        """
+        check_is_fitted(self)
+        X = check_array(X, dtype=[np.float64, np.float32])
+        if X.shape[1] != self.n_components_:
+            raise ValueError(
+                f"X has {X.shape[1]} columns, but this compressor has "
+                f"n_components_={self.n_components_}: inverse_transform takes the "
+                "output of transform."
+            )
+        return X @ self.components_
+
+    def score(self, X, y=None):
+        """Fraction of ``‖X‖²_F`` that the projection onto the components keeps.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data to score.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        score : float
+            ``‖X V_k‖²_F / ‖X‖²_F``, between 0 and 1 (1 for an all-zero ``X``, of
+            which nothing is lost). On the training data it is the sum of
+            ``explained_energy_ratio_``.
+        """
+        X = self._validate_new(X)
+        norm = frobenius_norm(X)
+        if norm == 0.0:
+            return 1.0
+        return min(frobenius_norm(self._project(X)) / norm, 1.0) ** 2
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    @property
+    def _n_features_out(self):
+        """Number of transformed output features, for ``get_feature_names_out``."""
+        return self.components_.shape[0]
+
+    def _validate_new(self, X):
+        check_is_fitted(self)
+        return validate_data(
+            self,
+            X,
+            accept_sparse=["csr", "csc"],
+            dtype=[np.float64, np.float32],
+            reset=False,
+        )
+
+    def _project(self, X):
+        return safe_sparse_dot(X, self.components_.T, dense_output=True)
+
+    def _fit(self, X):
+        """Validate X, run the engine once, store attributes; return X and U."""
+        X = validate_data(
+            self, X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32]
+        )
+        norm = frobenius_norm(X)
+        energy = not isinstance(self.n_components, Integral)
+        solver = self.solver
+        if solver == "auto":
+            # Only to know whether U Σ = X V holds; the engine applies the same
+            # policy (and its accuracy guard) itself.
+            solver = choose_solver(
+                X.shape,
+                None if energy else self.n_components,
+                sparse=sp.issparse(X),
+                energy=energy,
+            )
+        options = {
+            "solver": self.solver,
+            "random_state": self.random_state,
+            "n_oversamples": self.n_oversamples,
+            "n_iter": self.n_iter,
+        }
+        if not energy:
+            check_rank(self.n_components, X.shape, self.solver)
+            U, s, Vt = dispatch_svd(X, self.n_components, **options)
+        else:
+            U, s, Vt = dispatch_svd_by_energy(
+                X, self.n_components, norm=norm, **options
+            )
+
+        k = s.size
+        n_samples, n_features = X.shape
+        self.components_ = Vt
+        self.singular_values_ = s
+        self.n_components_ = k
+        if norm == 0.0:
+            self.explained_energy_ratio_ = np.zeros_like(s)
+        else:
+            self.explained_energy_ratio_ = ((s / norm) ** 2).astype(s.dtype)
+        kept = float(np.sum((s.astype(np.float64) / norm) ** 2)) if norm else 0.0
+        self.reconstruction_error_ = norm * float(np.sqrt(max(1.0 - kept, 0.0)))
+        self.compression_ratio_ = (
+            k * (n_samples + n_features + 1) / (n_samples * n_features)
+        )
+        # U Σ equals X V only when the factors are exact; otherwise fit_transform
+        # recomputes X V so that it agrees with transform.
+        return X, (U if solver in EXACT_SOLVERS else None)

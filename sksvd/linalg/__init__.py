@@ -1,0 +1,22 @@
+"""The decomposition engine: SVD solvers, the ``"auto"`` policy and low-rank helpers.
+
+Functions here take and return plain arrays and know nothing about estimators.
+"""
+
+from sksvd.linalg._dispatch import choose_solver
+from sksvd.linalg._low_rank import (
+    eckart_young_error,
+    energy_ratio,
+    low_rank_approximation,
+)
+from sksvd.linalg._result import SVDResult
+from sksvd.linalg._svd import svd
+
+__all__ = [
+    "SVDResult",
+    "choose_solver",
+    "eckart_young_error",
+    "energy_ratio",
+    "low_rank_approximation",
+    "svd",
+]

@@ -1,0 +1,143 @@
+"""Dense solvers that compute singular values to working precision, or say they can't.
+
+``full`` and ``qr`` are backward stable: the computed factors are the exact SVD of a
+matrix within a small multiple of ``eps·‖X‖`` of ``X``. ``gram`` squares the matrix,
+which is fast for very tall or very wide data but costs accuracy in the small singular
+values; it reports the size of that loss so the dispatcher can refuse it.
+"""
+
+import numpy as np
+import scipy.linalg as la
+import scipy.sparse as sp
+
+from sksvd.linalg._result import SVDResult
+
+
+def _dense(X):
+    return X.toarray() if sp.issparse(X) else X
+
+
+def lapack_svd(X):
+    """Thin SVD by LAPACK ``gesdd``, retried with ``gesvd`` if it does not converge.
+
+    ``gesdd`` (divide and conquer) is the fast driver but can fail to converge on
+    some matrices; ``gesvd`` (QR iteration) is slower and more robust, the same
+    fallback NumPy users apply by hand.
+    """
+    try:
+        return la.svd(X, full_matrices=False, check_finite=False, lapack_driver="gesdd")
+    except la.LinAlgError:
+        return la.svd(X, full_matrices=False, check_finite=False, lapack_driver="gesvd")
+
+
+def full_svd(X, n_components, compute_u):
+    """Exact SVD through LAPACK, truncated to ``n_components``.
+
+    With ``compute_u=False`` on tall data the ``n_samples × n_features`` matrix ``U``
+    is never formed: the right singular vectors come from the triangular factor of
+    a QR decomposition, which is what ``gesdd`` itself does first on tall input.
+    """
+    X = _dense(X)
+    n_samples, n_features = X.shape
+    if not compute_u and n_samples > n_features:
+        return qr_svd(X, n_components, compute_u=False)
+    U, s, Vt = lapack_svd(X)
+    k = n_components
+    U = np.ascontiguousarray(U[:, :k]) if compute_u else None
+    return SVDResult(U, s[:k], np.ascontiguousarray(Vt[:k]))
+
+
+def qr_svd(X, n_components, compute_u):
+    """SVD of the triangular factor of a Householder QR of the tall orientation.
+
+    For tall ``X = QR`` the SVD ``R = Ũ Σ Vᵀ`` gives ``X = (QŨ) Σ Vᵀ``; for wide
+    ``X`` the same is applied to ``Xᵀ``. The cost is linear in the long dimension
+    and the method is backward stable, so singular values are as accurate as
+    LAPACK's direct SVD. ``U`` (or, for wide data, the long factor ``Vt``) is the
+    only ``long side × k`` product, and is skipped when not needed.
+    """
+    X = _dense(X)
+    k = n_components
+    n_samples, n_features = X.shape
+    if n_samples >= n_features:
+        if compute_u:
+            Q, R = la.qr(X, mode="economic", check_finite=False)
+        else:
+            # "raw" keeps LAPACK's Householder vectors in the copy of X it factors
+            # and returns the economic R; mode="r" would return a padded m × n R.
+            _, R = la.qr(X, mode="raw", check_finite=False)
+        U_r, s, Vt = lapack_svd(R)
+        U = Q @ U_r[:, :k] if compute_u else None
+        return SVDResult(U, s[:k], np.ascontiguousarray(Vt[:k]))
+    # Wide: X.T = QR, so X = Rᵀ Qᵀ and SVD(Rᵀ) = U Σ Ṽᵀ gives Vt = (Q Ṽ)ᵀ.
+    Q, R = la.qr(X.T, mode="economic", check_finite=False)
+    U, s, Vt_r = lapack_svd(R.T)
+    Vt = (Q @ Vt_r[:k].T).T
+    U = np.ascontiguousarray(U[:, :k]) if compute_u else None
+    return SVDResult(U, s[:k], np.ascontiguousarray(Vt))
+
+
+def gram_svd(X, n_components, compute_u, random_state):
+    """SVD from the symmetric eigendecomposition of the smaller Gram matrix.
+
+    For tall ``X`` the eigenpairs of ``XᵀX = V Σ² Vᵀ`` give ``Σ`` and ``V``, and
+    ``U = X V Σ⁻¹``; wide data uses ``XXᵀ`` the same way. Only the ``k`` largest
+    eigenpairs are computed (LAPACK ``syevr`` on an index range).
+
+    Squaring doubles the condition number's exponent: eigenvalues carry an absolute
+    error of about ``eps·σ₁²``, so ``σᵢ`` has relative error about
+    ``eps·(σ₁/σᵢ)²``. Columns whose ``σᵢ`` is not above ``max(m, n)·eps·σ₁`` cannot be
+    recovered as ``X vᵢ / σᵢ``; they are completed to an orthonormal set with vectors
+    orthogonal to the recovered ones, which is exact for a singular value that is
+    numerically zero.
+
+    Returns
+    -------
+    result : SVDResult
+    relative_error : float
+        The estimate ``eps·(σ₁/σ_k)²`` of the worst relative error among the
+        returned singular values (``inf`` when ``σ_k`` is zero), used by the
+        dispatcher's accuracy guard.
+    """
+    k = n_components
+    n_samples, n_features = X.shape
+    transposed = n_samples < n_features
+    A = X.T if transposed else X  # A is tall: p × q with q = min(m, n)
+    q = A.shape[1]
+    G = A.T @ A
+    G = G.toarray() if sp.issparse(G) else np.asarray(G)
+    w, V = la.eigh(
+        G, subset_by_index=[q - k, q - 1], check_finite=False, overwrite_a=True
+    )
+    w, V = w[::-1], V[:, ::-1]
+    # Rounding can leave eigenvalues of a positive semidefinite matrix slightly
+    # negative; those are zero singular values.
+    s = np.sqrt(np.clip(w, 0, None)).astype(X.dtype, copy=False)
+    eps = np.finfo(X.dtype).eps
+    relative_error = eps * (s[0] / s[-1]) ** 2 if s[-1] > 0 else np.inf
+
+    need_long_factor = transposed or compute_u
+    long_factor = None
+    if need_long_factor:
+        long_factor = np.asarray(A @ V)
+        recovered = s > max(n_samples, n_features) * eps * s[0]
+        long_factor[:, recovered] /= s[recovered]
+        if not np.all(recovered):
+            long_factor[:, ~recovered] = _orthonormal_complement(
+                long_factor[:, recovered], int(np.sum(~recovered)), random_state
+            )
+    if transposed:
+        U = np.ascontiguousarray(V) if compute_u else None
+        return SVDResult(U, s, np.ascontiguousarray(long_factor.T)), relative_error
+    return SVDResult(long_factor, s, np.ascontiguousarray(V.T)), relative_error
+
+
+def _orthonormal_complement(B, n_columns, random_state):
+    """``n_columns`` orthonormal vectors orthogonal to the orthonormal columns of B."""
+    C = random_state.standard_normal(size=(B.shape[0], n_columns)).astype(B.dtype)
+    # Two rounds of projection: classical Gram–Schmidt twice is orthogonal to
+    # working precision ("twice is enough", Giraud et al. 2005).
+    for _ in range(2):
+        C -= B @ (B.T @ C)
+    Q, _ = la.qr(C, mode="economic", check_finite=False)
+    return Q

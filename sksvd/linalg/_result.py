@@ -1,0 +1,58 @@
+"""The value every solver returns, and the sign rule that makes it deterministic."""
+
+from typing import NamedTuple
+
+import numpy as np
+
+
+class SVDResult(NamedTuple):
+    """A (possibly truncated) singular value decomposition ``X ≈ U @ diag(s) @ Vt``.
+
+    Attributes
+    ----------
+    U : ndarray of shape (n_samples, k) or None
+        Left singular vectors as columns; None when they were not asked for.
+    s : ndarray of shape (k,)
+        Singular values, in descending order.
+    Vt : ndarray of shape (k, n_features)
+        Right singular vectors as rows.
+    """
+
+    U: np.ndarray | None
+    s: np.ndarray
+    Vt: np.ndarray
+
+
+def flip_signs(U, Vt):
+    """Make the signs of singular vector pairs deterministic, in place.
+
+    The rule is the one scikit-learn's ``PCA`` and ``TruncatedSVD`` apply
+    (``svd_flip(..., u_based_decision=False)``): in each row of ``Vt`` the entry of
+    largest magnitude is made positive, and the matching column of ``U`` changes sign
+    with it so that ``U @ diag(s) @ Vt`` is unchanged. Deciding on ``Vt`` means the
+    rule holds when ``U`` is never formed.
+
+    Unlike scikit-learn's ``svd_flip``, a zero row keeps its sign instead of being
+    multiplied by ``sign(0) = 0``.
+
+    Parameters
+    ----------
+    U : ndarray of shape (n_samples, k) or None
+        Owned by the caller's solver; modified in place.
+    Vt : ndarray of shape (k, n_features)
+        Owned by the caller's solver; modified in place.
+
+    Returns
+    -------
+    U, Vt : ndarray
+        The same arrays, for chaining.
+    """
+    if Vt.shape[0] == 0:
+        return U, Vt
+    largest = np.argmax(np.abs(Vt), axis=1)
+    signs = np.sign(Vt[np.arange(Vt.shape[0]), largest])
+    signs[signs == 0] = 1
+    Vt *= signs[:, np.newaxis]
+    if U is not None:
+        U *= signs
+    return U, Vt

@@ -1,0 +1,35 @@
+"""Krylov solvers for a few singular triplets of sparse (or implicit) matrices."""
+
+import numpy as np
+from numpy.linalg import LinAlgError
+from scipy.sparse.linalg import svds
+
+from sksvd.linalg._result import SVDResult
+
+
+def krylov_svd(X, n_components, *, solver, compute_u, random_state):
+    """Leading singular triplets by ARPACK or PROPACK (``scipy.sparse.linalg.svds``).
+
+    ARPACK (implicitly restarted Lanczos on ``XᵀX`` or ``XXᵀ``) needs
+    ``k < min(m, n)``; PROPACK (Lanczos bidiagonalisation of X itself, no squaring)
+    allows ``k ≤ min(m, n)``. The starting vector is drawn from ``random_state`` so
+    that results repeat.
+    """
+    length = X.shape[0] if solver == "propack" else min(X.shape)
+    v0 = random_state.uniform(-1, 1, size=length).astype(X.dtype)
+    vectors = True if compute_u else "vh"
+    options = {"k": n_components, "v0": v0, "solver": solver}
+    try:
+        U, s, Vt = svds(X, return_singular_vectors=vectors, **options)
+    except LinAlgError:
+        if solver != "propack":
+            raise
+        # PROPACK (without restarts) stops at a Krylov basis of 10·k vectors, too
+        # few for a flat spectrum; a basis of min(m, n) + 1 vectors always
+        # converges, at the memory cost of a dense solver's factors.
+        options["maxiter"] = min(X.shape) + 1
+        U, s, Vt = svds(X, return_singular_vectors=vectors, **options)
+    # svds returns ascending singular values.
+    order = np.argsort(s)[::-1]
+    U = np.ascontiguousarray(U[:, order]) if compute_u else None
+    return SVDResult(U, s[order], np.ascontiguousarray(Vt[order]))

@@ -1,0 +1,146 @@
+"""The public, validated entry point to the decomposition engine."""
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.utils import check_array
+
+from sksvd._compat import Interval, StrOptions, validate_params
+from sksvd.linalg._checks import check_rank
+from sksvd.linalg._dispatch import SOLVERS, dispatch_svd
+
+
+@validate_params(
+    {
+        "X": ["array-like", "sparse matrix"],
+        "n_components": [Interval(Integral, 1, None, closed="left"), None],
+        "solver": [StrOptions(set(SOLVERS))],
+        "compute_u": ["boolean"],
+        "random_state": ["random_state"],
+        "n_oversamples": [Interval(Integral, 0, None, closed="left")],
+        "n_iter": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
+    },
+    prefer_skip_nested_validation=True,
+)
+def svd(
+    X,
+    n_components=None,
+    *,
+    solver="auto",
+    compute_u=True,
+    random_state=None,
+    n_oversamples=10,
+    n_iter="auto",
+):
+    """Singular value decomposition ``X ≈ U @ diag(s) @ Vt``, truncated to a rank.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        The matrix to decompose. Integer and boolean data are converted to float64;
+        float32 stays float32.
+
+    n_components : int, default=None
+        Number of singular triplets to return, at most ``min(n_samples,
+        n_features)`` (one fewer for ``solver="arpack"``). None returns all of them
+        (not allowed for the Krylov solvers, which are for a few).
+
+    solver : {"auto", "full", "qr", "gram", "randomized", "arpack", "propack"}, \
+            default="auto"
+        - ``"full"``: LAPACK ``gesdd``, retried with ``gesvd`` if it fails to
+          converge. Exact; cost ``O(m·n·min(m, n))``.
+        - ``"qr"``: Householder QR of the tall orientation, then SVD of the small
+          triangular factor. Exact, and linear in the long dimension.
+        - ``"gram"``: eigendecomposition of the smaller Gram matrix (``XᵀX`` or
+          ``XXᵀ``). Fastest for very tall or wide data, but the relative error of
+          ``σᵢ`` is about ``eps·(σ₁/σᵢ)²``.
+        - ``"randomized"``: randomized range finder with ``n_oversamples`` extra
+          columns and ``n_iter`` LU-normalised power iterations (Halko et al.).
+        - ``"arpack"``, ``"propack"``: Krylov methods from
+          :func:`scipy.sparse.linalg.svds`, for a few triplets of sparse data.
+        - ``"auto"``: chosen by shape, rank and sparsity; it takes ``"gram"`` only
+          when the requested singular values come out to a relative accuracy of
+          ``eps^(2/3)``, and redoes the work by ``"qr"`` otherwise. The policy
+          table is in the Notes.
+
+        Sparse input given to ``"full"`` or ``"qr"`` is densified.
+
+    compute_u : bool, default=True
+        Whether to return ``U``. When False, ``U`` is None and the
+        ``long side × k`` matrix of left singular vectors of tall data is never
+        formed (the solvers work from a triangular factor or a Gram matrix).
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the randomized and Krylov solvers, and the completion of the Gram
+        path for numerically zero singular values. Pass an int for repeatable
+        results.
+
+    n_oversamples : int, default=10
+        Extra sketch columns for ``solver="randomized"``.
+
+    n_iter : int or "auto", default="auto"
+        Power iterations for ``solver="randomized"``; ``"auto"`` is 7 when
+        ``n_components < 0.1·min(n_samples, n_features)`` and 4 otherwise.
+
+    Returns
+    -------
+    result : SVDResult
+        Named tuple ``(U, s, Vt)``: ``U`` of shape (n_samples, k) or None, ``s`` of
+        shape (k,) in descending order, ``Vt`` of shape (k, n_features). Signs are
+        fixed as scikit-learn's PCA fixes them: the largest-magnitude entry of each
+        row of ``Vt`` is positive.
+
+    See Also
+    --------
+    scipy.linalg.svd : The dense LAPACK SVD.
+    sklearn.utils.extmath.randomized_svd : scikit-learn's randomized SVD.
+    low_rank_approximation : The best rank-k approximation itself.
+    choose_solver : The solver that ``solver="auto"`` picks.
+
+    Notes
+    -----
+    The ``"auto"`` policy is documented, as one table, by :func:`choose_solver`.
+
+    The Gram guard: the eigenvalues of ``XᵀX`` carry an absolute error of about
+    ``eps·σ₁²``, so ``σₖ`` carries a relative error of about ``eps·(σ₁/σₖ)²``.
+    ``"auto"`` keeps the Gram result only if that is at most ``eps^(2/3)``
+    (3.7e-11 in float64), that is while ``σₖ/σ₁ ≥ eps^(1/6)``.
+
+    References
+    ----------
+    .. [1] N. Halko, P.-G. Martinsson and J. A. Tropp, "Finding structure with
+       randomness: probabilistic algorithms for constructing approximate matrix
+       decompositions", SIAM Review 53(2), 2011. :doi:`10.1137/090771806`
+    .. [2] L. N. Trefethen and D. Bau, *Numerical Linear Algebra*, SIAM, 1997,
+       lectures 4, 5 and 31.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksvd.linalg import svd
+    >>> X = np.array([[3.0, 0.0], [4.0, 5.0]])
+    >>> U, s, Vt = svd(X)
+    >>> np.round(s ** 2, 6)
+    array([45.,  5.])
+    >>> bool(np.allclose(U * s @ Vt, X))
+    True
+    >>> svd(X, 1, compute_u=False).U is None
+    True
+    """
+    X = check_array(X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32])
+    if n_components is None and solver in ("arpack", "propack"):
+        raise ValueError(
+            f"solver={solver!r} computes a few singular triplets; pass an integer "
+            "n_components, or use solver='full' for all of them."
+        )
+    if n_components is not None:
+        check_rank(n_components, X.shape, solver)
+    return dispatch_svd(
+        X,
+        n_components,
+        solver=solver,
+        compute_u=compute_u,
+        random_state=random_state,
+        n_oversamples=n_oversamples,
+        n_iter=n_iter,
+    )
