@@ -141,7 +141,7 @@ def dispatch_svd(
     elif solver == "qr":
         result = qr_svd(X, k, compute_u)
     elif solver == "gram":
-        result, relative_error = gram_svd(X, k, compute_u, random_state)
+        result, relative_error = gram_svd(X, k, compute_u)
         if guarded and relative_error > gram_tolerance(X.dtype):
             result = qr_svd(X, k, compute_u)
     elif solver == "randomized":

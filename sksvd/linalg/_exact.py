@@ -65,7 +65,11 @@ def qr_svd(X, n_components, compute_u):
         else:
             # "raw" keeps LAPACK's Householder vectors in the copy of X it factors
             # and returns the economic R; mode="r" would return a padded m × n R.
-            _, R = la.qr(X, mode="raw", check_finite=False)
+            # Factoring our own Fortran-ordered copy in place keeps the peak at
+            # one copy of X (SciPy would otherwise copy twice).
+            _, R = la.qr(
+                np.array(X, order="F"), mode="raw", overwrite_a=True, check_finite=False
+            )
         U_r, s, Vt = lapack_svd(R)
         U = Q @ U_r[:, :k] if compute_u else None
         return SVDResult(U, s[:k], np.ascontiguousarray(Vt[:k]))
@@ -77,7 +81,7 @@ def qr_svd(X, n_components, compute_u):
     return SVDResult(U, s[:k], np.ascontiguousarray(Vt))
 
 
-def gram_svd(X, n_components, compute_u, random_state):
+def gram_svd(X, n_components, compute_u):
     """SVD from the symmetric eigendecomposition of the smaller Gram matrix.
 
     For tall ``X`` the eigenpairs of ``XᵀX = V Σ² Vᵀ`` give ``Σ`` and ``V``, and
@@ -86,10 +90,12 @@ def gram_svd(X, n_components, compute_u, random_state):
 
     Squaring doubles the condition number's exponent: eigenvalues carry an absolute
     error of about ``eps·σ₁²``, so ``σᵢ`` has relative error about
-    ``eps·(σ₁/σᵢ)²``. Columns whose ``σᵢ`` is not above ``max(m, n)·eps·σ₁`` cannot be
-    recovered as ``X vᵢ / σᵢ``; they are completed to an orthonormal set with vectors
-    orthogonal to the recovered ones, which is exact for a singular value that is
-    numerically zero.
+    ``eps·(σ₁/σᵢ)²``, and the columns of ``X V Σ⁻¹`` lose orthogonality by about the
+    same amount. When that loss could exceed ``√eps`` (``σₖ < eps^(1/4)·σ₁``) the
+    long factor is re-orthonormalised by a QR decomposition of ``X V``: for a
+    well-separated spectrum ``X V = U Σ`` has a diagonal triangular factor, so this
+    keeps the recoverable columns and completes the numerically zero ones to an
+    orthonormal set.
 
     Returns
     -------
@@ -113,31 +119,20 @@ def gram_svd(X, n_components, compute_u, random_state):
     # Rounding can leave eigenvalues of a positive semidefinite matrix slightly
     # negative; those are zero singular values.
     s = np.sqrt(np.clip(w, 0, None)).astype(X.dtype, copy=False)
-    eps = np.finfo(X.dtype).eps
+    eps = float(np.finfo(X.dtype).eps)
     relative_error = eps * (s[0] / s[-1]) ** 2 if s[-1] > 0 else np.inf
 
-    need_long_factor = transposed or compute_u
     long_factor = None
-    if need_long_factor:
-        long_factor = np.asarray(A @ V)
-        recovered = s > max(n_samples, n_features) * eps * s[0]
-        long_factor[:, recovered] /= s[recovered]
-        if not np.all(recovered):
-            long_factor[:, ~recovered] = _orthonormal_complement(
-                long_factor[:, recovered], int(np.sum(~recovered)), random_state
-            )
+    if transposed or compute_u:
+        Y = np.asarray(A @ V)
+        if s[-1] > 0 and s[-1] >= eps**0.25 * s[0]:
+            long_factor = Y / s
+        else:
+            Q, R = la.qr(Y, mode="economic", check_finite=False, overwrite_a=True)
+            signs = np.sign(np.diag(R))
+            signs[signs == 0] = 1
+            long_factor = Q * signs
     if transposed:
         U = np.ascontiguousarray(V) if compute_u else None
         return SVDResult(U, s, np.ascontiguousarray(long_factor.T)), relative_error
     return SVDResult(long_factor, s, np.ascontiguousarray(V.T)), relative_error
-
-
-def _orthonormal_complement(B, n_columns, random_state):
-    """``n_columns`` orthonormal vectors orthogonal to the orthonormal columns of B."""
-    C = random_state.standard_normal(size=(B.shape[0], n_columns)).astype(B.dtype)
-    # Two rounds of projection: classical Gram–Schmidt twice is orthogonal to
-    # working precision ("twice is enough", Giraud et al. 2005).
-    for _ in range(2):
-        C -= B @ (B.T @ C)
-    Q, _ = la.qr(C, mode="economic", check_finite=False)
-    return Q

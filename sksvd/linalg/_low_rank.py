@@ -116,8 +116,8 @@ def energy_ratio(s):
     Examples
     --------
     >>> from sksvd.linalg import energy_ratio
-    >>> energy_ratio([3.0, 2.0, 1.0, 1.0])
-    array([0.6, 0.266..., 0.066..., 0.066...])
+    >>> energy_ratio([3.0, 2.0, 1.0, 1.0]).round(3)
+    array([0.6  , 0.267, 0.067, 0.067])
     """
     s = _check_spectrum(s)
     largest = s.max(initial=0)

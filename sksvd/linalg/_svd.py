@@ -71,8 +71,7 @@ def svd(
         formed (the solvers work from a triangular factor or a Gram matrix).
 
     random_state : int, RandomState instance or None, default=None
-        Seeds the randomized and Krylov solvers, and the completion of the Gram
-        path for numerically zero singular values. Pass an int for repeatable
+        Seeds the randomized and Krylov solvers. Pass an int for repeatable
         results.
 
     n_oversamples : int, default=10

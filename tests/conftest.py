@@ -1,0 +1,41 @@
+"""Shared fixtures: the global random seed, as in scikit-learn's test suite."""
+
+import os
+
+import pytest
+
+_SEED_VARIABLE = "SKSVD_TESTS_GLOBAL_RANDOM_SEED"
+
+
+def _seeds():
+    """Seeds from the environment: an int, a range "a-b", or "all" (0-99); 42 if unset.
+
+    CI runs one seed; running with "all" from time to time checks that no test
+    passes only by the luck of one draw.
+    """
+    value = os.environ.get(_SEED_VARIABLE, "42").strip()
+    if value == "all":
+        return list(range(100))
+    if "-" in value:
+        low, high = (int(part) for part in value.split("-"))
+        return list(range(low, high + 1))
+    return [int(value)]
+
+
+def pytest_generate_tests(metafunc):
+    if "global_random_seed" in metafunc.fixturenames:
+        metafunc.parametrize("global_random_seed", _seeds())
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
+        session.config.get_terminal_writer().line(
+            "no test was collected: that is a failure, not a pass", red=True
+        )
+
+
+@pytest.fixture
+def rng(global_random_seed):
+    import numpy as np
+
+    return np.random.default_rng(global_random_seed)

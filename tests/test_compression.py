@@ -1,0 +1,230 @@
+"""TruncatedSVDCompressor against SciPy's SVD, scikit-learn and the Eckart–Young identities."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.linalg as la
+import scipy.sparse as sp
+from sklearn.decomposition import TruncatedSVD
+from sklearn.linear_model import Ridge
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+
+from sksvd import TruncatedSVDCompressor
+
+ALL_SOLVERS = ("auto", "full", "qr", "gram", "randomized", "arpack", "propack")
+
+
+def _with_spectrum(rng, shape, s):
+    m, n = shape
+    U, _ = la.qr(rng.standard_normal((m, len(s))), mode="economic")
+    V, _ = la.qr(rng.standard_normal((n, len(s))), mode="economic")
+    return (U * s) @ V.T
+
+
+@pytest.fixture
+def decaying(rng):
+    """80 × 50 with σᵢ = 0.8ⁱ: exact and randomized solvers agree to 1e-8."""
+    return _with_spectrum(rng, (80, 50), 0.8 ** np.arange(50))
+
+
+@pytest.mark.parametrize("solver", ALL_SOLVERS)
+@pytest.mark.parametrize("k", [1, 4, 10])
+def test_eckart_young_identities(decaying, solver, k):
+    X = decaying
+    s = la.svdvals(X)
+    model = TruncatedSVDCompressor(k, solver=solver, random_state=0, n_iter=10)
+    X_k = model.inverse_transform(model.fit_transform(X))
+    # PROPACK's vectors are semi-orthogonal (≈1e-7), the others' orthogonal.
+    rtol = 1e-6 if solver == "propack" else 1e-8
+    np.testing.assert_allclose(np.linalg.norm(X - X_k, 2), s[k], rtol=rtol)
+    tail = np.sqrt(np.sum(s[k:] ** 2))
+    np.testing.assert_allclose(np.linalg.norm(X - X_k), tail, rtol=rtol)
+    np.testing.assert_allclose(model.reconstruction_error_, tail, rtol=rtol)
+    np.testing.assert_allclose(model.singular_values_, s[:k], rtol=1e-8)
+
+
+@pytest.mark.parametrize("solver", ("full", "qr", "gram", "arpack", "propack"))
+def test_components_match_scikit_learn_truncated_svd(rng, solver):
+    X = _with_spectrum(rng, (60, 25), np.linspace(10, 1, 25))
+    ours = TruncatedSVDCompressor(5, solver=solver, random_state=0).fit(X)
+    theirs = TruncatedSVD(5, algorithm="arpack", random_state=0).fit(X)
+    atol = 1e-6 if solver == "propack" else 1e-8
+    np.testing.assert_allclose(ours.components_, theirs.components_, atol=atol)
+    np.testing.assert_allclose(ours.transform(X), theirs.transform(X), atol=atol * 10)
+
+
+@pytest.mark.parametrize("solver", ALL_SOLVERS)
+@pytest.mark.parametrize("energy", [0.5, 0.9, 0.99, 0.999999])
+def test_energy_fraction_keeps_the_smallest_sufficient_rank(decaying, solver, energy):
+    X = decaying
+    s = la.svdvals(X)
+    cumulative = np.cumsum(s**2) / np.sum(s**2)
+    optimal = int(np.searchsorted(cumulative, energy)) + 1  # first with ≥ energy
+    model = TruncatedSVDCompressor(energy, solver=solver, random_state=0).fit(X)
+    assert model.n_components_ == optimal
+    kept = np.linalg.norm(model.transform(X)) ** 2 / np.linalg.norm(X) ** 2
+    assert kept >= energy * (1 - 1e-12)
+    np.testing.assert_allclose(np.sum(model.explained_energy_ratio_), kept, rtol=1e-8)
+
+
+def test_energy_fraction_on_a_flat_spectrum_reaches_past_arpack_limit(rng):
+    # Gaussian data has a flat spectrum: 0.9999 needs every component, more than
+    # ARPACK can give, so the solver finishes with the dense SVD.
+    X = rng.standard_normal((40, 20))
+    model = TruncatedSVDCompressor(0.9999, solver="arpack", random_state=0).fit(X)
+    assert model.n_components_ == 20
+
+
+def test_randomized_energy_growth_on_a_large_matrix(rng):
+    # Past the block size: the basis must grow several times.
+    X = _with_spectrum(rng, (1200, 1000), 0.97 ** np.arange(1000))
+    s = 0.97 ** np.arange(1000)
+    cumulative = np.cumsum(s**2) / np.sum(s**2)
+    optimal = int(np.searchsorted(cumulative, 0.95)) + 1
+    model = TruncatedSVDCompressor(0.95, random_state=0).fit(X)
+    assert optimal <= model.n_components_ <= optimal + 1
+    kept = np.linalg.norm(model.transform(X)) ** 2 / np.linalg.norm(X) ** 2
+    assert kept >= 0.95
+
+
+@pytest.mark.parametrize("solver", ALL_SOLVERS)
+def test_fit_transform_agrees_with_transform(decaying, solver):
+    model = TruncatedSVDCompressor(5, solver=solver, random_state=0)
+    Z = model.fit_transform(decaying)
+    np.testing.assert_allclose(Z, model.transform(decaying), atol=1e-7)
+
+
+def test_attributes_against_their_definitions(decaying):
+    X = decaying
+    m, n = X.shape
+    model = TruncatedSVDCompressor(6, solver="full").fit(X)
+    s = la.svdvals(X)
+    ratio = s[:6] ** 2 / np.sum(X**2)
+    np.testing.assert_allclose(model.explained_energy_ratio_, ratio, rtol=1e-10)
+    assert np.all(np.diff(model.explained_energy_ratio_) <= 0)
+    assert model.compression_ratio_ == pytest.approx(6 * (m + n + 1) / (m * n))
+    assert model.n_components_ == 6
+    assert model.components_.shape == (6, n)
+    np.testing.assert_allclose(
+        model.components_ @ model.components_.T, np.eye(6), atol=1e-12
+    )
+
+
+def test_score_is_the_kept_fraction_of_energy(rng, decaying):
+    model = TruncatedSVDCompressor(4).fit(decaying)
+    assert model.score(decaying) == pytest.approx(
+        np.sum(model.explained_energy_ratio_), rel=1e-10
+    )
+    new = rng.standard_normal((7, decaying.shape[1]))
+    V = model.components_.T
+    expected = np.linalg.norm(new @ V) ** 2 / np.linalg.norm(new) ** 2
+    assert model.score(new) == pytest.approx(expected, rel=1e-10)
+    assert model.score(np.zeros_like(new)) == 1.0
+
+
+def test_all_zero_matrix():
+    model = TruncatedSVDCompressor(0.9).fit(np.zeros((6, 4)))
+    assert model.n_components_ == 1
+    np.testing.assert_array_equal(model.explained_energy_ratio_, [0.0])
+    assert model.reconstruction_error_ == 0.0
+    assert model.score(np.zeros((2, 4))) == 1.0
+
+
+@pytest.mark.parametrize("solver", ALL_SOLVERS)
+def test_sparse_and_dense_give_the_same_fit(rng, solver):
+    X = sp.random(60, 30, density=0.3, random_state=rng, format="csr")
+    X = X + sp.csr_matrix(np.outer(rng.standard_normal(60), np.ones(30)))
+    options = {"solver": solver, "random_state": 0, "n_iter": 10}
+    sparse_fit = TruncatedSVDCompressor(3, **options).fit(X)
+    dense_fit = TruncatedSVDCompressor(3, **options).fit(X.toarray())
+    rtol = 1e-4 if solver == "randomized" else 1e-10
+    np.testing.assert_allclose(
+        sparse_fit.singular_values_, dense_fit.singular_values_, rtol=rtol
+    )
+    np.testing.assert_allclose(
+        sparse_fit.transform(X), dense_fit.transform(X.toarray()), atol=1e-3
+    )
+
+
+@pytest.mark.parametrize("solver", ALL_SOLVERS)
+@pytest.mark.parametrize("n_components", [3, 0.9])
+def test_float32_in_float32_out(decaying, solver, n_components):
+    X = decaying.astype(np.float32)
+    model = TruncatedSVDCompressor(n_components, solver=solver, random_state=0)
+    Z = model.fit_transform(X)
+    assert Z.dtype == np.float32
+    assert model.transform(X).dtype == np.float32
+    assert model.inverse_transform(Z).dtype == np.float32
+    assert model.components_.dtype == model.singular_values_.dtype == np.float32
+    reference = TruncatedSVDCompressor(model.n_components_, solver="full").fit(
+        decaying
+    )
+    np.testing.assert_allclose(
+        model.singular_values_, reference.singular_values_, rtol=1e-4
+    )
+
+
+def test_pandas_output_and_feature_names(decaying):
+    columns = [f"x{i}" for i in range(decaying.shape[1])]
+    frame = pd.DataFrame(decaying, columns=columns)
+    model = TruncatedSVDCompressor(3).set_output(transform="pandas")
+    Z = model.fit_transform(frame)
+    assert isinstance(Z, pd.DataFrame)
+    expected = [f"truncatedsvdcompressor{i}" for i in range(3)]
+    assert list(Z.columns) == expected
+    assert list(model.get_feature_names_out()) == expected
+    assert list(model.feature_names_in_) == columns
+    pd.testing.assert_index_equal(Z.index, frame.index)
+
+
+def test_grid_search_over_the_rank_in_a_pipeline(rng):
+    # y depends on a 3-dimensional latent signal in 40 noisy features: the
+    # cross-validated rank should find it.
+    latent = rng.standard_normal((300, 3))
+    X = latent @ rng.standard_normal((3, 40)) + 0.3 * rng.standard_normal((300, 40))
+    y = latent @ np.array([1.0, -2.0, 0.5]) + 0.05 * rng.standard_normal(300)
+    pipeline = make_pipeline(TruncatedSVDCompressor(random_state=0), Ridge(1e-3))
+    search = GridSearchCV(
+        pipeline, {"truncatedsvdcompressor__n_components": [1, 2, 3, 8, 20]}, cv=3
+    )
+    search.fit(pd.DataFrame(X), y)
+    assert search.best_params_["truncatedsvdcompressor__n_components"] >= 3
+    assert search.best_score_ > 0.95
+
+
+def test_unsupervised_grid_search_uses_score(decaying):
+    search = GridSearchCV(TruncatedSVDCompressor(), {"n_components": [1, 5]}, cv=3)
+    search.fit(decaying)
+    assert search.best_params_ == {"n_components": 5}
+
+
+def test_too_many_components_names_the_limit(rng):
+    with pytest.raises(ValueError, match=r"n_components=9 must be between 1 and"):
+        TruncatedSVDCompressor(9).fit(rng.standard_normal((8, 5)))
+
+
+def test_inverse_transform_checks_its_width(decaying):
+    model = TruncatedSVDCompressor(3).fit(decaying)
+    with pytest.raises(ValueError, match="n_components_=3"):
+        model.inverse_transform(np.ones((2, 4)))
+
+
+def test_transform_checks_the_feature_count(decaying):
+    model = TruncatedSVDCompressor(3).fit(decaying)
+    with pytest.raises(ValueError, match="features"):
+        model.transform(decaying[:, :-1])
+
+
+@pytest.mark.parametrize("n_components", [0, -1, 1.0, 1.5, 0.0, "2"])
+def test_invalid_n_components(decaying, n_components):
+    with pytest.raises((ValueError, TypeError), match="n_components"):
+        TruncatedSVDCompressor(n_components).fit(decaying)
+
+
+def test_input_is_not_modified(decaying):
+    X = np.asfortranarray(decaying.copy())
+    before = X.copy()
+    for solver in ALL_SOLVERS:
+        TruncatedSVDCompressor(3, solver=solver, random_state=0).fit_transform(X)
+    np.testing.assert_array_equal(X, before)
