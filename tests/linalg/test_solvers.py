@@ -6,6 +6,9 @@ import numpy as np
 import pytest
 import scipy.linalg as la
 import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from sklearn.utils.extmath import svd_flip
 
 import sksvd.linalg._dispatch as dispatch
@@ -59,7 +62,9 @@ def test_exact_solvers_return_the_whole_spectrum(rng, shape, solver):
     np.testing.assert_allclose(Vt @ Vt.T, np.eye(s.size), atol=1e-12)
 
 
-@pytest.mark.parametrize("solver", ["full", "qr", "gram", "arpack", "propack"])
+@pytest.mark.parametrize(
+    "solver", ["full", "qr", "gram", "randomized", "arpack", "propack"]
+)
 @pytest.mark.parametrize("shape", [(50, 30), (30, 50)])
 def test_rank_deficient_input(rng, shape, solver):
     rank = 5
@@ -68,20 +73,22 @@ def test_rank_deficient_input(rng, shape, solver):
     U, s, Vt = svd(X, k, solver=solver, random_state=0)
     s_ref = la.svdvals(X)[:k]
     # Backward-stable solvers get every singular value to c·eps·σ₁ in absolute
-    # terms (the zero ones included); Gram gets the nonzero ones to relative
-    # accuracy and the zero ones only to about √eps·σ₁.
+    # terms (the zero ones included). Gram gets the nonzero ones to relative
+    # accuracy, and the zero ones only to √(max(m, n)·eps)·σ₁: forming XᵀX leaves
+    # an absolute error of about max(m, n)·eps·σ₁² in its eigenvalues.
     np.testing.assert_allclose(s[:rank], s_ref[:rank], rtol=1e-10)
-    zero_tol = (np.sqrt(EPS64) if solver == "gram" else 100 * EPS64) * s_ref[0]
+    gram_floor = np.sqrt(max(shape) * EPS64)
+    zero_tol = (gram_floor if solver == "gram" else 100 * EPS64) * s_ref[0]
     assert np.all(s[rank:] <= zero_tol)
     np.testing.assert_allclose(U.T @ U, np.eye(k), atol=1e-10)
     np.testing.assert_allclose((U * s) @ Vt, X, atol=1e-6 * s_ref[0])
 
 
-@pytest.mark.parametrize("solver", EXACT + ("arpack", "propack"))
+@pytest.mark.parametrize("solver", SOLVERS)
 @pytest.mark.parametrize("shape", [(60, 20), (20, 60)])
 def test_float32_stays_float32_and_matches_float64(rng, shape, solver):
     X = _with_spectrum(rng, shape, np.linspace(10, 1, min(shape)))
-    U, s, Vt = svd(X.astype(np.float32), 5, solver=solver, random_state=0)
+    U, s, Vt = svd(X.astype(np.float32), 5, solver=solver, random_state=0, n_iter=10)
     assert U.dtype == s.dtype == Vt.dtype == np.float32
     _, s_ref, Vt_ref = _reference(X, 5)
     # float32 eps is 1.2e-7; Gram squares a condition number of 10.
@@ -264,3 +271,26 @@ def test_auto_policy_for_an_energy_target():
     assert choose_solver((5000, 2000), energy=True) == "randomized"
     assert choose_solver((500, 20), energy=True) == "full"
     assert choose_solver((500, 20), sparse=True, energy=True) == "full"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    X=st.integers(1, 12).flatmap(
+        lambda m: st.integers(1, 12).flatmap(
+            lambda n: arrays(
+                np.float64,
+                (m, n),
+                elements=st.floats(-1e3, 1e3, allow_subnormal=False),
+            )
+        )
+    ),
+    solver=st.sampled_from(["full", "qr"]),
+)
+def test_backward_stable_solvers_reconstruct_any_matrix(X, solver):
+    U, s, Vt = svd(X, solver=solver)
+    scale = max(np.linalg.norm(X), 1.0)
+    k = min(X.shape)
+    assert np.all(np.diff(s) <= 0) and np.all(s >= 0)
+    np.testing.assert_allclose((U * s) @ Vt, X, atol=1e3 * EPS64 * scale)
+    np.testing.assert_allclose(U.T @ U, np.eye(k), atol=1e3 * EPS64)
+    np.testing.assert_allclose(Vt @ Vt.T, np.eye(k), atol=1e3 * EPS64)
