@@ -12,10 +12,10 @@ def krylov_svd(X, n_components, *, solver, compute_u, random_state):
 
     ARPACK (implicitly restarted Lanczos on ``XᵀX`` or ``XXᵀ``) needs
     ``k < min(m, n)``; PROPACK (Lanczos bidiagonalisation of X itself, no squaring)
-    allows ``k ≤ min(m, n)``. Both return singular values to working precision.
-    SciPy stops PROPACK on the accuracy of the values, which converge twice as fast
-    as the vectors, so where singular values are close its singular vectors can be
-    off by as much as 1e-3 (scipy/scipy#16330): ``"auto"`` never picks it. The starting
+    allows ``k ≤ min(m, n)``. SciPy runs PROPACK without restarts and stops it
+    on a loose test, so where singular values cluster it can return values off by
+    1e-6, vectors off by 1e-3, or skip a triplet (scipy/scipy#16330): ``"auto"``
+    never picks it. The starting
     vector is drawn from ``random_state`` so that results repeat.
     """
     length = X.shape[0] if solver == "propack" else min(X.shape)

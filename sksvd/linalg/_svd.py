@@ -58,9 +58,11 @@ def svd(
           columns and ``n_iter`` LU-normalised power iterations (Halko et al.).
         - ``"arpack"``, ``"propack"``: Krylov methods from
           :func:`scipy.sparse.linalg.svds`, for a few triplets of sparse data.
-          PROPACK is fast and its singular values are exact, but SciPy stops it
-          before its singular vectors converge where singular values are close
-          (errors up to 1e-3 seen on Gaussian data).
+          PROPACK is fast, but SciPy runs it without restarts and stops it on a
+          loose test: on small Gaussian matrices, whose singular values cluster,
+          it has returned values off by 1e-6 and even skipped a triplet
+          (scipy/scipy#16330). ``"auto"`` never picks it; prefer ``"arpack"``
+          where the answer must be right.
         - ``"auto"``: chosen by shape, rank and sparsity; it takes ``"gram"`` only
           when the requested singular values come out to a relative accuracy of
           ``eps^(2/3)``, and redoes the work by ``"qr"`` otherwise. The policy
