@@ -5,6 +5,7 @@ means a release that moves one breaks this file and nothing else.
 """
 
 from sklearn.base import _fit_context
+from sklearn.decomposition._pca import _infer_dimension as infer_pca_dimension
 from sklearn.utils._param_validation import (
     Interval,
     Options,
@@ -19,5 +20,6 @@ __all__ = [
     "RealNotInt",
     "StrOptions",
     "_fit_context",
+    "infer_pca_dimension",
     "validate_params",
 ]

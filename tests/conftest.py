@@ -39,3 +39,13 @@ def rng(global_random_seed):
     import numpy as np
 
     return np.random.default_rng(global_random_seed)
+
+
+@pytest.fixture
+def usarrests():
+    """R's USArrests (public domain), shipped with the test suite."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    return pd.read_csv(Path(__file__).parent / "data" / "USArrests.csv", index_col=0)

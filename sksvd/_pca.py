@@ -1,0 +1,648 @@
+"""PCAViaSVD: principal component analysis of the covariance or correlation matrix."""
+
+import warnings
+from math import log
+from numbers import Integral
+
+import numpy as np
+import scipy.linalg as la
+import scipy.sparse as sp
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+)
+from sklearn.utils import check_array
+from sklearn.utils.extmath import fast_logdet, safe_sparse_dot
+from sklearn.utils.sparsefuncs import mean_variance_axis
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from sksvd._compat import (
+    Interval,
+    RealNotInt,
+    StrOptions,
+    _fit_context,
+    infer_pca_dimension,
+)
+from sksvd.linalg._centered import CenteredOperator
+from sksvd.linalg._checks import check_rank
+from sksvd.linalg._dispatch import (
+    EXACT_SOLVERS,
+    SOLVERS,
+    choose_solver,
+    dispatch_svd,
+)
+from sksvd.linalg._norms import frobenius_norm
+from sksvd.linalg._result import flip_signs
+
+_PARTIAL_SPECTRUM_SOLVERS = ("randomized", "arpack", "propack")
+
+
+class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Principal component analysis by the SVD of the centred (and scaled) data.
+
+    The data are centred (``matrix="covariance"``) or centred and divided by each
+    feature's sample standard deviation (``matrix="correlation"``), and the right
+    singular vectors of the result are the principal axes. With
+    ``matrix="covariance"`` every attribute has the meaning and the value it has in
+    :class:`sklearn.decomposition.PCA`.
+
+    Parameters
+    ----------
+    n_components : int, float, "mle" or None, default=None
+        - None: ``min(n_samples, n_features)`` components (one fewer with
+          ``solver="arpack"``).
+        - int: that many, between 1 and ``min(n_samples, n_features)``.
+        - float in (0, 1): the smallest number whose cumulative
+          ``explained_variance_ratio_`` exceeds the value (strictly, as in
+          scikit-learn).
+        - ``"mle"``: Minka's maximum-likelihood estimate of the dimension; needs
+          ``n_samples ≥ n_features``.
+
+        A float and ``"mle"`` need the whole spectrum, so they take an exact
+        solver (``"auto"``, ``"full"``, ``"qr"`` or ``"gram"``).
+
+    matrix : {"covariance", "correlation"}, default="covariance"
+        ``"correlation"`` divides each centred feature by its sample standard
+        deviation (``ddof=1``, as R's ``prcomp(scale. = TRUE)``). A constant
+        feature then gets a warning and a scale of 1: its centred values are zero,
+        so it contributes nothing, and no NaN appears.
+
+    whiten : bool, default=False
+        Divide the projections by ``√explained_variance_`` so each has unit sample
+        variance. Components whose standard deviation is below
+        ``max(n_samples, n_features)·eps·√explained_variance_[0]`` (numerically
+        zero) are divided by that floor instead, so rounding noise is not blown up.
+
+    solver : {"auto", "full", "qr", "gram", "randomized", "arpack", "propack"}, \
+            default="auto"
+        The engine's solver; see :func:`sksvd.linalg.svd` and
+        :func:`sksvd.linalg.choose_solver`. Sparse data is centred implicitly
+        (never densified) by ``"randomized"``, ``"arpack"`` and ``"propack"``, and
+        densified by the others.
+
+    n_oversamples : int, default=10
+        Extra sketch columns for the randomized solver.
+
+    n_iter : int or "auto", default="auto"
+        Power iterations for the randomized solver.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the randomized and Krylov solvers.
+
+    Attributes
+    ----------
+    components_ : ndarray of shape (n_components_, n_features)
+        Principal axes, in the centred (and scaled) space, with scikit-learn's sign
+        rule (largest-magnitude entry of each row positive).
+
+    explained_variance_ : ndarray of shape (n_components_,)
+        Variance along each component, ``σᵢ² / (n_samples − 1)``.
+
+    explained_variance_ratio_ : ndarray of shape (n_components_,)
+        Fraction of the total variance along each component. Under
+        ``"correlation"`` the total is the number of non-constant features.
+
+    singular_values_ : ndarray of shape (n_components_,)
+        Singular values of the centred (and scaled) data.
+
+    mean_ : ndarray of shape (n_features,)
+        Per-feature mean.
+
+    scale_ : ndarray of shape (n_features,)
+        Per-feature divisor: ones under ``"covariance"``, the sample standard
+        deviations (1 for constant features) under ``"correlation"``.
+
+    loadings_ : ndarray of shape (n_components_, n_features)
+        ``components_`` scaled by ``√explained_variance_``. Under
+        ``"correlation"``, ``loadings_[i, j]`` is the correlation between feature
+        ``j`` and the scores of component ``i``.
+
+    n_components_ : int
+        Number of components kept.
+
+    noise_variance_ : float
+        Probabilistic PCA's estimate of the noise variance (Tipping and Bishop):
+        the mean of the variances left out, in the centred (and scaled) space.
+
+    n_samples_ : int
+        Number of samples seen by ``fit``, or by all ``partial_fit`` calls.
+
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names.
+
+    See Also
+    --------
+    sklearn.decomposition.PCA : scikit-learn's PCA, covariance only.
+    sklearn.decomposition.IncrementalPCA : Batches, with truncation at every step.
+    sksvd.TruncatedSVDCompressor : The same factorisation without centring.
+
+    Notes
+    -----
+    With ``Z = (X − 1μᵀ) D⁻¹`` (``D = I`` or the diagonal of standard deviations)
+    and ``Z = U Σ Vᵀ``, the sample covariance of ``Z`` is
+
+    .. math::
+
+        \\frac{Z^T Z}{n - 1} = V \\frac{\\Sigma^2}{n - 1} V^T ,
+
+    so the right singular vectors are its eigenvectors and
+    ``σᵢ² / (n − 1)`` its eigenvalues. Under ``"correlation"``, ``ZᵀZ/(n−1)`` is
+    the correlation matrix, and ``corr(xⱼ, zᵢ) = vⱼᵢ σᵢ / √(n − 1)``, which is
+    ``loadings_``.
+
+    ``get_covariance``, ``get_precision``, ``score_samples`` and ``score`` use the
+    probabilistic PCA model ``C = V diag(λ − σ²) Vᵀ + σ² I`` in the scaled space,
+    mapped back to the data's units as ``D C D``. The model does not depend on
+    whitening, which is a choice of output scale; scikit-learn's ``PCA`` does
+    change its covariance under ``whiten=True`` (scikit-learn issue #13898).
+
+    ``partial_fit`` keeps the triangular factor ``R`` of the centred data
+    (``RᵀR = (X − 1μᵀ)ᵀ(X − 1μᵀ)``, updated by one QR decomposition per batch with
+    the mean-shift row of Ross et al.), so after any number of batches the model
+    equals ``fit`` on the stacked data to rounding, whatever ``n_components``.
+    The correlation scaling is applied to ``R`` afterwards, since the column norms
+    of ``R`` are the centred sums of squares.
+
+    References
+    ----------
+    .. [1] M. E. Tipping and C. M. Bishop, "Probabilistic principal component
+       analysis", J. R. Stat. Soc. B 61(3), 1999. :doi:`10.1111/1467-9868.00196`
+    .. [2] T. P. Minka, "Automatic choice of dimensionality for PCA", NIPS 2000.
+    .. [3] D. A. Ross, J. Lim, R.-S. Lin and M.-H. Yang, "Incremental learning for
+       robust visual tracking", IJCV 77, 2008. :doi:`10.1007/s11263-007-0075-7`
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksvd import PCAViaSVD
+    >>> rng = np.random.default_rng(0)
+    >>> height = rng.normal(170, 10, size=200)
+    >>> weight = 0.9 * height - 85 + rng.normal(0, 5, size=200)
+    >>> X = np.column_stack([height, weight])
+    >>> pca = PCAViaSVD(matrix="correlation").fit(X)
+    >>> pca.explained_variance_ratio_.round(2)
+    array([0.93, 0.07])
+    >>> np.abs(pca.loadings_[0]).round(2)  # |corr(feature, first component)|
+    array([0.96, 0.96])
+    """
+
+    _parameter_constraints: dict = {
+        "n_components": [
+            Interval(Integral, 1, None, closed="left"),
+            Interval(RealNotInt, 0, 1, closed="neither"),
+            StrOptions({"mle"}),
+            None,
+        ],
+        "matrix": [StrOptions({"covariance", "correlation"})],
+        "whiten": ["boolean"],
+        "solver": [StrOptions(set(SOLVERS))],
+        "n_oversamples": [Interval(Integral, 0, None, closed="left")],
+        "n_iter": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        n_components=None,
+        *,
+        matrix="covariance",
+        whiten=False,
+        solver="auto",
+        n_oversamples=10,
+        n_iter="auto",
+        random_state=None,
+    ):
+        self.n_components = n_components
+        self.matrix = matrix
+        self.whiten = whiten
+        self.solver = solver
+        self.n_oversamples = n_oversamples
+        self.n_iter = n_iter
+        self.random_state = random_state
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Fit the principal axes of X.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data, at least two samples.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        self._fit(X)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(self, X, y=None):
+        """Fit the principal axes of X and return its projections on them.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data, at least two samples.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_components_)
+            Projections (scores), whitened if ``whiten=True``.
+        """
+        X = self._fit(X)
+        return self._project(X)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """Update the model with one batch of samples.
+
+        The model after any sequence of batches equals ``fit`` on their stacked
+        rows, to rounding (see Notes); ``solver`` is not used. The first batch
+        needs at least two samples. After ``fit``, ``partial_fit`` continues from
+        the fitted data when ``fit`` computed the whole spectrum (exact solvers);
+        after a truncated fit (randomized or Krylov solvers) it raises, since the
+        discarded part of the spectrum cannot be recovered.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A batch of samples; sparse batches are densified.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        first = not hasattr(self, "_factor")
+        if first and hasattr(self, "components_"):
+            raise ValueError(
+                f"This PCAViaSVD was fitted by fit with solver={self.solver!r}, "
+                "which computed only part of the spectrum, so partial_fit cannot "
+                "continue it exactly. Fit with an exact solver ('auto', 'full', "
+                "'qr', 'gram') or call partial_fit on a new (cloned) estimator."
+            )
+        X = validate_data(
+            self,
+            X,
+            accept_sparse=["csr", "csc"],
+            dtype=[np.float64, np.float32],
+            reset=first,
+        )
+        X = X.toarray() if sp.issparse(X) else X
+        batch_mean = X.mean(axis=0)
+        centred = X - batch_mean
+        if first:
+            if X.shape[0] < 2:
+                raise ValueError(
+                    "The first batch given to partial_fit needs at least 2 samples "
+                    f"to estimate variances; got n_samples={X.shape[0]}."
+                )
+            n_seen, mean, rows = 0, batch_mean, centred
+        else:
+            n_seen, mean = self.n_samples_, self.mean_
+            n_batch = X.shape[0]
+            # The correction row accounts for the shift between the two means:
+            # the centred scatter of the union is the two scatters plus
+            # n₁n₂/(n₁+n₂)·(μ₁ − μ₂)(μ₁ − μ₂)ᵀ.
+            shift = np.sqrt(n_seen * n_batch / (n_seen + n_batch)) * (mean - batch_mean)
+            rows = np.vstack([self._factor, centred, shift[np.newaxis]])
+            mean = mean + (batch_mean - mean) * n_batch / (n_seen + n_batch)
+        _, self._factor = la.qr(rows, mode="raw", check_finite=False)
+        n_samples = n_seen + X.shape[0]
+
+        variance = np.sum(self._factor**2, axis=0) / (n_samples - 1)
+        scale = self._scale_from(variance, mean, n_samples)
+        _, s, Vt = la.svd(self._factor / scale, full_matrices=False, check_finite=False)
+        _, Vt = flip_signs(None, Vt)
+        size = min(n_samples, X.shape[1])
+        # The whole spectrum is at hand, so every n_components rule applies.
+        n_components = self._components_for((n_samples, X.shape[1]), "full")
+        total_var = float(np.sum((self._factor / scale) ** 2)) / (n_samples - 1)
+        self.mean_, self.scale_ = mean.astype(X.dtype), scale.astype(X.dtype)
+        self._store(
+            s[:size].astype(X.dtype),
+            Vt[:size].astype(X.dtype),
+            total_var,
+            n_samples,
+            n_components,
+            complete=True,
+        )
+        return self
+
+    def transform(self, X):
+        """Project X on the principal axes.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data to project; sparse data is centred implicitly.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_components_)
+            Projections (scores), whitened if ``whiten=True``.
+        """
+        check_is_fitted(self)
+        X = validate_data(
+            self,
+            X,
+            accept_sparse=["csr", "csc"],
+            dtype=[np.float64, np.float32],
+            reset=False,
+        )
+        return self._project(X)
+
+    def inverse_transform(self, X):
+        """Map projections back to the data space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components_)
+            Projections, as returned by ``transform``.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features)
+            ``(X·√λ if whitened) Vᵀ`` scaled by ``scale_`` and shifted by
+            ``mean_``: the projection of the original data onto the affine
+            principal subspace.
+        """
+        check_is_fitted(self)
+        X = self._check_projections(X)
+        if self.whiten:
+            X = X * self._whitening_scale()
+        return (X @ self.components_) * self.scale_ + self.mean_
+
+    def score_samples(self, X):
+        """Log-likelihood of each sample under the probabilistic PCA model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data, in the original units.
+
+        Returns
+        -------
+        ll : ndarray of shape (n_samples,)
+            Log-density of each sample under ``N(mean_, get_covariance())``.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        residual = X - self.mean_
+        precision = self.get_precision()
+        n_features = X.shape[1]
+        log_like = -0.5 * np.sum(residual * (residual @ precision), axis=1)
+        log_like -= 0.5 * (n_features * log(2.0 * np.pi) - fast_logdet(precision))
+        return log_like
+
+    def score(self, X, y=None):
+        """Average log-likelihood of the samples under the model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data, in the original units.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        ll : float
+            Mean of ``score_samples(X)``.
+        """
+        return float(np.mean(self.score_samples(X)))
+
+    def get_covariance(self):
+        """Covariance of the data under the probabilistic PCA model.
+
+        Returns
+        -------
+        cov : ndarray of shape (n_features, n_features)
+            ``D (V diag(λ − σ²) Vᵀ + σ² I) D`` with ``D = diag(scale_)``.
+        """
+        check_is_fitted(self)
+        V = self.components_
+        difference = np.maximum(self.explained_variance_ - self.noise_variance_, 0.0)
+        cov = (V.T * difference) @ V
+        cov.flat[:: cov.shape[0] + 1] += self.noise_variance_
+        return cov * np.outer(self.scale_, self.scale_)
+
+    def get_precision(self):
+        """Inverse of ``get_covariance()``, by the matrix inversion lemma.
+
+        Returns
+        -------
+        precision : ndarray of shape (n_features, n_features)
+        """
+        check_is_fitted(self)
+        if self.noise_variance_ == 0.0:
+            return la.inv(self.get_covariance())
+        V = self.components_
+        noise = self.noise_variance_
+        difference = np.maximum(self.explained_variance_ - noise, 0.0)
+        # (VᵀΛV + σ²I)⁻¹ = I/σ² − Vᵀ (σ² Λ⁻¹ + I)⁻¹ V / σ², with Λ = diag(λ − σ²)
+        # (Woodbury); only a k × k matrix is inverted.
+        inner = V @ V.T / noise
+        inner.flat[:: inner.shape[0] + 1] += 1.0 / difference
+        precision = -(V.T @ la.inv(inner) @ V) / noise**2
+        precision.flat[:: precision.shape[0] + 1] += 1.0 / noise
+        return precision / np.outer(self.scale_, self.scale_)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    @property
+    def _n_features_out(self):
+        """Number of transformed output features, for ``get_feature_names_out``."""
+        return self.components_.shape[0]
+
+    def _fit(self, X):
+        """Validate X, run the engine once, store attributes; return validated X."""
+        self.__dict__.pop("_factor", None)
+        X = validate_data(
+            self, X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32]
+        )
+        n_samples, n_features = X.shape
+        if n_samples < 2:
+            raise ValueError(
+                "PCAViaSVD needs at least 2 samples to estimate variances; got "
+                f"n_samples={n_samples}."
+            )
+        n_components = self._components_for(X.shape, self.solver)
+        if sp.issparse(X):
+            mean, variance = mean_variance_axis(X, axis=0)
+            variance = variance * n_samples / (n_samples - 1)
+        else:
+            mean = X.mean(axis=0)
+            variance = None
+        if self.matrix == "correlation":
+            if variance is None:
+                variance = X.var(axis=0, ddof=1)
+            scale = self._scale_from(variance, mean, n_samples)
+        else:
+            scale = np.ones(n_features, dtype=X.dtype)
+
+        implicit = sp.issparse(X) and self.solver in _PARTIAL_SPECTRUM_SOLVERS
+        if implicit:
+            Z = CenteredOperator(X, mean, scale)
+            total_var = float(np.sum(variance / scale**2))
+        else:
+            Z = (X.toarray() if sp.issparse(X) else X) - mean
+            if self.matrix == "correlation":
+                Z /= scale
+            total_var = frobenius_norm(Z) ** 2 / (n_samples - 1)
+        # Exact solvers compute the whole spectrum anyway (LAPACK) or nearly so
+        # (Gram): keeping all of it gives the noise variance from the actual
+        # tail and lets partial_fit continue this fit.
+        solver = self.solver
+        if solver == "auto":
+            asked = n_components if isinstance(n_components, Integral) else None
+            solver = choose_solver(X.shape, asked, sparse=sp.issparse(X))
+        exact = solver in EXACT_SOLVERS
+        k = n_components if isinstance(n_components, Integral) and not exact else None
+        _, s, Vt = dispatch_svd(
+            Z,
+            k,
+            solver=self.solver,
+            compute_u=False,
+            random_state=self.random_state,
+            n_oversamples=self.n_oversamples,
+            n_iter=self.n_iter,
+        )
+        self.mean_ = mean.astype(X.dtype)
+        self.scale_ = scale.astype(X.dtype)
+        complete = s.size == min(X.shape)
+        if complete:
+            # Z = U Σ Vᵀ with Z = (X − 1μᵀ)D⁻¹, so R = Σ Vᵀ D has RᵀR equal to the
+            # centred scatter of X: the state partial_fit continues from.
+            self._factor = (s[:, np.newaxis] * Vt) * scale
+        self._store(s, Vt, total_var, n_samples, n_components, complete=complete)
+        return X
+
+    def _components_for(self, shape, solver):
+        """Check ``n_components`` against the data; None becomes a number."""
+        n_samples, n_features = shape
+        if self.n_components is None:
+            return min(shape) - (1 if solver == "arpack" else 0)
+        if isinstance(self.n_components, Integral):
+            check_rank(self.n_components, shape, solver)
+            return self.n_components
+        if solver in _PARTIAL_SPECTRUM_SOLVERS:
+            raise ValueError(
+                f"n_components={self.n_components!r} needs the whole spectrum, "
+                f"which solver={solver!r} does not compute; use solver='auto', "
+                "'full', 'qr' or 'gram', or an integer n_components."
+            )
+        if self.n_components == "mle" and n_samples < n_features:
+            raise ValueError(
+                "n_components='mle' needs n_samples >= n_features; got "
+                f"n_samples={n_samples}, n_features={n_features}."
+            )
+        return self.n_components
+
+    def _scale_from(self, variance, mean, n_samples):
+        """Standard deviations, with 1 for constant features (and a warning)."""
+        if self.matrix == "covariance":
+            return np.ones_like(variance)
+        # A feature is constant when its variance is within the rounding error
+        # of the two-pass algorithm (Chan, Golub and LeVeque), the bound
+        # scikit-learn's StandardScaler uses.
+        eps = np.finfo(np.float64).eps
+        bound = n_samples * eps * variance + (n_samples * mean * eps) ** 2
+        constant = variance <= bound
+        if np.any(constant):
+            names = getattr(self, "feature_names_in_", None)
+            which = np.flatnonzero(constant)
+            labels = names[which] if names is not None else which
+            warnings.warn(
+                f"Features {labels.tolist()} are constant: under matrix='correlation' "
+                "they have no standard deviation to divide by, so they keep scale 1 "
+                "and contribute nothing to the components.",
+                UserWarning,
+                stacklevel=3,
+            )
+        return np.where(constant, 1.0, np.sqrt(variance))
+
+    def _store(self, s, Vt, total_var, n_samples, n_components, complete):
+        """Attributes from the spectrum; ``complete`` says it is the whole one."""
+        explained_variance = s**2 / (n_samples - 1)
+        if total_var > 0:
+            ratio = explained_variance / total_var
+        else:
+            ratio = np.zeros_like(explained_variance)
+        if n_components == "mle":
+            k = int(infer_pca_dimension(explained_variance, n_samples))
+        elif isinstance(n_components, Integral):
+            k = min(int(n_components), s.size)
+        else:
+            # Strictly greater, as scikit-learn (its issue #15669).
+            k = int(np.searchsorted(np.cumsum(ratio), n_components, side="right")) + 1
+            k = min(k, s.size)
+        size = min(n_samples, Vt.shape[1])
+        if k < size:
+            if complete:
+                noise = float(np.mean(explained_variance[k:]))
+            else:
+                kept = float(np.sum(explained_variance[:k], dtype=np.float64))
+                noise = max(total_var - kept, 0.0) / (size - k)
+        else:
+            noise = 0.0
+        self.n_samples_ = n_samples
+        self.n_components_ = k
+        self.components_ = np.ascontiguousarray(Vt[:k])
+        self.singular_values_ = s[:k].copy()
+        self.explained_variance_ = explained_variance[:k].copy()
+        self.explained_variance_ratio_ = ratio[:k].copy()
+        self.noise_variance_ = noise
+        self.loadings_ = self.components_ * np.sqrt(self.explained_variance_)[:, None]
+
+    def _whitening_scale(self):
+        sd = np.sqrt(self.explained_variance_)
+        floor = (
+            max(self.n_samples_, self.components_.shape[1])
+            * np.finfo(sd.dtype).eps
+            * (sd[0] if sd.size else 0.0)
+        )
+        return np.maximum(sd, floor) if floor > 0 else np.where(sd > 0, sd, 1.0)
+
+    def _project(self, X):
+        W = (self.components_ / self.scale_).T
+        if sp.issparse(X):
+            # (X − 1μᵀ) D⁻¹ V = X (D⁻¹V) − 1 (μᵀ D⁻¹ V): sparse X stays sparse.
+            scores = safe_sparse_dot(X, W, dense_output=True) - self.mean_ @ W
+        else:
+            # Centring first avoids the cancellation of X·W − μ·W when the mean
+            # is large next to the spread.
+            scores = (X - self.mean_) @ W
+        if self.whiten:
+            scores /= self._whitening_scale()
+        return scores
+
+    def _check_projections(self, X):
+        X = check_array(X, dtype=[np.float64, np.float32])
+        if X.shape[1] != self.n_components_:
+            raise ValueError(
+                f"X has {X.shape[1]} columns, but this PCAViaSVD has "
+                f"n_components_={self.n_components_}: inverse_transform takes the "
+                "output of transform."
+            )
+        return X

@@ -1,0 +1,287 @@
+"""PCAViaSVD against scikit-learn's PCA, numpy.corrcoef and StandardScaler."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from sklearn.decomposition import PCA
+from sklearn.linear_model import LinearRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sksvd import PCAViaSVD
+
+EXACT = ("auto", "full", "qr", "gram")
+ALL_SOLVERS = EXACT + ("randomized", "arpack", "propack")
+
+
+@pytest.fixture
+def data(rng):
+    """300 × 8, correlated features on different scales, means far from zero."""
+    mixing = rng.standard_normal((8, 8)) * np.geomspace(1, 30, 8)
+    return rng.standard_normal((300, 8)) @ mixing + rng.uniform(-50, 50, 8)
+
+
+def _relative(a, b):
+    return np.max(np.abs(a - b)) / np.max(np.abs(b))
+
+
+@pytest.mark.parametrize("solver", EXACT)
+@pytest.mark.parametrize("n_components", [None, 3, 0.9, "mle"])
+def test_covariance_matches_scikit_learn(data, solver, n_components):
+    ours = PCAViaSVD(n_components, solver=solver).fit(data)
+    theirs = PCA(n_components, svd_solver="full").fit(data)
+    assert ours.n_components_ == theirs.n_components_
+    for name in (
+        "components_",
+        "explained_variance_",
+        "explained_variance_ratio_",
+        "singular_values_",
+        "mean_",
+    ):
+        assert _relative(getattr(ours, name), getattr(theirs, name)) < 1e-10, name
+    assert ours.noise_variance_ == pytest.approx(theirs.noise_variance_, rel=1e-10)
+    assert _relative(ours.transform(data), theirs.transform(data)) < 1e-10
+    assert _relative(ours.score_samples(data), theirs.score_samples(data)) < 1e-10
+    assert _relative(ours.get_precision(), theirs.get_precision()) < 1e-10
+    assert _relative(ours.get_covariance(), theirs.get_covariance()) < 1e-10
+    assert ours.score(data) == pytest.approx(theirs.score(data), rel=1e-10)
+    np.testing.assert_array_equal(ours.scale_, np.ones(data.shape[1]))
+
+
+@pytest.mark.parametrize("solver", ("randomized", "arpack", "propack"))
+def test_truncated_solvers_match_scikit_learn(data, solver):
+    ours = PCAViaSVD(3, solver=solver, random_state=0, n_iter=10).fit(data)
+    theirs = PCA(3, svd_solver="full").fit(data)
+    rtol = 1e-6 if solver == "randomized" else 1e-9
+    np.testing.assert_allclose(
+        ours.explained_variance_, theirs.explained_variance_, rtol=rtol
+    )
+    np.testing.assert_allclose(ours.noise_variance_, theirs.noise_variance_, rtol=1e-6)
+    np.testing.assert_allclose(
+        np.abs(ours.components_), np.abs(theirs.components_), atol=1e-5
+    )
+
+
+def test_whitening_matches_scikit_learn_and_has_unit_variance(data):
+    ours = PCAViaSVD(4, whiten=True).fit(data)
+    theirs = PCA(4, whiten=True, svd_solver="full").fit(data)
+    Z = ours.transform(data)
+    assert _relative(Z, theirs.transform(data)) < 1e-10
+    np.testing.assert_allclose(Z.var(axis=0, ddof=1), 1.0, rtol=1e-10)
+    np.testing.assert_allclose(ours.inverse_transform(Z), theirs.inverse_transform(Z))
+
+
+def test_model_covariance_does_not_depend_on_whitening(data):
+    # scikit-learn's PCA changes get_covariance under whiten=True (its #13898);
+    # the probabilistic model is the same, so ours does not.
+    plain = PCAViaSVD(3).fit(data)
+    whitened = PCAViaSVD(3, whiten=True).fit(data)
+    np.testing.assert_allclose(whitened.get_covariance(), plain.get_covariance())
+    np.testing.assert_allclose(whitened.score_samples(data), plain.score_samples(data))
+
+
+@pytest.mark.parametrize("solver", ALL_SOLVERS)
+def test_correlation_matches_eigendecomposition_of_corrcoef(data, solver):
+    k = 3
+    pca = PCAViaSVD(k, matrix="correlation", solver=solver, random_state=0, n_iter=10)
+    pca.fit(data)
+    eigenvalues, eigenvectors = np.linalg.eigh(np.corrcoef(data, rowvar=False))
+    eigenvalues, eigenvectors = eigenvalues[::-1], eigenvectors[:, ::-1]
+    rtol = 1e-6 if solver == "randomized" else 1e-10
+    np.testing.assert_allclose(pca.explained_variance_, eigenvalues[:k], rtol=rtol)
+    np.testing.assert_allclose(
+        pca.explained_variance_ratio_, eigenvalues[:k] / data.shape[1], rtol=rtol
+    )
+    alignment = np.abs(pca.components_ @ eigenvectors[:, :k])
+    np.testing.assert_allclose(alignment, np.eye(k), atol=1e-5)
+    np.testing.assert_allclose(pca.scale_, data.std(axis=0, ddof=1), rtol=1e-12)
+
+
+def test_correlation_loadings_are_correlations(data):
+    pca = PCAViaSVD(matrix="correlation").fit(data)
+    scores = pca.transform(data)
+    correlations = np.corrcoef(data, scores, rowvar=False)[: data.shape[1], -8:]
+    np.testing.assert_allclose(pca.loadings_, correlations.T, atol=1e-10)
+
+
+def test_correlation_equals_standard_scaler_pipeline_up_to_ddof(data):
+    # StandardScaler divides by the ddof=0 standard deviation, we by ddof=1: the
+    # axes are the same and the scores differ by √(n / (n − 1)).
+    n = data.shape[0]
+    ours = PCAViaSVD(4, matrix="correlation").fit(data)
+    pipeline = make_pipeline(StandardScaler(), PCA(4, svd_solver="full")).fit(data)
+    theirs = pipeline[-1]
+    np.testing.assert_allclose(ours.components_, theirs.components_, atol=1e-10)
+    np.testing.assert_allclose(
+        ours.transform(data) * np.sqrt(n / (n - 1)), pipeline.transform(data), atol=1e-9
+    )
+    np.testing.assert_allclose(
+        ours.explained_variance_ratio_, theirs.explained_variance_ratio_, rtol=1e-10
+    )
+
+
+def test_usarrests_matches_r_prcomp(usarrests):
+    # prcomp(USArrests, scale. = TRUE): standard deviations of the components
+    # 1.5748783 0.9948694 0.5971291 0.4164494 (R's documented output).
+    pca = PCAViaSVD(matrix="correlation").fit(usarrests)
+    np.testing.assert_allclose(
+        np.sqrt(pca.explained_variance_),
+        [1.5748783, 0.9948694, 0.5971291, 0.4164494],
+        atol=5e-8,
+    )
+    # The first component weighs the three crime rates about equally.
+    first = dict(zip(usarrests.columns, np.abs(pca.components_[0]), strict=True))
+    assert first["Murder"] == pytest.approx(0.5358995, abs=5e-7)
+    assert first["UrbanPop"] == pytest.approx(0.2781909, abs=5e-7)
+
+
+def test_constant_feature_under_correlation_warns_and_gives_no_nan(data):
+    X = data.copy()
+    X[:, 2] = 7.0
+    with pytest.warns(UserWarning, match=r"Features \[2\] are constant"):
+        pca = PCAViaSVD(matrix="correlation").fit(X)
+    assert pca.scale_[2] == 1.0
+    assert np.all(np.isfinite(pca.components_))
+    assert np.all(np.isfinite(pca.transform(X)))
+    np.testing.assert_allclose(pca.components_[:-1, 2], 0.0, atol=1e-12)
+    # The total variance is the number of non-constant features.
+    assert np.sum(pca.explained_variance_) == pytest.approx(X.shape[1] - 1)
+
+
+def test_constant_feature_warning_names_dataframe_columns(data):
+    frame = pd.DataFrame(data, columns=[f"f{i}" for i in range(data.shape[1])])
+    frame["f5"] = 1.0
+    with pytest.warns(UserWarning, match=r"\['f5'\]"):
+        PCAViaSVD(matrix="correlation").fit(frame)
+
+
+@pytest.mark.parametrize("matrix", ["covariance", "correlation"])
+@pytest.mark.parametrize("n_components", [None, 2, 0.95, "mle"])
+def test_partial_fit_matches_fit_on_stacked_batches(data, matrix, n_components):
+    incremental = PCAViaSVD(n_components, matrix=matrix)
+    for start in range(0, data.shape[0], 47):
+        incremental.partial_fit(data[start : start + 47])
+    full = PCAViaSVD(n_components, matrix=matrix, solver="full").fit(data)
+    assert incremental.n_samples_ == full.n_samples_ == data.shape[0]
+    assert incremental.n_components_ == full.n_components_
+    # Both are backward stable (QR updates, then an SVD): agreement to a modest
+    # multiple of eps times the condition of the features' scales.
+    for name in ("components_", "explained_variance_", "mean_", "scale_"):
+        assert _relative(getattr(incremental, name), getattr(full, name)) < 1e-10
+    assert incremental.noise_variance_ == pytest.approx(full.noise_variance_, rel=1e-9)
+
+
+def test_partial_fit_continues_an_exact_fit(data):
+    continued = PCAViaSVD(3).fit(data[:100]).partial_fit(data[100:])
+    full = PCAViaSVD(3).fit(data)
+    assert _relative(continued.components_, full.components_) < 1e-10
+    assert _relative(continued.explained_variance_, full.explained_variance_) < 1e-10
+
+
+def test_partial_fit_refuses_to_continue_a_truncated_fit(data):
+    truncated = PCAViaSVD(2, solver="randomized", random_state=0).fit(data)
+    with pytest.raises(ValueError, match="only part of the spectrum"):
+        truncated.partial_fit(data)
+
+
+def test_partial_fit_first_batch_needs_two_samples(data):
+    with pytest.raises(ValueError, match="n_samples=1"):
+        PCAViaSVD().partial_fit(data[:1])
+
+
+@pytest.mark.parametrize("matrix", ["covariance", "correlation"])
+@pytest.mark.parametrize("solver", ALL_SOLVERS)
+def test_sparse_matches_dense(rng, matrix, solver):
+    X = sp.random(120, 30, density=0.2, random_state=rng, format="csr")
+    X = X + sp.csr_matrix(np.outer(rng.standard_normal(120), rng.random(30) > 0.5))
+    options = {"matrix": matrix, "solver": solver, "random_state": 0, "n_iter": 12}
+    sparse_fit = PCAViaSVD(3, **options).fit(X)
+    dense_fit = PCAViaSVD(3, matrix=matrix, solver="full").fit(X.toarray())
+    rtol = 1e-4 if solver == "randomized" else 1e-9
+    np.testing.assert_allclose(
+        sparse_fit.explained_variance_, dense_fit.explained_variance_, rtol=rtol
+    )
+    np.testing.assert_allclose(
+        np.abs(sparse_fit.transform(X)),
+        np.abs(dense_fit.transform(X.toarray())),
+        atol=1e-2 if solver == "randomized" else 1e-7,
+    )
+
+
+def test_sparse_input_is_never_densified_by_iterative_solvers(rng, monkeypatch):
+    X = sp.random(200, 50, density=0.05, random_state=rng, format="csr")
+
+    def no_toarray(self, *args, **kwargs):
+        raise AssertionError("sparse input was densified")
+
+    monkeypatch.setattr(sp.csr_matrix, "toarray", no_toarray)
+    pca = PCAViaSVD(3, matrix="correlation", solver="arpack", random_state=0)
+    pca.fit_transform(X)
+    pca.transform(X)
+
+
+@pytest.mark.parametrize("whiten", [False, True])
+@pytest.mark.parametrize("matrix", ["covariance", "correlation"])
+def test_inverse_transform_is_the_affine_projection(data, whiten, matrix):
+    full = PCAViaSVD(matrix=matrix, whiten=whiten).fit(data)
+    np.testing.assert_allclose(full.inverse_transform(full.transform(data)), data)
+    pca = PCAViaSVD(3, matrix=matrix, whiten=whiten).fit(data)
+    once = pca.inverse_transform(pca.transform(data))
+    np.testing.assert_allclose(pca.inverse_transform(pca.transform(once)), once)
+
+
+@pytest.mark.parametrize("matrix", ["covariance", "correlation"])
+def test_score_samples_is_a_gaussian_log_density(data, matrix):
+    from scipy.stats import multivariate_normal
+
+    pca = PCAViaSVD(3, matrix=matrix).fit(data)
+    density = multivariate_normal(pca.mean_, pca.get_covariance())
+    np.testing.assert_allclose(pca.score_samples(data), density.logpdf(data))
+    np.testing.assert_allclose(
+        pca.get_precision() @ pca.get_covariance(), np.eye(data.shape[1]), atol=1e-8
+    )
+
+
+@pytest.mark.parametrize("matrix", ["covariance", "correlation"])
+def test_float32_agrees_with_float64(data, matrix):
+    pca32 = PCAViaSVD(3, matrix=matrix).fit(data.astype(np.float32))
+    pca64 = PCAViaSVD(3, matrix=matrix).fit(data)
+    assert pca32.components_.dtype == np.float32
+    assert pca32.transform(data.astype(np.float32)).dtype == np.float32
+    np.testing.assert_allclose(
+        pca32.explained_variance_, pca64.explained_variance_, rtol=1e-4
+    )
+    np.testing.assert_allclose(pca32.components_, pca64.components_, atol=1e-3)
+
+
+def test_pandas_output_in_a_pipeline(data):
+    frame = pd.DataFrame(data, columns=[f"x{i}" for i in range(data.shape[1])])
+    target = data @ np.linspace(-1, 1, data.shape[1])
+    pipeline = make_pipeline(PCAViaSVD(3), LinearRegression())
+    pipeline.set_output(transform="pandas").fit(frame, target)
+    scores = pipeline[0].transform(frame)
+    assert list(scores.columns) == ["pcaviasvd0", "pcaviasvd1", "pcaviasvd2"]
+    assert list(pipeline[-1].feature_names_in_) == list(scores.columns)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "X_shape", "message"),
+    [
+        ({"n_components": 9}, (300, 8), r"n_components=9 must be between 1 and"),
+        ({"n_components": 0.5, "solver": "arpack"}, (300, 8), "whole spectrum"),
+        ({"n_components": "mle"}, (5, 8), "n_samples >= n_features"),
+        ({}, (1, 8), "n_samples=1"),
+    ],
+)
+def test_clear_errors(rng, kwargs, X_shape, message):
+    with pytest.raises(ValueError, match=message):
+        PCAViaSVD(**kwargs).fit(rng.standard_normal(X_shape))
+
+
+def test_no_warning_on_ordinary_data(data):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        PCAViaSVD(matrix="correlation").fit(data)
