@@ -6,7 +6,12 @@ from sklearn.utils.estimator_checks import (
     parametrize_with_checks,
 )
 
-from sksvd import PCAViaSVD, TruncatedSVDCompressor
+from sksvd import (
+    MinNormLeastSquares,
+    MinNormLeastSquaresCV,
+    PCAViaSVD,
+    TruncatedSVDCompressor,
+)
 
 
 def _instances():
@@ -30,6 +35,13 @@ def _instances():
     for solver in ("randomized", "propack"):
         yield PCAViaSVD(2, solver=solver, random_state=0, matrix="correlation")
     yield PCAViaSVD(1, solver="arpack", random_state=0)
+    yield MinNormLeastSquares()
+    yield MinNormLeastSquares(fit_intercept=False, solver="qr", rcond=1e-8)
+    # check_regressors_train needs about five components of its data.
+    yield MinNormLeastSquares(max_rank=5, solver="full")
+    yield MinNormLeastSquaresCV()
+    yield MinNormLeastSquaresCV(cv=3)
+    yield MinNormLeastSquaresCV(cv=3, scoring="r2", fit_intercept=False)
 
 
 ESTIMATORS = list(_instances())
@@ -58,7 +70,12 @@ def test_sklearn_compatible_estimator(estimator, check):
 
 @pytest.mark.parametrize(
     "estimator",
-    [TruncatedSVDCompressor(), PCAViaSVD()],
+    [
+        TruncatedSVDCompressor(),
+        PCAViaSVD(),
+        MinNormLeastSquares(),
+        MinNormLeastSquaresCV(),
+    ],
     ids=lambda estimator: type(estimator).__name__,
 )
 def test_param_validation(estimator):

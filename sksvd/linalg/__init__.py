@@ -9,14 +9,26 @@ from sksvd.linalg._low_rank import (
     energy_ratio,
     low_rank_approximation,
 )
+from sksvd.linalg._pinv import (
+    default_rcond,
+    lstsq,
+    null_space,
+    null_vector,
+    pinv,
+)
 from sksvd.linalg._result import SVDResult
 from sksvd.linalg._svd import svd
 
 __all__ = [
     "SVDResult",
     "choose_solver",
+    "default_rcond",
     "eckart_young_error",
     "energy_ratio",
     "low_rank_approximation",
+    "lstsq",
+    "null_space",
+    "null_vector",
+    "pinv",
     "svd",
 ]

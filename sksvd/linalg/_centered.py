@@ -5,30 +5,40 @@ from scipy.sparse.linalg import LinearOperator
 
 
 class CenteredOperator(LinearOperator):
-    """``Z = (X − 1 μᵀ) diag(1/d)`` applied through products with ``X`` alone.
+    """``Z = diag(r) (X − 1 μᵀ) diag(1/d)`` applied through products with ``X`` alone.
 
-    ``Z w = X (w/d) − 1 (μᵀ (w/d))`` and ``Zᵀ u = (Xᵀ u − μ (1ᵀ u)) / d``: each
-    product costs one sparse product with ``X`` plus a rank-one correction, so the
-    Krylov and randomized solvers see the centred matrix without it being formed.
+    ``Z w = r ⊙ (X (w/d) − 1 (μᵀ (w/d)))`` and
+    ``Zᵀ u = (Xᵀ (r ⊙ u) − μ (1ᵀ (r ⊙ u))) / d``: each product costs one sparse
+    product with ``X`` plus a rank-one correction, so iterative solvers see the
+    centred (scaled, row-weighted) matrix without it being formed.
 
     Parameters
     ----------
     X : sparse matrix of shape (n_samples, n_features)
     mean : ndarray of shape (n_features,)
     scale : ndarray of shape (n_features,)
+        The column divisors ``d``.
+    row_scale : ndarray of shape (n_samples,), default=None
+        The row multipliers ``r`` (square roots of sample weights); None for ones.
     """
 
-    def __init__(self, X, mean, scale):
+    def __init__(self, X, mean, scale, row_scale=None):
         super().__init__(dtype=X.dtype, shape=X.shape)
         self.X = X
         self.mean = mean.astype(X.dtype, copy=False)
         self.scale = scale.astype(X.dtype, copy=False)
+        self.row_scale = row_scale
 
     def _matmat(self, W):
         W = W / self.scale[:, np.newaxis]
-        return np.asarray(self.X @ W) - self.mean @ W
+        product = np.asarray(self.X @ W) - self.mean @ W
+        if self.row_scale is not None:
+            product *= self.row_scale[:, np.newaxis]
+        return product
 
     def _rmatmat(self, U):
+        if self.row_scale is not None:
+            U = U * self.row_scale[:, np.newaxis]
         product = np.asarray(self.X.T @ U) - np.outer(self.mean, U.sum(axis=0))
         return product / self.scale[:, np.newaxis]
 

@@ -1,0 +1,577 @@
+"""Minimum-norm least squares through the pseudo-inverse, and rank selection by CV."""
+
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import lsmr
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.metrics import check_scoring
+from sklearn.model_selection import check_cv
+from sklearn.utils.extmath import safe_sparse_dot
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from sksvd._compat import (
+    Interval,
+    StrOptions,
+    _fit_context,
+    check_sample_weight,
+)
+from sksvd.linalg._centered import CenteredOperator
+from sksvd.linalg._pinv import (
+    SOLVE_SOLVERS,
+    cut_off,
+    default_rcond,
+    solve_from_svd,
+    solve_svd,
+)
+
+_COMMON_CONSTRAINTS = {
+    "fit_intercept": ["boolean"],
+    "rcond": [Interval(Real, 0, None, closed="left"), None],
+    "solver": [StrOptions(set(SOLVE_SOLVERS))],
+}
+
+
+class _LinearPredictMixin:
+    """``predict`` for estimators with ``coef_`` and ``intercept_``."""
+
+    def predict(self, X):
+        """Predict with the fitted linear model: ``X coef_ᵀ + intercept_``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            Predictions, in the dtype of the coefficients.
+        """
+        check_is_fitted(self)
+        X = validate_data(
+            self,
+            X,
+            accept_sparse=self._sparse_formats,
+            dtype=[np.float64, np.float32],
+            reset=False,
+        )
+        return safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
+
+
+def _centre(X, Y, weights, fit_intercept):
+    """Weighted means of X and Y (zeros without an intercept), in float64."""
+    if not fit_intercept:
+        return np.zeros(X.shape[1]), np.zeros(Y.shape[1])
+    total = weights.sum()
+    if sp.issparse(X):
+        x_mean = np.asarray(X.T @ weights).ravel() / total
+    else:
+        x_mean = weights @ X / total
+    return x_mean.astype(np.float64), weights @ Y / total
+
+
+def _as_targets(y):
+    return np.asarray(y, dtype=np.float64).reshape(y.shape[0], -1)
+
+
+class MinNormLeastSquares(_LinearPredictMixin, RegressorMixin, BaseEstimator):
+    """Linear regression by the minimum-norm least-squares solution ``x⁺ = A⁺b``.
+
+    The coefficients are those of least Euclidean norm among all that minimise the
+    (weighted) residual sum of squares, computed from the SVD of the (centred)
+    design matrix with singular values below a cut-off treated as zero. On
+    rank-deficient or collinear data this gives the stable, unique answer that
+    ``LinearRegression`` returns only implicitly; ``max_rank`` truncates further,
+    which regularises like principal component regression.
+
+    Parameters
+    ----------
+    fit_intercept : bool, default=True
+        Fit an intercept. X and y are then centred (with the sample weights), so
+        the intercept is not part of the minimised norm, as in scikit-learn. This
+        differs from :func:`sksvd.linalg.lstsq` on ``[1, X]``, which would shrink
+        the intercept too: on wide data (more features than samples) the two give
+        different coefficients.
+
+    rcond : float, default=None
+        Singular values ``σᵢ ≤ rcond·σ₁`` of the centred design are treated as
+        zero. None uses :func:`sksvd.linalg.default_rcond`: ``eps·max(m, n)`` for
+        float64 data, ``10·eps₃₂`` for float32 data (with the SVD run in float64).
+
+    max_rank : int, default=None
+        Keep at most this many singular values.
+
+    solver : {"auto", "full", "qr"}, default="auto"
+        ``"qr"``: Householder QR, then the SVD of the triangular factor (cost
+        linear in the number of samples); ``"full"``: LAPACK's SVD; ``"auto"``:
+        ``"qr"`` when ``n_samples ≥ 2·n_features``. Truncated and Gram solvers are
+        not offered: the cut-off needs every singular value, and squaring the
+        matrix would square the condition number of the solution. Sparse X is
+        solved by LSMR instead (see Notes).
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
+        Coefficients, in the dtype of X.
+
+    intercept_ : float or ndarray of shape (n_targets,)
+        Intercept; 0 when ``fit_intercept=False``.
+
+    rank_ : int or None
+        Number of singular values kept; None for sparse X.
+
+    singular_values_ : ndarray of shape (min(n_samples, n_features),) or None
+        All singular values of the centred, weighted design; None for sparse X.
+
+    cutoff_ : float or None
+        The absolute threshold ``rcond·σ₁`` used; None for sparse X.
+
+    residual_sum_of_squares_ : float or ndarray of shape (n_targets,)
+        Weighted residual sum of squares on the training data, from the SVD as
+        ``‖b‖² − Σᵢ≤ᵣ (uᵢᵀb)²`` (no second pass over X).
+
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string column names.
+
+    See Also
+    --------
+    MinNormLeastSquaresCV : Chooses ``max_rank`` by cross-validation.
+    sklearn.linear_model.LinearRegression : Least squares by LAPACK ``gelsd``.
+    sksvd.linalg.lstsq : The same solution as a function.
+
+    Notes
+    -----
+    With sample weights ``wᵢ``, the weighted means ``x̄``, ``ȳ`` and the centred,
+    weighted design ``A = diag(√w)(X − 1x̄ᵀ) = U Σ Vᵀ`` and target
+    ``b = diag(√w)(y − 1ȳ)``, the coefficients and intercept are
+
+    .. math::
+
+        \\beta = \\sum_{i \\le r} \\frac{u_i^T b}{\\sigma_i} v_i, \\qquad
+        \\beta_0 = \\bar y - \\bar x^T \\beta .
+
+    For sparse X the same minimum-norm solution is reached by LSMR (Fong and
+    Saunders) on the implicitly centred, weighted design, started from zero, with
+    tolerances ``atol = btol = eps·1e2`` and ``conlim = 1/rcond``; the SVD
+    attributes are then None.
+
+    References
+    ----------
+    .. [1] G. H. Golub and C. F. Van Loan, *Matrix Computations*, 4th ed., Johns
+       Hopkins, 2013, section 5.5.
+    .. [2] D. C.-L. Fong and M. A. Saunders, "LSMR: an iterative algorithm for
+       sparse least-squares problems", SIAM J. Sci. Comput. 33(5), 2011.
+       :doi:`10.1137/10079687X`
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksvd import MinNormLeastSquares
+    >>> X = np.array([[1.0, 1.0], [2.0, 2.0], [3.0, 3.0]])  # collinear columns
+    >>> y = np.array([2.0, 4.0, 6.0])
+    >>> model = MinNormLeastSquares().fit(X, y)
+    >>> model.coef_, model.rank_  # the weight is shared equally
+    (array([1., 1.]), 1)
+    """
+
+    _parameter_constraints: dict = {
+        **_COMMON_CONSTRAINTS,
+        "max_rank": [Interval(Integral, 0, None, closed="left"), None],
+    }
+    _sparse_formats = ["csr", "csc"]
+
+    def __init__(self, *, fit_intercept=True, rcond=None, max_rank=None, solver="auto"):
+        self.fit_intercept = fit_intercept
+        self.rcond = rcond
+        self.max_rank = max_rank
+        self.solver = solver
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the minimum-norm least-squares coefficients.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Target values.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; the weighted sum of squared residuals is
+            minimised.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=self._sparse_formats,
+            dtype=[np.float64, np.float32],
+            multi_output=True,
+            y_numeric=True,
+        )
+        weights = check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        if not weights.sum() > 0:
+            raise ValueError(
+                "sample_weight sums to zero: at least one sample needs a positive "
+                "weight."
+            )
+        Y = _as_targets(y)
+        x_mean, y_mean = _centre(X, Y, weights, self.fit_intercept)
+        root = np.sqrt(weights)
+        b = (Y - y_mean) * root[:, np.newaxis]
+        rcond = default_rcond(X.shape, X.dtype) if self.rcond is None else self.rcond
+        if sp.issparse(X):
+            coef, residues = self._fit_sparse(X, x_mean, root, b, rcond)
+        else:
+            A = (np.asarray(X, dtype=np.float64) - x_mean) * root[:, np.newaxis]
+            U, s, Vt = solve_svd(A, self.solver)
+            self.rank_, self.cutoff_ = cut_off(s, rcond, self.max_rank)
+            self.singular_values_ = s
+            coef, residues = solve_from_svd(U, s, Vt, b, self.rank_)
+        intercept = y_mean - x_mean @ coef
+        one_target = y.ndim == 1
+        self.coef_ = (coef.ravel() if one_target else coef.T).astype(X.dtype)
+        if not self.fit_intercept:
+            intercept = np.zeros_like(intercept)
+        self.intercept_ = (
+            float(intercept[0]) if one_target else intercept.astype(X.dtype)
+        )
+        self.residual_sum_of_squares_ = float(residues[0]) if one_target else residues
+        return self
+
+    def _fit_sparse(self, X, x_mean, root, b, rcond):
+        operator = CenteredOperator(
+            X.astype(np.float64), x_mean, np.ones(X.shape[1]), row_scale=root
+        )
+        tolerance = 1e2 * np.finfo(np.float64).eps
+        conlim = 1.0 / rcond if rcond > 0 else 0.0
+        coef = np.empty((X.shape[1], b.shape[1]))
+        residues = np.empty(b.shape[1])
+        for target in range(b.shape[1]):
+            solution = lsmr(
+                operator,
+                b[:, target],
+                atol=tolerance,
+                btol=tolerance,
+                conlim=conlim,
+                maxiter=10 * min(X.shape) + 10,
+            )
+            coef[:, target] = solution[0]
+            residues[target] = solution[3] ** 2
+        self.rank_ = self.singular_values_ = self.cutoff_ = None
+        return coef, residues
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.target_tags.multi_output = True
+        return tags
+
+
+class _FixedPredictions(RegressorMixin, BaseEstimator):
+    """Stands in for a model so a scorer can score given predictions."""
+
+    def predict(self, predictions):
+        return predictions
+
+
+class MinNormLeastSquaresCV(_LinearPredictMixin, RegressorMixin, BaseEstimator):
+    """Minimum-norm least squares with the rank chosen by cross-validation.
+
+    Every candidate rank is scored from one SVD: with ``cv=None`` by exact
+    leave-one-out formulas (basis held fixed, see Notes), otherwise by one SVD per
+    fold that predicts the held-out samples at every rank at once. The model is
+    then refitted on all the data with the best rank.
+
+    Parameters
+    ----------
+    max_ranks : array-like of int, default=None
+        Candidate ranks (``max_rank`` of :class:`MinNormLeastSquares`). None tries
+        ``1 … r``, with ``r`` the numerical rank of the centred training data.
+
+    cv : int, cross-validation generator or iterable, default=None
+        None: leave-one-out from a single SVD. Otherwise anything
+        :func:`sklearn.model_selection.check_cv` accepts; each fold is refitted.
+
+    scoring : str or callable, default=None
+        A scikit-learn scorer (greater is better) applied to the held-out
+        predictions; None is the negative mean squared error (averaged over
+        targets).
+
+    fit_intercept : bool, default=True
+        As in :class:`MinNormLeastSquares`.
+
+    rcond : float, default=None
+        As in :class:`MinNormLeastSquares`.
+
+    solver : {"auto", "full", "qr"}, default="auto"
+        As in :class:`MinNormLeastSquares`.
+
+    Attributes
+    ----------
+    best_rank_ : int
+        The candidate rank with the best mean score (the smallest, on ties).
+
+    best_score_ : float
+        Its mean score.
+
+    cv_results_ : dict of ndarray
+        ``rank``, ``mean_test_score`` and, with a ``cv``, ``std_test_score`` and
+        ``split{i}_test_score``: one entry per candidate; ``pandas.DataFrame``
+        reads it directly.
+
+    coef_, intercept_, rank_, singular_values_, cutoff_, residual_sum_of_squares_
+        Those of the model refitted with ``max_rank=best_rank_``.
+
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string column names.
+
+    See Also
+    --------
+    MinNormLeastSquares : The estimator refitted at the best rank.
+    sklearn.linear_model.RidgeCV : The same leave-one-out idea for ridge.
+
+    Notes
+    -----
+    Leave-one-out from one SVD. With the centred design ``A = X − 1x̄ᵀ = U Σ Vᵀ``,
+    the rank-``k`` fit is the projection ``ŷ = ȳ1 + U_k U_kᵀ (y − ȳ1)``, a linear
+    smoother with hat matrix ``H_k = 11ᵀ/n + U_k U_kᵀ`` (the first term only with
+    an intercept), so ``hᵢᵢ(k) = 1/n + Σⱼ≤ₖ Uᵢⱼ²``. For a projection, removing
+    sample ``i`` and refitting on the same ``k`` columns of scores changes its
+    prediction so that the held-out residual is
+
+    .. math::
+
+        y_i - \\hat y_{-i}(k) = \\frac{r_i(k)}{1 - h_{ii}(k)} ,
+
+    the identity behind ``RidgeCV``'s shortcut. The columns ``A v₁ … A v_k`` are
+    held fixed: a true refit without row ``i`` would also move the singular
+    vectors a little (by about ``1/n`` of the sample's leverage), which this
+    ignores. A sample with leverage 1 cannot be left out; such a rank scores
+    ``-inf``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksvd import MinNormLeastSquaresCV
+    >>> rng = np.random.default_rng(0)
+    >>> latent = rng.standard_normal((200, 2))
+    >>> noise = 0.01 * rng.standard_normal((200, 10))
+    >>> X = latent @ rng.standard_normal((2, 10)) + noise
+    >>> y = latent @ [1.0, -1.0] + 0.1 * rng.standard_normal(200)
+    >>> MinNormLeastSquaresCV().fit(X, y).best_rank_
+    2
+    """
+
+    _parameter_constraints: dict = {
+        **_COMMON_CONSTRAINTS,
+        "max_ranks": ["array-like", None],
+        "cv": ["cv_object"],
+        "scoring": [str, callable, None],
+    }
+    _sparse_formats = False
+
+    def __init__(
+        self,
+        max_ranks=None,
+        *,
+        cv=None,
+        scoring=None,
+        fit_intercept=True,
+        rcond=None,
+        solver="auto",
+    ):
+        self.max_ranks = max_ranks
+        self.cv = cv
+        self.scoring = scoring
+        self.fit_intercept = fit_intercept
+        self.rcond = rcond
+        self.solver = solver
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Score every candidate rank, then refit with the best.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Target values.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            dtype=[np.float64, np.float32],
+            multi_output=True,
+            y_numeric=True,
+        )
+        if X.shape[0] < 3:
+            raise ValueError(
+                "MinNormLeastSquaresCV needs at least 3 samples to cross-validate; "
+                f"got n_samples={X.shape[0]}."
+            )
+        ranks = self._candidate_ranks(X)
+        if self.cv is None:
+            scores = self._leave_one_out_scores(X, y, ranks)[np.newaxis]
+        else:
+            cv = check_cv(self.cv, y, classifier=False)
+            scores = np.array(
+                [
+                    self._fold_scores(X, y, train, test, ranks)
+                    for train, test in cv.split(X, y)
+                ]
+            )
+        mean = scores.mean(axis=0)
+        self.cv_results_ = {"rank": ranks, "mean_test_score": mean}
+        if self.cv is not None:
+            self.cv_results_["std_test_score"] = scores.std(axis=0)
+            for split, split_scores in enumerate(scores):
+                self.cv_results_[f"split{split}_test_score"] = split_scores
+        best = int(np.argmax(mean))
+        self.best_rank_ = int(ranks[best])
+        self.best_score_ = float(mean[best])
+        refit = MinNormLeastSquares(
+            fit_intercept=self.fit_intercept,
+            rcond=self.rcond,
+            max_rank=self.best_rank_,
+            solver=self.solver,
+        ).fit(X, y)
+        for name in (
+            "coef_",
+            "intercept_",
+            "rank_",
+            "singular_values_",
+            "cutoff_",
+            "residual_sum_of_squares_",
+        ):
+            setattr(self, name, getattr(refit, name))
+        return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+    def _candidate_ranks(self, X):
+        largest = min(X.shape)
+        if self.max_ranks is None:
+            A = np.asarray(X, dtype=np.float64)
+            if self.fit_intercept:
+                A = A - A.mean(axis=0)
+            _, s, _ = solve_svd(A, self.solver)
+            rcond = (
+                default_rcond(X.shape, X.dtype) if self.rcond is None else self.rcond
+            )
+            rank, _ = cut_off(s, rcond, None)
+            return np.arange(1, max(rank, 1) + 1)
+        ranks = np.unique(np.asarray(self.max_ranks))
+        if (
+            ranks.size == 0
+            or ranks.ndim != 1
+            or not np.issubdtype(ranks.dtype, np.integer)
+        ):
+            raise ValueError(
+                "max_ranks must be a non-empty list of integers; got "
+                f"{self.max_ranks!r}."
+            )
+        if ranks[0] < 1 or ranks[-1] > largest:
+            raise ValueError(
+                f"max_ranks must lie between 1 and min(n_samples, n_features)="
+                f"{largest}; got {self.max_ranks!r}."
+            )
+        return ranks
+
+    def _scorer(self):
+        if self.scoring is None:
+            return None
+        return check_scoring(_FixedPredictions(), scoring=self.scoring)
+
+    def _score(self, scorer, y_true, y_pred):
+        if scorer is None:
+            return -float(np.mean((y_true - y_pred) ** 2))
+        return float(scorer(_FixedPredictions(), y_pred, y_true))
+
+    def _leave_one_out_scores(self, X, y, ranks):
+        Y = _as_targets(y)
+        n_samples = X.shape[0]
+        weights = np.ones(n_samples)
+        x_mean, y_mean = _centre(X, Y, weights, self.fit_intercept)
+        A = np.asarray(X, dtype=np.float64) - x_mean
+        b = Y - y_mean
+        U, s, Vt = solve_svd(A, self.solver)
+        rcond = default_rcond(X.shape, X.dtype) if self.rcond is None else self.rcond
+        numerical_rank, _ = cut_off(s, rcond, None)
+        U = U[:, :numerical_rank]
+        projections = U.T @ b  # (r, n_targets)
+        leverage = np.cumsum(U**2, axis=1)
+        if self.fit_intercept:
+            leverage += 1.0 / n_samples
+        scorer = self._scorer()
+        scores = np.empty(len(ranks))
+        for position, rank in enumerate(ranks):
+            k = min(int(rank), numerical_rank)
+            residual = b - U[:, :k] @ projections[:k]
+            h = leverage[:, k - 1] if k > 0 else np.full(n_samples, 1.0 / n_samples)
+            if np.any(1.0 - h <= 1e-12):
+                scores[position] = -np.inf
+                continue
+            held_out = residual / (1.0 - h)[:, np.newaxis]
+            prediction = Y - held_out
+            scores[position] = self._score(
+                scorer, y, prediction.ravel() if y.ndim == 1 else prediction
+            )
+        return scores
+
+    def _fold_scores(self, X, y, train, test, ranks):
+        Y = _as_targets(y)
+        weights = np.ones(train.size)
+        x_mean, y_mean = _centre(X[train], Y[train], weights, self.fit_intercept)
+        A = np.asarray(X[train], dtype=np.float64) - x_mean
+        U, s, Vt = solve_svd(A, self.solver)
+        rcond = default_rcond(A.shape, X.dtype) if self.rcond is None else self.rcond
+        numerical_rank, _ = cut_off(s, rcond, None)
+        # Coordinates of the coefficients and of the held-out samples on each
+        # right singular vector: the prediction at rank k sums the first k terms.
+        weights_k = (U[:, :numerical_rank].T @ (Y[train] - y_mean)) / s[
+            :numerical_rank, np.newaxis
+        ]
+        coordinates = (np.asarray(X[test], dtype=np.float64) - x_mean) @ Vt[
+            :numerical_rank
+        ].T
+        cumulative = np.cumsum(
+            coordinates[:, :, np.newaxis] * weights_k[np.newaxis], axis=1
+        )
+        scorer = self._scorer()
+        scores = np.empty(len(ranks))
+        for position, rank in enumerate(ranks):
+            k = min(int(rank), numerical_rank)
+            prediction = y_mean + (cumulative[:, k - 1] if k > 0 else 0.0)
+            scores[position] = self._score(
+                scorer, y[test], prediction.ravel() if y.ndim == 1 else prediction
+            )
+        return scores
