@@ -1,0 +1,464 @@
+"""Display objects in scikit-learn's style: spectra, energy, rank grids, biplots.
+
+Each ``*Display`` is built by ``from_estimator`` or ``from_singular_values`` (or
+``from_image``) and drawn by ``plot(ax=...)``, which returns the display with its
+``figure_``, ``ax_`` and artists set. Needs matplotlib
+(``pip install "sksvd[plot]"``).
+"""
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+from sksvd.linalg._low_rank import _check_spectrum
+
+
+def _pyplot():
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            'Plotting needs matplotlib: pip install "sksvd[plot]"'
+        ) from None
+    return plt
+
+
+def _axes(ax):
+    if ax is None:
+        _, ax = _pyplot().subplots()
+    return ax
+
+
+def _spectrum_of(estimator):
+    check_is_fitted(estimator, "singular_values_")
+    return np.asarray(estimator.singular_values_)
+
+
+class SpectrumDisplay:
+    """Singular values against their index, on a linear or logarithmic axis.
+
+    Parameters
+    ----------
+    singular_values : ndarray of shape (k,)
+        Descending singular values.
+    marks : sequence of int, default=()
+        Ranks to highlight (1-based: rank r marks ``σ_r``).
+
+    Attributes
+    ----------
+    line_ : matplotlib Line2D
+    marks_ : matplotlib PathCollection or None
+    ax_ : matplotlib Axes
+    figure_ : matplotlib Figure
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sksvd.plotting import SpectrumDisplay
+    >>> display = SpectrumDisplay.from_singular_values([4.0, 2.0, 1.0], scale="log")
+    >>> display.line_.get_ydata().tolist()
+    [4.0, 2.0, 1.0]
+    """
+
+    def __init__(self, singular_values, marks=()):
+        self.singular_values = np.asarray(singular_values)
+        self.marks = tuple(marks)
+
+    @classmethod
+    def from_singular_values(
+        cls, singular_values, *, marks=(), scale="linear", ax=None
+    ):
+        """Plot a spectrum given as an array.
+
+        Parameters
+        ----------
+        singular_values : array-like of shape (k,)
+        marks : sequence of int, default=()
+        scale : {"linear", "log"}, default="linear"
+        ax : matplotlib Axes, default=None
+            Axes to draw on; a new figure when None.
+
+        Returns
+        -------
+        display : SpectrumDisplay
+        """
+        return cls(_check_spectrum(singular_values), marks).plot(ax=ax, scale=scale)
+
+    @classmethod
+    def from_estimator(cls, estimator, *, marks=(), scale="linear", ax=None):
+        """Plot the ``singular_values_`` of a fitted estimator.
+
+        Parameters
+        ----------
+        estimator : fitted estimator with ``singular_values_``
+        marks : sequence of int, default=()
+        scale : {"linear", "log"}, default="linear"
+        ax : matplotlib Axes, default=None
+
+        Returns
+        -------
+        display : SpectrumDisplay
+        """
+        return cls(_spectrum_of(estimator), marks).plot(ax=ax, scale=scale)
+
+    def plot(self, ax=None, *, scale="linear"):
+        """Draw the spectrum.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+        scale : {"linear", "log"}, default="linear"
+
+        Returns
+        -------
+        self : SpectrumDisplay
+        """
+        if scale not in ("linear", "log"):
+            raise ValueError(f"scale must be 'linear' or 'log'; got {scale!r}.")
+        ax = _axes(ax)
+        ranks = np.arange(1, self.singular_values.size + 1)
+        (self.line_,) = ax.plot(ranks, self.singular_values)
+        if scale == "log":
+            ax.set_yscale("log")
+        self.marks_ = None
+        marks = [r for r in self.marks if 1 <= r <= self.singular_values.size]
+        if marks:
+            values = self.singular_values[np.array(marks) - 1]
+            self.marks_ = ax.scatter(marks, values, marker="*", s=120, zorder=3)
+            for rank, value in zip(marks, values, strict=True):
+                ax.annotate(
+                    f"r={rank}",
+                    (rank, value),
+                    textcoords="offset points",
+                    xytext=(5, 5),
+                )
+        ax.set_xlabel("rank i")
+        ax.set_ylabel("singular value σᵢ" + (" (log scale)" if scale == "log" else ""))
+        ax.set_title("Singular values")
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+
+class CumulativeEnergyDisplay:
+    """Fraction of ``‖X‖²_F`` kept by the first r components, against r.
+
+    Parameters
+    ----------
+    cumulative_energy : ndarray of shape (k,)
+        ``Σᵢ≤ᵣ σᵢ² / ‖X‖²_F`` for r = 1 … k.
+    marks : sequence of int, default=()
+        Ranks to annotate with the energy they keep.
+
+    Attributes
+    ----------
+    line_ : matplotlib Line2D
+    annotations_ : list of matplotlib Annotation
+    ax_ : matplotlib Axes
+    figure_ : matplotlib Figure
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sksvd.plotting import CumulativeEnergyDisplay
+    >>> display = CumulativeEnergyDisplay.from_singular_values([3.0, 2.0, 1.0, 1.0])
+    >>> display.line_.get_ydata().round(3).tolist()
+    [0.6, 0.867, 0.933, 1.0]
+    """
+
+    def __init__(self, cumulative_energy, marks=()):
+        self.cumulative_energy = np.asarray(cumulative_energy)
+        self.marks = tuple(marks)
+
+    @classmethod
+    def from_singular_values(cls, singular_values, *, marks=(), ax=None):
+        """Plot from the whole spectrum.
+
+        Parameters
+        ----------
+        singular_values : array-like of shape (min(m, n),)
+            All singular values, so that their squares sum to ``‖X‖²_F``.
+        marks : sequence of int, default=()
+        ax : matplotlib Axes, default=None
+
+        Returns
+        -------
+        display : CumulativeEnergyDisplay
+        """
+        from sksvd.linalg import energy_ratio
+
+        cumulative = np.cumsum(energy_ratio(singular_values))
+        return cls(cumulative, marks).plot(ax=ax)
+
+    @classmethod
+    def from_estimator(cls, estimator, *, marks=(), ax=None):
+        """Plot ``explained_energy_ratio_`` (or ``explained_variance_ratio_``).
+
+        Only the fitted components appear, so the curve ends at the fraction the
+        estimator keeps.
+
+        Parameters
+        ----------
+        estimator : fitted TruncatedSVDCompressor or PCAViaSVD
+        marks : sequence of int, default=()
+        ax : matplotlib Axes, default=None
+
+        Returns
+        -------
+        display : CumulativeEnergyDisplay
+        """
+        for name in ("explained_energy_ratio_", "explained_variance_ratio_"):
+            if hasattr(estimator, name):
+                return cls(np.cumsum(getattr(estimator, name)), marks).plot(ax=ax)
+        check_is_fitted(estimator, "explained_energy_ratio_")
+        raise ValueError(  # pragma: no cover - check_is_fitted raises first
+            f"{type(estimator).__name__} has no energy or variance ratio."
+        )
+
+    def plot(self, ax=None):
+        """Draw the curve and the marks.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+
+        Returns
+        -------
+        self : CumulativeEnergyDisplay
+        """
+        ax = _axes(ax)
+        ranks = np.arange(1, self.cumulative_energy.size + 1)
+        (self.line_,) = ax.plot(ranks, self.cumulative_energy)
+        self.annotations_ = []
+        for rank in self.marks:
+            if 1 <= rank <= self.cumulative_energy.size:
+                kept = self.cumulative_energy[rank - 1]
+                ax.plot([rank], [kept], marker="*", markersize=12, ls="none")
+                self.annotations_.append(
+                    ax.annotate(
+                        f"r={rank}: {kept:.1%}",
+                        (rank, kept),
+                        textcoords="offset points",
+                        xytext=(8, -14),
+                    )
+                )
+        ax.set_ylim(0, 1.02)
+        ax.set_xlabel("rank r")
+        ax.set_ylabel("cumulative energy Σᵢ≤ᵣ σᵢ² / ‖X‖²_F")
+        ax.set_title("Energy kept")
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+
+class RankGridDisplay:
+    """An image reconstructed at several ranks, with the storage each needs.
+
+    Parameters
+    ----------
+    reconstructions : list of ndarray
+        One image per rank, same shape and dtype.
+    ranks : sequence of int
+    storage_ratios : sequence of float
+        Values stored over pixels, per rank.
+
+    Attributes
+    ----------
+    images_ : list of matplotlib AxesImage
+    axes_ : ndarray of matplotlib Axes
+    figure_ : matplotlib Figure
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import numpy as np
+    >>> from sksvd.plotting import RankGridDisplay
+    >>> image = np.random.default_rng(0).integers(0, 256, (30, 40), dtype=np.uint8)
+    >>> display = RankGridDisplay.from_image(image, ranks=(1, 5))
+    >>> [axes.get_title() for axes in display.axes_.ravel()]
+    ['r = 1, storage 5.9%', 'r = 5, storage 29.6%']
+    """
+
+    def __init__(self, reconstructions, ranks, storage_ratios):
+        self.reconstructions = list(reconstructions)
+        self.ranks = tuple(ranks)
+        self.storage_ratios = tuple(storage_ratios)
+
+    @classmethod
+    def from_image(cls, image, *, ranks=(5, 10, 20, 50), ncols=2, solver="auto"):
+        """Compress ``image`` once at the largest rank and show each truncation.
+
+        Parameters
+        ----------
+        image : array-like of shape (height, width) or (height, width, 3 or 4)
+        ranks : sequence of int, default=(5, 10, 20, 50)
+        ncols : int, default=2
+        solver : str, default="auto"
+
+        Returns
+        -------
+        display : RankGridDisplay
+        """
+        from sksvd.image import CompressedImage, compress_image
+
+        ranks = sorted(int(r) for r in ranks)
+        full = compress_image(image, rank=ranks[-1], solver=solver)
+        reconstructions, storage = [], []
+        for rank in ranks:
+            truncated = CompressedImage(
+                [(U[:, :rank], s[:rank], Vt[:rank]) for U, s, Vt in full.factors],
+                full.shape,
+                full.dtype,
+                full.value_range,
+                0,
+                0,
+            )
+            reconstructions.append(truncated.reconstruct())
+            storage.append(truncated.storage_ratio)
+        return cls(reconstructions, ranks, storage).plot(ncols=ncols)
+
+    def plot(self, *, ncols=2, figsize=None):
+        """Draw the grid, one panel per rank.
+
+        Parameters
+        ----------
+        ncols : int, default=2
+        figsize : tuple of float, default=None
+
+        Returns
+        -------
+        self : RankGridDisplay
+        """
+        plt = _pyplot()
+        count = len(self.reconstructions)
+        ncols = min(ncols, count)
+        nrows = -(-count // ncols)
+        figure, axes = plt.subplots(
+            nrows, ncols, figsize=figsize or (4.5 * ncols, 3.5 * nrows), squeeze=False
+        )
+        self.images_ = []
+        for ax, image, rank, ratio in zip(
+            axes.ravel(),
+            self.reconstructions,
+            self.ranks,
+            self.storage_ratios,
+            strict=False,
+        ):
+            grey = image.ndim == 2
+            self.images_.append(ax.imshow(image, cmap="gray" if grey else None))
+            ax.set_title(f"r = {rank}, storage {ratio:.1%}")
+            ax.axis("off")
+        for ax in axes.ravel()[count:]:
+            ax.axis("off")
+        figure.tight_layout()
+        self.axes_, self.figure_ = axes, figure
+        return self
+
+
+class BiplotDisplay:
+    """PCA biplot: sample scores as points, variable loadings as arrows.
+
+    Parameters
+    ----------
+    scores : ndarray of shape (n_samples, 2)
+        Projections on two components.
+    loadings : ndarray of shape (2, n_features)
+        Loadings of the variables on the same components.
+    feature_names : sequence of str
+    components : tuple of int, default=(0, 1)
+        Which components these are, for the axis labels.
+
+    Attributes
+    ----------
+    points_ : matplotlib PathCollection
+    arrows_ : list of matplotlib FancyArrow
+    ax_ : matplotlib Axes
+    figure_ : matplotlib Figure
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import numpy as np
+    >>> from sksvd import PCAViaSVD
+    >>> from sksvd.plotting import BiplotDisplay
+    >>> X = np.random.default_rng(0).standard_normal((50, 3))
+    >>> pca = PCAViaSVD(matrix="correlation").fit(X)
+    >>> len(BiplotDisplay.from_estimator(pca, X).arrows_)
+    3
+    """
+
+    def __init__(self, scores, loadings, feature_names, components=(0, 1)):
+        self.scores = np.asarray(scores)
+        self.loadings = np.asarray(loadings)
+        self.feature_names = list(feature_names)
+        self.components = tuple(components)
+
+    @classmethod
+    def from_estimator(cls, estimator, X, *, components=(0, 1), ax=None):
+        """Biplot of a fitted :class:`~sksvd.PCAViaSVD` on data ``X``.
+
+        Parameters
+        ----------
+        estimator : fitted PCAViaSVD (anything with ``transform`` and
+            ``loadings_``)
+        X : array-like of shape (n_samples, n_features)
+        components : tuple of int, default=(0, 1)
+        ax : matplotlib Axes, default=None
+
+        Returns
+        -------
+        display : BiplotDisplay
+        """
+        check_is_fitted(estimator, "loadings_")
+        first, second = components
+        if max(first, second) >= estimator.n_components_:
+            raise ValueError(
+                f"components={components} needs at least {max(components) + 1} "
+                f"fitted components; the estimator has {estimator.n_components_}."
+            )
+        scores = np.asarray(estimator.transform(X))[:, [first, second]]
+        names = getattr(estimator, "feature_names_in_", None)
+        if names is None:
+            names = [f"x{j}" for j in range(estimator.n_features_in_)]
+        loadings = estimator.loadings_[[first, second]]
+        return cls(scores, loadings, names, components).plot(ax=ax)
+
+    def plot(self, ax=None):
+        """Draw the scores and the loading arrows (scaled to the scores' spread).
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+
+        Returns
+        -------
+        self : BiplotDisplay
+        """
+        ax = _axes(ax)
+        self.points_ = ax.scatter(self.scores[:, 0], self.scores[:, 1], s=10, alpha=0.5)
+        spread = np.max(np.abs(self.scores)) if self.scores.size else 1.0
+        longest = np.max(np.linalg.norm(self.loadings, axis=0)) or 1.0
+        factor = 0.8 * spread / longest
+        self.arrows_ = []
+        for name, (dx, dy) in zip(self.feature_names, self.loadings.T, strict=True):
+            self.arrows_.append(
+                ax.arrow(
+                    0,
+                    0,
+                    factor * dx,
+                    factor * dy,
+                    color="C3",
+                    width=0.005 * spread,
+                    length_includes_head=True,
+                )
+            )
+            ax.annotate(name, (factor * dx * 1.08, factor * dy * 1.08), color="C3")
+        first, second = self.components
+        ax.set_xlabel(f"component {first + 1}")
+        ax.set_ylabel(f"component {second + 1}")
+        ax.set_title("Biplot")
+        ax.axhline(0, color="k", lw=0.5)
+        ax.axvline(0, color="k", lw=0.5)
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
