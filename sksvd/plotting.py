@@ -462,3 +462,58 @@ class BiplotDisplay:
         ax.axvline(0, color="k", lw=0.5)
         self.ax_, self.figure_ = ax, ax.figure
         return self
+
+
+def spectrum_panels(singular_values, *, marks=(), figsize=(11, 8)):
+    """Four panels describing a whole spectrum, as in the image-compression report.
+
+    Singular values on a linear and a logarithmic axis, the cumulative energy, and
+    the relative Frobenius error of the best rank-r approximation
+    ``√(1 − energy kept)`` (Eckart–Young), with ``marks`` annotated.
+
+    Parameters
+    ----------
+    singular_values : array-like of shape (min(m, n),)
+        All singular values of the matrix, descending.
+    marks : sequence of int, default=()
+        Ranks to annotate.
+    figsize : tuple of float, default=(11, 8)
+
+    Returns
+    -------
+    figure : matplotlib Figure
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sksvd.plotting import spectrum_panels
+    >>> figure = spectrum_panels([5.0, 3.0, 1.0, 0.5], marks=[2])
+    >>> len(figure.axes)
+    4
+    """
+    plt = _pyplot()
+    s = _check_spectrum(singular_values)
+    figure, axes = plt.subplots(2, 2, figsize=figsize)
+    SpectrumDisplay(s, marks).plot(ax=axes[0, 0])
+    SpectrumDisplay(s, marks).plot(ax=axes[0, 1], scale="log")
+    energy = CumulativeEnergyDisplay.from_singular_values(s, marks=marks, ax=axes[1, 0])
+    remaining = np.sqrt(np.clip(1.0 - energy.cumulative_energy, 0.0, None))
+    ranks = np.arange(1, s.size + 1)
+    ax = axes[1, 1]
+    # The last point is zero (nothing left): a log axis cannot show it.
+    ax.semilogy(ranks[:-1], remaining[:-1])
+    for rank in marks:
+        if 1 <= rank < s.size:
+            ax.plot([rank], [remaining[rank - 1]], marker="*", markersize=12, ls="none")
+            ax.annotate(
+                f"r={rank}: {remaining[rank - 1]:.3g}",
+                (rank, remaining[rank - 1]),
+                textcoords="offset points",
+                xytext=(8, 4),
+            )
+    ax.set_xlabel("rank r")
+    ax.set_ylabel("‖X − X_r‖_F / ‖X‖_F")
+    ax.set_title("Relative error of the best rank-r approximation")
+    figure.tight_layout()
+    return figure

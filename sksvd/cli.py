@@ -1,0 +1,245 @@
+"""The ``sksvd`` command: compress images, plot their spectra, run the demo."""
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+_DEMO_RANKS = (5, 10, 20, 50)
+
+
+class CommandError(Exception):
+    """A failure to report as one line, with a non-zero exit status."""
+
+
+def _energy(text):
+    value = float(text)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"energy must be in (0, 1); got {text}")
+    return value
+
+
+def _positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer; got {text}")
+    return value
+
+
+def _parser():
+    parser = argparse.ArgumentParser(
+        prog="sksvd",
+        description="Image compression and spectra by truncated SVD.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    compress = commands.add_parser(
+        "compress",
+        help="compress images to a rank or an energy fraction",
+        description="Compress each image by truncating the SVD of every channel, "
+        "write the reconstruction as PNG into the output folder, and print the "
+        "rank, storage and PSNR of each.",
+    )
+    compress.add_argument("inputs", nargs="+", type=Path, metavar="IN")
+    target = compress.add_mutually_exclusive_group(required=True)
+    target.add_argument("-r", "--rank", type=_positive_int, help="rank per channel")
+    target.add_argument(
+        "-e", "--energy", type=_energy, help="fraction of energy kept per channel"
+    )
+    compress.add_argument("-o", "--output-dir", type=Path, required=True)
+    compress.add_argument(
+        "--save-factors",
+        action="store_true",
+        help="also write the factors as .npz (reload with CompressedImage.load)",
+    )
+    compress.add_argument(
+        "--force", action="store_true", help="overwrite existing output files"
+    )
+
+    spectrum = commands.add_parser(
+        "spectrum",
+        help="plot the singular values and energy of an image",
+        description="Plot four panels for the (grey) image: singular values, on a "
+        "log scale, cumulative energy, and the relative error of the best rank-r "
+        "approximation.",
+    )
+    spectrum.add_argument("input", type=Path, metavar="IN")
+    spectrum.add_argument("-o", "--output", type=Path, required=True)
+    spectrum.add_argument(
+        "--mark",
+        type=_positive_int,
+        action="append",
+        default=[],
+        help="rank to annotate (repeatable)",
+    )
+    spectrum.add_argument(
+        "--force", action="store_true", help="overwrite an existing output file"
+    )
+
+    demo = commands.add_parser(
+        "demo",
+        help="run offline on scikit-learn's sample photograph",
+        description="Compress scikit-learn's sample photograph (china.jpg) at ranks "
+        "5, 10, 20 and 50, and write rank_grid.png, spectrum.png and report.txt "
+        "into the output folder (its earlier demo files are replaced).",
+    )
+    demo.add_argument("-o", "--output-dir", type=Path, default=Path("sksvd-demo"))
+    return parser
+
+
+def main(argv=None):
+    """Run the command line; returns the exit status."""
+    arguments = _parser().parse_args(argv)
+    handlers = {"compress": _compress, "spectrum": _spectrum, "demo": _demo}
+    try:
+        handlers[arguments.command](arguments)
+    except (CommandError, ValueError, TypeError, ImportError, OSError) as error:
+        message = " ".join(str(error).split())
+        print(f"sksvd {arguments.command}: error: {message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _use_agg():
+    try:
+        import matplotlib
+    except ImportError:
+        raise CommandError('plots need matplotlib: pip install "sksvd[plot]"') from None
+    matplotlib.use("Agg")
+
+
+def _check_free(path, force):
+    if path.exists() and not force:
+        raise CommandError(f"{path} exists; pass --force to overwrite it")
+
+
+def _progress(items):
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return items
+    # disable=None turns the bar off when stderr is not a terminal.
+    return tqdm(items, unit="image", disable=None if len(items) > 1 else True)
+
+
+def _compress(arguments):
+    from sksvd.image import compress_image, read_image, write_image
+
+    out = arguments.output_dir
+    targets = []
+    for path in arguments.inputs:
+        image_out = out / f"{path.stem}.png"
+        factors_out = out / f"{path.stem}.npz"
+        _check_free(image_out, arguments.force)
+        if arguments.save_factors:
+            _check_free(factors_out, arguments.force)
+        targets.append((path, image_out, factors_out))
+    out.mkdir(parents=True, exist_ok=True)
+    failures = 0
+    for path, image_out, factors_out in _progress(targets):
+        try:
+            image = read_image(path)
+            compressed = compress_image(
+                image, rank=arguments.rank, energy=arguments.energy
+            )
+        except ValueError as error:
+            failures += 1
+            print(f"sksvd compress: error: {error}", file=sys.stderr)
+            continue
+        write_image(image_out, compressed.reconstruct())
+        if arguments.save_factors:
+            compressed.save(factors_out)
+        ranks = sorted(set(compressed.ranks))
+        rank_text = str(ranks[0]) if len(ranks) == 1 else "/".join(map(str, ranks))
+        print(
+            f"{path.name}: rank {rank_text}, storage {compressed.storage_ratio:.1%}, "
+            f"PSNR {compressed.psnr:.2f} dB -> {image_out}"
+        )
+    if failures:
+        raise CommandError(f"{failures} of {len(targets)} images failed")
+
+
+def _grey(image):
+    """ITU-R BT.601 luma of a colour image; grey images are returned as they are."""
+    if image.ndim == 2:
+        return image
+    return np.rint(image[..., :3] @ np.array([0.299, 0.587, 0.114])).astype(np.uint8)
+
+
+def _singular_values(image):
+    from sksvd.linalg import svd
+
+    return svd(image.astype(np.float64), compute_u=False).s
+
+
+def _spectrum(arguments):
+    from sksvd.image import read_image
+
+    _use_agg()
+    from sksvd.plotting import spectrum_panels
+
+    _check_free(arguments.output, arguments.force)
+    s = _singular_values(_grey(read_image(arguments.input)))
+    figure = spectrum_panels(s, marks=arguments.mark)
+    arguments.output.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(arguments.output, dpi=100)
+    energy = np.cumsum(s**2) / np.sum(s**2)
+    print(f"{arguments.input.name}: {s.size} singular values -> {arguments.output}")
+    for rank in arguments.mark:
+        if rank <= s.size:
+            print(f"  rank {rank}: {energy[rank - 1]:.2%} of the energy")
+
+
+def _demo(arguments):
+    _use_agg()
+    try:
+        from sklearn.datasets import load_sample_image
+
+        photo = load_sample_image("china.jpg")
+    except ImportError:
+        raise CommandError(
+            'the demo reads its photograph with Pillow: pip install "sksvd[image]"'
+        ) from None
+    import matplotlib.pyplot as plt
+
+    from sksvd.image import compress_image
+    from sksvd.plotting import RankGridDisplay, spectrum_panels
+
+    out = arguments.output_dir
+    out.mkdir(parents=True, exist_ok=True)
+    grey = _grey(photo)
+    grid = RankGridDisplay.from_image(grey, ranks=_DEMO_RANKS)
+    grid.figure_.suptitle("scikit-learn's china.jpg (grey) at increasing rank")
+    grid.figure_.tight_layout()
+    grid.figure_.savefig(out / "rank_grid.png", dpi=100)
+    s = _singular_values(grey)
+    spectrum_panels(s, marks=(25, 400)).savefig(out / "spectrum.png", dpi=100)
+    plt.close("all")
+
+    energy = np.cumsum(s**2) / np.sum(s**2)
+    lines = [
+        f"china.jpg, grey, {grey.shape[0]} x {grey.shape[1]} pixels",
+        f"{'rank':>6}{'storage':>10}{'energy':>10}{'rel. error':>12}{'PSNR dB':>10}",
+    ]
+    for rank in _DEMO_RANKS:
+        compressed = compress_image(grey, rank=rank)
+        lines.append(
+            f"{rank:>6}{compressed.storage_ratio:>10.1%}{energy[rank - 1]:>10.2%}"
+            f"{compressed.relative_error:>12.4f}{compressed.psnr:>10.2f}"
+        )
+    colour = compress_image(photo, rank=50)
+    lines.append(
+        f"colour at rank 50 per channel: storage {colour.storage_ratio:.1%}, "
+        f"PSNR {colour.psnr:.2f} dB"
+    )
+    report = "\n".join(lines) + "\n"
+    (out / "report.txt").write_text(report, encoding="utf-8")
+    print(report, end="")
+    print(
+        f"wrote {out / 'rank_grid.png'}, {out / 'spectrum.png'}, {out / 'report.txt'}"
+    )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,147 @@
+"""Image compression against the Eckart–Young optimum computed with NumPy."""
+
+import numpy as np
+import pytest
+
+from sksvd.image import CompressedImage, compress_image, read_image, write_image
+
+
+@pytest.fixture
+def photo():
+    datasets = pytest.importorskip("sklearn.datasets")
+    pytest.importorskip("PIL")
+    return datasets.load_sample_image("china.jpg")[::4, ::4]  # 107 × 160 × 3
+
+
+def _optimal_error(channel, rank):
+    s = np.linalg.svd(channel.astype(np.float64), compute_uv=False)
+    return np.sqrt(np.sum(s[rank:] ** 2))
+
+
+@pytest.mark.parametrize("rank", [1, 5, 20])
+def test_unclipped_error_is_the_eckart_young_optimum(rng, rank):
+    image = rng.standard_normal((40, 30)) * 3.0  # outside [0, 1]: never clipped
+    compressed = compress_image(image, rank=rank)
+    error = np.linalg.norm(image - compressed.reconstruct(clip=False))
+    # float32 factors: relative accuracy about 1e-7 of the image's norm.
+    assert error == pytest.approx(_optimal_error(image, rank), abs=1e-5)
+    assert compressed.value_range is None
+    assert compressed.relative_error == pytest.approx(
+        error / np.linalg.norm(image), rel=1e-5
+    )
+
+
+def test_colour_channels_get_their_own_factors(photo):
+    compressed = compress_image(photo, rank=10)
+    assert compressed.ranks == (10, 10, 10)
+    raw = compressed.reconstruct(clip=False)
+    for channel in range(3):
+        error = np.linalg.norm(photo[..., channel] - raw[..., channel])
+        assert error == pytest.approx(_optimal_error(photo[..., channel], 10), rel=1e-5)
+
+
+def test_reconstruction_keeps_dtype_range_and_shape(photo):
+    compressed = compress_image(photo, rank=5)
+    image = compressed.reconstruct()
+    assert image.dtype == np.uint8 and image.shape == photo.shape
+    # Clipping and rounding can only bring the image closer than the optimum
+    # (plus half a grey level of rounding per pixel).
+    optimum = np.sqrt(sum(_optimal_error(photo[..., c], 5) ** 2 for c in range(3)))
+    error = np.linalg.norm(photo.astype(float) - image)
+    assert error <= optimum + 0.5 * np.sqrt(photo.size)
+    mse = np.mean((photo.astype(float) - image) ** 2)
+    assert compressed.psnr == pytest.approx(10 * np.log10(255**2 / mse))
+
+
+def test_float_image_in_unit_range_is_clipped_to_it(rng):
+    image = rng.random((30, 20))
+    reconstruction = compress_image(image, rank=2).reconstruct()
+    assert reconstruction.dtype == np.float64
+    assert reconstruction.min() >= 0 and reconstruction.max() <= 1
+
+
+def test_storage_numbers(photo):
+    compressed = compress_image(photo, rank=7)
+    m, n = photo.shape[:2]
+    assert compressed.storage_ratio == pytest.approx(3 * 7 * (m + n + 1) / (3 * m * n))
+    assert compressed.nbytes == 3 * 7 * (m + n + 1) * 4
+    assert compressed.original_nbytes == photo.nbytes
+
+
+def test_energy_gives_per_channel_ranks(photo):
+    compressed = compress_image(photo, energy=0.99)
+    for channel, rank in enumerate(compressed.ranks):
+        s = np.linalg.svd(photo[..., channel].astype(float), compute_uv=False)
+        cumulative = np.cumsum(s**2) / np.sum(s**2)
+        assert rank == np.searchsorted(cumulative, 0.99) + 1
+
+
+def test_npz_round_trip_is_exact(photo, tmp_path):
+    compressed = compress_image(photo, rank=6)
+    compressed.save(tmp_path / "photo.npz")
+    loaded = CompressedImage.load(tmp_path / "photo.npz")
+    np.testing.assert_array_equal(loaded.reconstruct(), compressed.reconstruct())
+    assert loaded.ranks == compressed.ranks
+    assert loaded.psnr == compressed.psnr
+    assert loaded.dtype == compressed.dtype and loaded.shape == compressed.shape
+
+
+def test_load_rejects_foreign_files(tmp_path):
+    np.savez(tmp_path / "other.npz", a=np.arange(3))
+    with pytest.raises(ValueError, match="not a compressed image"):
+        CompressedImage.load(tmp_path / "other.npz")
+    (tmp_path / "junk.npz").write_bytes(b"not a zip file")
+    with pytest.raises(ValueError, match="not a readable .npz"):
+        CompressedImage.load(tmp_path / "junk.npz")
+
+
+def test_load_never_unpickles(tmp_path):
+    np.savez(
+        tmp_path / "objects.npz", format_version=np.array([{"a": 1}], dtype=object)
+    )
+    with pytest.raises(ValueError):
+        CompressedImage.load(tmp_path / "objects.npz")
+
+
+@pytest.mark.parametrize(
+    ("image", "kwargs", "error", "message"),
+    [
+        (np.zeros((4, 4)), {}, ValueError, "exactly one of rank and energy"),
+        (np.zeros((4, 4)), {"rank": 2, "energy": 0.5}, ValueError, "exactly one"),
+        (np.zeros((4, 4, 2)), {"rank": 1}, ValueError, r"\(height, width, 3\|4\)"),
+        (np.zeros((0, 4)), {"rank": 1}, ValueError, "empty"),
+        (np.full((4, 4), np.nan), {"rank": 1}, ValueError, "NaN"),
+        (np.array([["a", "b"]]), {"rank": 1}, TypeError, "numbers"),
+        (np.zeros((4, 4)), {"rank": 5}, ValueError, "n_components=5"),
+    ],
+)
+def test_bad_images(image, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        compress_image(image, **kwargs)
+
+
+def test_file_round_trip_and_errors(photo, tmp_path):
+    write_image(tmp_path / "photo.png", photo)
+    np.testing.assert_array_equal(read_image(tmp_path / "photo.png"), photo)
+    with pytest.raises(ValueError, match="no such file"):
+        read_image(tmp_path / "missing.png")
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    with pytest.raises(ValueError, match="not a readable image"):
+        read_image(tmp_path / "broken.png")
+
+
+def test_truncated_file_is_refused(photo, tmp_path):
+    write_image(tmp_path / "photo.png", photo)
+    data = (tmp_path / "photo.png").read_bytes()
+    (tmp_path / "cut.png").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="cut.png"):
+        read_image(tmp_path / "cut.png")
+
+
+def test_decompression_bomb_guard_stays_on(tmp_path, monkeypatch):
+    from PIL import Image
+
+    write_image(tmp_path / "big.png", np.zeros((100, 100), dtype=np.uint8))
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # 10,000 > 2 × 1000
+    with pytest.raises(ValueError, match="too many pixels"):
+        read_image(tmp_path / "big.png")

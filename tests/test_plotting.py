@@ -1,0 +1,79 @@
+"""Display objects render with Agg and carry the data they were given."""
+
+import numpy as np
+import pytest
+
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from sksvd import PCAViaSVD, TruncatedSVDCompressor  # noqa: E402
+from sksvd.plotting import (  # noqa: E402
+    BiplotDisplay,
+    CumulativeEnergyDisplay,
+    RankGridDisplay,
+    SpectrumDisplay,
+    spectrum_panels,
+)
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_spectrum_from_estimator(rng):
+    X = rng.standard_normal((30, 10))
+    model = TruncatedSVDCompressor(5).fit(X)
+    display = SpectrumDisplay.from_estimator(model, marks=[2], scale="log")
+    np.testing.assert_allclose(display.line_.get_ydata(), model.singular_values_)
+    assert display.ax_.get_yscale() == "log"
+    np.testing.assert_allclose(
+        display.marks_.get_offsets(), [[2, model.singular_values_[1]]]
+    )
+
+
+def test_spectrum_rejects_unknown_scale():
+    with pytest.raises(ValueError, match="scale"):
+        SpectrumDisplay([1.0]).plot(scale="loglog")
+
+
+def test_cumulative_energy_from_singular_values_and_estimator(rng):
+    s = np.array([4.0, 2.0, 1.0])
+    display = CumulativeEnergyDisplay.from_singular_values(s, marks=[1, 2])
+    np.testing.assert_allclose(display.line_.get_ydata(), np.cumsum(s**2) / 21)
+    assert display.annotations_[0].get_text() == "r=1: 76.2%"
+    X = rng.standard_normal((30, 6))
+    pca = PCAViaSVD(3).fit(X)
+    from_pca = CumulativeEnergyDisplay.from_estimator(pca)
+    np.testing.assert_allclose(
+        from_pca.line_.get_ydata(), np.cumsum(pca.explained_variance_ratio_)
+    )
+
+
+def test_rank_grid_shows_each_rank(rng):
+    image = rng.integers(0, 256, (20, 24, 3), dtype=np.uint8)
+    display = RankGridDisplay.from_image(image, ranks=(2, 1, 4), ncols=3)
+    assert display.ranks == (1, 2, 4)
+    assert len(display.images_) == 3
+    from sksvd.image import compress_image
+
+    expected = compress_image(image, rank=2).reconstruct()
+    np.testing.assert_array_equal(display.images_[1].get_array(), expected)
+
+
+def test_biplot_arrows_follow_loadings(rng):
+    X = rng.standard_normal((40, 3)) @ np.array([[1, 0.5, 0], [0, 1, 0], [0, 0, 2.0]])
+    pca = PCAViaSVD(matrix="correlation").fit(X)
+    display = BiplotDisplay.from_estimator(pca, X)
+    np.testing.assert_allclose(display.points_.get_offsets(), pca.transform(X)[:, :2])
+    assert len(display.arrows_) == 3
+    with pytest.raises(ValueError, match="components"):
+        BiplotDisplay.from_estimator(PCAViaSVD(1).fit(X), X)
+
+
+def test_spectrum_panels_has_four_axes():
+    figure = spectrum_panels(np.geomspace(10, 0.1, 30), marks=[5, 20])
+    assert len(figure.axes) == 4
+    assert figure.axes[1].get_yscale() == "log"
