@@ -62,14 +62,14 @@ class TruncatedSVDCompressor(
 
     Attributes
     ----------
-    components_ : ndarray of shape (n_components_, n_features)
+    components_ : ndarray of shape (n_components, n_features)
         Right singular vectors ``V_kᵀ``, with the sign of scikit-learn's PCA (the
         largest-magnitude entry of each row is positive).
 
-    singular_values_ : ndarray of shape (n_components_,)
+    singular_values_ : ndarray of shape (n_components,)
         The ``k`` largest singular values, descending.
 
-    explained_energy_ratio_ : ndarray of shape (n_components_,)
+    explained_energy_ratio_ : ndarray of shape (n_components,)
         ``σᵢ² / ‖X‖²_F`` for each component: non-increasing by construction, and
         its cumulative sum is the fraction of ``‖X‖²_F`` kept. Zeros for an
         all-zero ``X``.
@@ -89,7 +89,7 @@ class TruncatedSVDCompressor(
     n_features_in_ : int
         Number of features seen during fit.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string column names.
 
     See Also
@@ -194,7 +194,7 @@ class TruncatedSVDCompressor(
 
         Returns
         -------
-        X_new : ndarray of shape (n_samples, n_components_)
+        X_new : ndarray of shape (n_samples, n_components)
             Coordinates of X on the components; always dense.
         """
         X, U = self._fit(X)
@@ -210,7 +210,7 @@ class TruncatedSVDCompressor(
 
         Returns
         -------
-        X_new : ndarray of shape (n_samples, n_components_)
+        X_new : ndarray of shape (n_samples, n_components)
             Coordinates of X on the components; always dense.
         """
         return self._project(self._validate_new(X))
@@ -220,7 +220,7 @@ class TruncatedSVDCompressor(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_components_)
+        X : array-like of shape (n_samples, n_components)
             Coordinates, as returned by ``transform``.
 
         Returns

@@ -92,18 +92,18 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
 
     Attributes
     ----------
-    components_ : ndarray of shape (n_components_, n_features)
+    components_ : ndarray of shape (n_components, n_features)
         Principal axes, in the centred (and scaled) space, with scikit-learn's sign
         rule (largest-magnitude entry of each row positive).
 
-    explained_variance_ : ndarray of shape (n_components_,)
+    explained_variance_ : ndarray of shape (n_components,)
         Variance along each component, ``σᵢ² / (n_samples − 1)``.
 
-    explained_variance_ratio_ : ndarray of shape (n_components_,)
+    explained_variance_ratio_ : ndarray of shape (n_components,)
         Fraction of the total variance along each component. Under
         ``"correlation"`` the total is the number of non-constant features.
 
-    singular_values_ : ndarray of shape (n_components_,)
+    singular_values_ : ndarray of shape (n_components,)
         Singular values of the centred (and scaled) data.
 
     mean_ : ndarray of shape (n_features,)
@@ -113,7 +113,7 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         Per-feature divisor: ones under ``"covariance"``, the sample standard
         deviations (1 for constant features) under ``"correlation"``.
 
-    loadings_ : ndarray of shape (n_components_, n_features)
+    loadings_ : ndarray of shape (n_components, n_features)
         ``components_`` scaled by ``√explained_variance_``. Under
         ``"correlation"``, ``loadings_[i, j]`` is the correlation between feature
         ``j`` and the scores of component ``i``.
@@ -131,7 +131,7 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
     n_features_in_ : int
         Number of features seen during fit.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string column names.
 
     See Also
@@ -258,7 +258,7 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
 
         Returns
         -------
-        X_new : ndarray of shape (n_samples, n_components_)
+        X_new : ndarray of shape (n_samples, n_components)
             Projections (scores), whitened if ``whiten=True``.
         """
         X = self._fit(X)
@@ -354,7 +354,7 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
 
         Returns
         -------
-        X_new : ndarray of shape (n_samples, n_components_)
+        X_new : ndarray of shape (n_samples, n_components)
             Projections (scores), whitened if ``whiten=True``.
         """
         check_is_fitted(self)
@@ -372,7 +372,7 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_components_)
+        X : array-like of shape (n_samples, n_components)
             Projections, as returned by ``transform``.
 
         Returns
