@@ -3,7 +3,6 @@
 from numbers import Integral
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -16,9 +15,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from sksvd._compat import Interval, RealNotInt, StrOptions, _fit_context
 from sksvd.linalg._checks import check_rank
 from sksvd.linalg._dispatch import (
-    EXACT_SOLVERS,
+    BACKWARD_STABLE_SOLVERS,
     SOLVERS,
-    choose_solver,
     dispatch_svd,
     dispatch_svd_by_energy,
 )
@@ -62,20 +60,23 @@ class TruncatedSVDCompressor(
 
     Attributes
     ----------
-    components_ : ndarray of shape (n_components, n_features)
+    components_ : ndarray of shape (`n_components_`, n_features)
         Right singular vectors ``V_kᵀ``, with the sign of scikit-learn's PCA (the
         largest-magnitude entry of each row is positive).
 
-    singular_values_ : ndarray of shape (n_components,)
+    singular_values_ : ndarray of shape (`n_components_`,)
         The ``k`` largest singular values, descending.
 
-    explained_energy_ratio_ : ndarray of shape (n_components,)
+    explained_energy_ratio_ : ndarray of shape (`n_components_`,)
         ``σᵢ² / ‖X‖²_F`` for each component: non-increasing by construction, and
         its cumulative sum is the fraction of ``‖X‖²_F`` kept. Zeros for an
         all-zero ``X``.
 
     n_components_ : int
         The rank kept.
+
+    solver_ : str
+        The solver that ran: the one ``"auto"`` chose, after its accuracy guard.
 
     compression_ratio_ : float
         Numbers stored for the factors, ``k·(m + n + 1)``, over the ``m·n``
@@ -108,9 +109,9 @@ class TruncatedSVDCompressor(
         \\|X - U_k \\Sigma_k V_k^T\\|_F^2 = \\sum_{i > k} \\sigma_i^2
             = \\|X\\|_F^2 - \\sum_{i \\le k} \\sigma_i^2 .
 
-    ``fit_transform`` returns ``U_k Σ_k``, which equals ``X V_k`` for the exact
-    solvers; the randomized and Krylov solvers return ``X V_k`` so that
-    ``fit_transform`` and ``fit().transform`` agree to rounding.
+    ``fit_transform`` returns ``U_k Σ_k``, which equals ``X V_k`` to rounding for
+    the backward-stable solvers (``"full"``, ``"qr"``); after the others it
+    returns ``X V_k``, so that ``fit_transform`` and ``fit().transform`` agree.
 
     References
     ----------
@@ -194,7 +195,7 @@ class TruncatedSVDCompressor(
 
         Returns
         -------
-        X_new : ndarray of shape (n_samples, n_components)
+        X_new : ndarray of shape (n_samples, `n_components_`)
             Coordinates of X on the components; always dense.
         """
         X, U = self._fit(X)
@@ -210,7 +211,7 @@ class TruncatedSVDCompressor(
 
         Returns
         -------
-        X_new : ndarray of shape (n_samples, n_components)
+        X_new : ndarray of shape (n_samples, `n_components_`)
             Coordinates of X on the components; always dense.
         """
         return self._project(self._validate_new(X))
@@ -220,7 +221,7 @@ class TruncatedSVDCompressor(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_components)
+        X : array-like of shape (n_samples, `n_components_`)
             Coordinates, as returned by ``transform``.
 
         Returns
@@ -292,28 +293,18 @@ class TruncatedSVDCompressor(
             self, X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32]
         )
         norm = frobenius_norm(X)
-        energy = not isinstance(self.n_components, Integral)
-        solver = self.solver
-        if solver == "auto":
-            # Only to know whether U Σ = X V holds; the engine applies the same
-            # policy (and its accuracy guard) itself.
-            solver = choose_solver(
-                X.shape,
-                None if energy else self.n_components,
-                sparse=sp.issparse(X),
-                energy=energy,
-            )
         options = {
             "solver": self.solver,
             "random_state": self.random_state,
             "n_oversamples": self.n_oversamples,
             "n_iter": self.n_iter,
+            "return_solver": True,
         }
-        if not energy:
+        if isinstance(self.n_components, Integral):
             check_rank(self.n_components, X.shape, self.solver)
-            U, s, Vt = dispatch_svd(X, self.n_components, **options)
+            (U, s, Vt), self.solver_ = dispatch_svd(X, self.n_components, **options)
         else:
-            U, s, Vt = dispatch_svd_by_energy(
+            (U, s, Vt), self.solver_ = dispatch_svd_by_energy(
                 X, self.n_components, norm=norm, **options
             )
 
@@ -331,6 +322,6 @@ class TruncatedSVDCompressor(
         self.compression_ratio_ = (
             k * (n_samples + n_features + 1) / (n_samples * n_features)
         )
-        # U Σ equals X V only when the factors are exact; otherwise fit_transform
+        # U Σ equals X V only for backward-stable factors; otherwise fit_transform
         # recomputes X V so that it agrees with transform.
-        return X, (U if solver in EXACT_SOLVERS else None)
+        return X, (U if self.solver_ in BACKWARD_STABLE_SOLVERS else None)

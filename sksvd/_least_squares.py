@@ -1,11 +1,14 @@
 """Minimum-norm least squares through the pseudo-inverse, and rank selection by CV."""
 
+import warnings
 from numbers import Integral, Real
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import lsmr
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
 from sklearn.utils.extmath import safe_sparse_dot
@@ -18,6 +21,7 @@ from sksvd._compat import (
     check_sample_weight,
 )
 from sksvd.linalg._centered import CenteredOperator
+from sksvd.linalg._dispatch import dispatch_svd
 from sksvd.linalg._pinv import (
     SOLVE_SOLVERS,
     cut_off,
@@ -74,6 +78,41 @@ def _centre(X, Y, weights, fit_intercept):
 
 def _as_targets(y):
     return np.asarray(y, dtype=np.float64).reshape(y.shape[0], -1)
+
+
+class _CentredSVD(NamedTuple):
+    """The weighted, centred problem ``A β ≈ b`` and the SVD of ``A``."""
+
+    x_mean: np.ndarray
+    y_mean: np.ndarray
+    b: np.ndarray
+    U: np.ndarray
+    s: np.ndarray
+    Vt: np.ndarray
+
+
+def _centred_svd(X, Y, weights, fit_intercept, solver):
+    """Centre with the weighted means, weight the rows by √w, and factor once."""
+    x_mean, y_mean = _centre(X, Y, weights, fit_intercept)
+    root = np.sqrt(weights)[:, np.newaxis]
+    A = (np.asarray(X, dtype=np.float64) - x_mean) * root
+    U, s, Vt = solve_svd(A, solver)
+    return _CentredSVD(x_mean, y_mean, (Y - y_mean) * root, U, s, Vt)
+
+
+def _set_solution(estimator, problem, rank, cutoff, one_target, dtype):
+    """Store the rank-``rank`` minimum-norm solution and its diagnostics."""
+    coef, residues = solve_from_svd(problem.U, problem.s, problem.Vt, problem.b, rank)
+    intercept = problem.y_mean - problem.x_mean @ coef
+    estimator.rank_, estimator.cutoff_ = rank, cutoff
+    estimator.singular_values_ = problem.s
+    estimator.coef_ = (coef.ravel() if one_target else coef.T).astype(dtype)
+    if one_target:
+        estimator.intercept_ = float(intercept[0])
+        estimator.residual_sum_of_squares_ = float(residues[0])
+    else:
+        estimator.intercept_ = intercept.astype(dtype)
+        estimator.residual_sum_of_squares_ = residues
 
 
 class MinNormLeastSquares(_LinearPredictMixin, RegressorMixin, BaseEstimator):
@@ -158,7 +197,11 @@ class MinNormLeastSquares(_LinearPredictMixin, RegressorMixin, BaseEstimator):
     For sparse X the same minimum-norm solution is reached by LSMR (Fong and
     Saunders) on the implicitly centred, weighted design, started from zero, with
     tolerances ``atol = btol = eps·1e2`` and ``conlim = 1/rcond``; the SVD
-    attributes are then None.
+    attributes are then None, and a ``ConvergenceWarning`` says when LSMR stops at
+    its iteration limit. With ``max_rank`` below ``min(n_samples, n_features) − 1``
+    the leading singular triplets of that implicit design come from ARPACK
+    instead, and the truncated solution follows the dense formula (with
+    ``singular_values_`` holding only those computed).
 
     References
     ----------
@@ -230,35 +273,35 @@ class MinNormLeastSquares(_LinearPredictMixin, RegressorMixin, BaseEstimator):
                 "weight."
             )
         Y = _as_targets(y)
+        rcond = default_rcond(X.shape, X.dtype) if self.rcond is None else self.rcond
+        if sp.issparse(X):
+            self._fit_sparse(X, Y, weights, rcond, one_target=y.ndim == 1)
+            return self
+        problem = _centred_svd(X, Y, weights, self.fit_intercept, self.solver)
+        rank, cutoff = cut_off(problem.s, rcond, self.max_rank)
+        _set_solution(self, problem, rank, cutoff, y.ndim == 1, X.dtype)
+        return self
+
+    def _fit_sparse(self, X, Y, weights, rcond, one_target):
         x_mean, y_mean = _centre(X, Y, weights, self.fit_intercept)
         root = np.sqrt(weights)
         b = (Y - y_mean) * root[:, np.newaxis]
-        rcond = default_rcond(X.shape, X.dtype) if self.rcond is None else self.rcond
-        if sp.issparse(X):
-            coef, residues = self._fit_sparse(X, x_mean, root, b, rcond)
-        else:
-            A = (np.asarray(X, dtype=np.float64) - x_mean) * root[:, np.newaxis]
-            U, s, Vt = solve_svd(A, self.solver)
-            self.rank_, self.cutoff_ = cut_off(s, rcond, self.max_rank)
-            self.singular_values_ = s
-            coef, residues = solve_from_svd(U, s, Vt, b, self.rank_)
-        intercept = y_mean - x_mean @ coef
-        one_target = y.ndim == 1
-        self.coef_ = (coef.ravel() if one_target else coef.T).astype(X.dtype)
-        if not self.fit_intercept:
-            intercept = np.zeros_like(intercept)
-        self.intercept_ = (
-            float(intercept[0]) if one_target else intercept.astype(X.dtype)
-        )
-        self.residual_sum_of_squares_ = float(residues[0]) if one_target else residues
-        return self
-
-    def _fit_sparse(self, X, x_mean, root, b, rcond):
         operator = CenteredOperator(
             X.astype(np.float64), x_mean, np.ones(X.shape[1]), row_scale=root
         )
+        if self.max_rank is not None and self.max_rank < min(X.shape) - 1:
+            # A truncated solution needs the leading singular triplets: ARPACK on
+            # the implicitly centred design, then the same formula as dense X.
+            U, s, Vt = dispatch_svd(
+                operator, self.max_rank, solver="arpack", random_state=0
+            )
+            rank, cutoff = cut_off(s, rcond, self.max_rank)
+            problem = _CentredSVD(x_mean, y_mean, b, U, s, Vt)
+            _set_solution(self, problem, rank, cutoff, one_target, X.dtype)
+            return
         tolerance = 1e2 * np.finfo(np.float64).eps
         conlim = 1.0 / rcond if rcond > 0 else 0.0
+        max_iter = 10 * min(X.shape) + 10
         coef = np.empty((X.shape[1], b.shape[1]))
         residues = np.empty(b.shape[1])
         for target in range(b.shape[1]):
@@ -268,12 +311,28 @@ class MinNormLeastSquares(_LinearPredictMixin, RegressorMixin, BaseEstimator):
                 atol=tolerance,
                 btol=tolerance,
                 conlim=conlim,
-                maxiter=10 * min(X.shape) + 10,
+                maxiter=max_iter,
             )
-            coef[:, target] = solution[0]
+            coef[:, target], stop = solution[0], solution[1]
             residues[target] = solution[3] ** 2
+            if stop == 7:
+                warnings.warn(
+                    f"LSMR stopped after {max_iter} iterations without converging "
+                    f"(target {target}); the coefficients may be inaccurate. The "
+                    "design is likely ill-conditioned: scale the features, or pass "
+                    "dense X to use the SVD.",
+                    ConvergenceWarning,
+                    stacklevel=3,
+                )
+        intercept = y_mean - x_mean @ coef
         self.rank_ = self.singular_values_ = self.cutoff_ = None
-        return coef, residues
+        self.coef_ = (coef.ravel() if one_target else coef.T).astype(X.dtype)
+        if one_target:
+            self.intercept_ = float(intercept[0])
+            self.residual_sum_of_squares_ = float(residues[0])
+        else:
+            self.intercept_ = intercept.astype(X.dtype)
+            self.residual_sum_of_squares_ = residues
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -292,10 +351,11 @@ class _FixedPredictions(RegressorMixin, BaseEstimator):
 class MinNormLeastSquaresCV(_LinearPredictMixin, RegressorMixin, BaseEstimator):
     """Minimum-norm least squares with the rank chosen by cross-validation.
 
-    Every candidate rank is scored from one SVD: with ``cv=None`` by exact
-    leave-one-out formulas (basis held fixed, see Notes), otherwise by one SVD per
-    fold that predicts the held-out samples at every rank at once. The model is
-    then refitted on all the data with the best rank.
+    Every candidate rank is scored from one SVD: with ``cv=None`` by the
+    leave-one-out formula for a fixed singular basis (see Notes: an approximation
+    to true refits), otherwise by one SVD per fold that predicts the held-out
+    samples at every rank at once. The same SVD of all the data that gives the
+    candidate ranks gives the final model at the best rank.
 
     Parameters
     ----------
@@ -435,9 +495,18 @@ class MinNormLeastSquaresCV(_LinearPredictMixin, RegressorMixin, BaseEstimator):
                 "MinNormLeastSquaresCV needs at least 3 samples to cross-validate; "
                 f"got n_samples={X.shape[0]}."
             )
-        ranks = self._candidate_ranks(X)
+        Y = _as_targets(y)
+        # One SVD of all the data gives the candidate ranks, the leave-one-out
+        # scores and the refitted model.
+        problem = _centred_svd(
+            X, Y, np.ones(X.shape[0]), self.fit_intercept, self.solver
+        )
+        rcond = default_rcond(X.shape, X.dtype) if self.rcond is None else self.rcond
+        numerical_rank, _ = cut_off(problem.s, rcond, None)
+        ranks = self._candidate_ranks(X.shape, numerical_rank)
         if self.cv is None:
-            scores = self._leave_one_out_scores(X, y, ranks)[np.newaxis]
+            scores = self._leave_one_out_scores(problem, Y, y, ranks, numerical_rank)
+            scores = scores[np.newaxis]
         else:
             cv = check_cv(self.cv, y, classifier=False)
             scores = np.array(
@@ -455,21 +524,8 @@ class MinNormLeastSquaresCV(_LinearPredictMixin, RegressorMixin, BaseEstimator):
         best = int(np.argmax(mean))
         self.best_rank_ = int(ranks[best])
         self.best_score_ = float(mean[best])
-        refit = MinNormLeastSquares(
-            fit_intercept=self.fit_intercept,
-            rcond=self.rcond,
-            max_rank=self.best_rank_,
-            solver=self.solver,
-        ).fit(X, y)
-        for name in (
-            "coef_",
-            "intercept_",
-            "rank_",
-            "singular_values_",
-            "cutoff_",
-            "residual_sum_of_squares_",
-        ):
-            setattr(self, name, getattr(refit, name))
+        rank, cutoff = cut_off(problem.s, rcond, self.best_rank_)
+        _set_solution(self, problem, rank, cutoff, y.ndim == 1, X.dtype)
         return self
 
     def __sklearn_tags__(self):
@@ -477,18 +533,10 @@ class MinNormLeastSquaresCV(_LinearPredictMixin, RegressorMixin, BaseEstimator):
         tags.target_tags.multi_output = True
         return tags
 
-    def _candidate_ranks(self, X):
-        largest = min(X.shape)
+    def _candidate_ranks(self, shape, numerical_rank):
+        largest = min(shape)
         if self.max_ranks is None:
-            A = np.asarray(X, dtype=np.float64)
-            if self.fit_intercept:
-                A = A - A.mean(axis=0)
-            _, s, _ = solve_svd(A, self.solver)
-            rcond = (
-                default_rcond(X.shape, X.dtype) if self.rcond is None else self.rcond
-            )
-            rank, _ = cut_off(s, rcond, None)
-            return np.arange(1, max(rank, 1) + 1)
+            return np.arange(1, max(numerical_rank, 1) + 1)
         ranks = np.unique(np.asarray(self.max_ranks))
         if (
             ranks.size == 0
@@ -516,32 +564,23 @@ class MinNormLeastSquaresCV(_LinearPredictMixin, RegressorMixin, BaseEstimator):
             return -float(np.mean((y_true - y_pred) ** 2))
         return float(scorer(_FixedPredictions(), y_pred, y_true))
 
-    def _leave_one_out_scores(self, X, y, ranks):
-        Y = _as_targets(y)
-        n_samples = X.shape[0]
-        weights = np.ones(n_samples)
-        x_mean, y_mean = _centre(X, Y, weights, self.fit_intercept)
-        A = np.asarray(X, dtype=np.float64) - x_mean
-        b = Y - y_mean
-        U, s, Vt = solve_svd(A, self.solver)
-        rcond = default_rcond(X.shape, X.dtype) if self.rcond is None else self.rcond
-        numerical_rank, _ = cut_off(s, rcond, None)
-        U = U[:, :numerical_rank]
-        projections = U.T @ b  # (r, n_targets)
-        leverage = np.cumsum(U**2, axis=1)
-        if self.fit_intercept:
-            leverage += 1.0 / n_samples
+    def _leave_one_out_scores(self, problem, Y, y, ranks, numerical_rank):
+        n_samples = Y.shape[0]
+        U = problem.U[:, :numerical_rank]
+        projections = U.T @ problem.b  # (r, n_targets)
+        # hᵢᵢ(k) = 1/n (the intercept's column, if any) + Σⱼ≤ₖ Uᵢⱼ².
+        base = 1.0 / n_samples if self.fit_intercept else 0.0
+        leverage = np.cumsum(U**2, axis=1) + base
         scorer = self._scorer()
         scores = np.empty(len(ranks))
         for position, rank in enumerate(ranks):
             k = min(int(rank), numerical_rank)
-            residual = b - U[:, :k] @ projections[:k]
-            h = leverage[:, k - 1] if k > 0 else np.full(n_samples, 1.0 / n_samples)
+            residual = problem.b - U[:, :k] @ projections[:k]
+            h = leverage[:, k - 1] if k > 0 else np.full(n_samples, base)
             if np.any(1.0 - h <= 1e-12):
                 scores[position] = -np.inf
                 continue
-            held_out = residual / (1.0 - h)[:, np.newaxis]
-            prediction = Y - held_out
+            prediction = Y - residual / (1.0 - h)[:, np.newaxis]
             scores[position] = self._score(
                 scorer, y, prediction.ravel() if y.ndim == 1 else prediction
             )
@@ -549,28 +588,23 @@ class MinNormLeastSquaresCV(_LinearPredictMixin, RegressorMixin, BaseEstimator):
 
     def _fold_scores(self, X, y, train, test, ranks):
         Y = _as_targets(y)
-        weights = np.ones(train.size)
-        x_mean, y_mean = _centre(X[train], Y[train], weights, self.fit_intercept)
-        A = np.asarray(X[train], dtype=np.float64) - x_mean
-        U, s, Vt = solve_svd(A, self.solver)
-        rcond = default_rcond(A.shape, X.dtype) if self.rcond is None else self.rcond
-        numerical_rank, _ = cut_off(s, rcond, None)
+        problem = _centred_svd(
+            X[train], Y[train], np.ones(train.size), self.fit_intercept, self.solver
+        )
+        shape = (train.size, X.shape[1])
+        rcond = default_rcond(shape, X.dtype) if self.rcond is None else self.rcond
+        r, _ = cut_off(problem.s, rcond, None)
         # Coordinates of the coefficients and of the held-out samples on each
         # right singular vector: the prediction at rank k sums the first k terms.
-        weights_k = (U[:, :numerical_rank].T @ (Y[train] - y_mean)) / s[
-            :numerical_rank, np.newaxis
-        ]
-        coordinates = (np.asarray(X[test], dtype=np.float64) - x_mean) @ Vt[
-            :numerical_rank
-        ].T
-        cumulative = np.cumsum(
-            coordinates[:, :, np.newaxis] * weights_k[np.newaxis], axis=1
-        )
+        weights = (problem.U[:, :r].T @ problem.b) / problem.s[:r, np.newaxis]
+        test_centred = np.asarray(X[test], dtype=np.float64) - problem.x_mean
+        coordinates = test_centred @ problem.Vt[:r].T
+        cumulative = np.cumsum(coordinates[:, :, np.newaxis] * weights, axis=1)
         scorer = self._scorer()
         scores = np.empty(len(ranks))
         for position, rank in enumerate(ranks):
-            k = min(int(rank), numerical_rank)
-            prediction = y_mean + (cumulative[:, k - 1] if k > 0 else 0.0)
+            k = min(int(rank), r)
+            prediction = problem.y_mean + (cumulative[:, k - 1] if k > 0 else 0.0)
             scores[position] = self._score(
                 scorer, y[test], prediction.ravel() if y.ndim == 1 else prediction
             )

@@ -27,15 +27,24 @@ from sksvd._compat import (
 from sksvd.linalg._centered import CenteredOperator
 from sksvd.linalg._checks import check_rank
 from sksvd.linalg._dispatch import (
-    EXACT_SOLVERS,
     SOLVERS,
     choose_solver,
     dispatch_svd,
 )
 from sksvd.linalg._norms import frobenius_norm
-from sksvd.linalg._result import flip_signs
 
 _PARTIAL_SPECTRUM_SOLVERS = ("randomized", "arpack", "propack")
+
+
+def _total_variance(Z, n_samples):
+    """Sum of the column variances of the centred Z, or a clear error on overflow."""
+    norm = frobenius_norm(Z)
+    if norm > np.sqrt(np.finfo(np.float64).max) * np.sqrt(n_samples - 1):
+        raise ValueError(
+            "The variances of X overflow float64 (the centred data's norm is "
+            f"{norm:.3g}); divide X by a constant first."
+        )
+    return norm**2 / (n_samples - 1)
 
 
 class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -92,18 +101,18 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
 
     Attributes
     ----------
-    components_ : ndarray of shape (n_components, n_features)
+    components_ : ndarray of shape (`n_components_`, n_features)
         Principal axes, in the centred (and scaled) space, with scikit-learn's sign
         rule (largest-magnitude entry of each row positive).
 
-    explained_variance_ : ndarray of shape (n_components,)
+    explained_variance_ : ndarray of shape (`n_components_`,)
         Variance along each component, ``σᵢ² / (n_samples − 1)``.
 
-    explained_variance_ratio_ : ndarray of shape (n_components,)
+    explained_variance_ratio_ : ndarray of shape (`n_components_`,)
         Fraction of the total variance along each component. Under
         ``"correlation"`` the total is the number of non-constant features.
 
-    singular_values_ : ndarray of shape (n_components,)
+    singular_values_ : ndarray of shape (`n_components_`,)
         Singular values of the centred (and scaled) data.
 
     mean_ : ndarray of shape (n_features,)
@@ -113,13 +122,17 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         Per-feature divisor: ones under ``"covariance"``, the sample standard
         deviations (1 for constant features) under ``"correlation"``.
 
-    loadings_ : ndarray of shape (n_components, n_features)
+    loadings_ : ndarray of shape (`n_components_`, n_features)
         ``components_`` scaled by ``√explained_variance_``. Under
         ``"correlation"``, ``loadings_[i, j]`` is the correlation between feature
         ``j`` and the scores of component ``i``.
 
     n_components_ : int
         Number of components kept.
+
+    solver_ : str
+        The solver that ran: the one ``"auto"`` chose, after its accuracy guard
+        (``"full"`` after ``partial_fit``).
 
     noise_variance_ : float
         Probabilistic PCA's estimate of the noise variance (Tipping and Bishop):
@@ -258,7 +271,7 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
 
         Returns
         -------
-        X_new : ndarray of shape (n_samples, n_components)
+        X_new : ndarray of shape (n_samples, `n_components_`)
             Projections (scores), whitened if ``whiten=True``.
         """
         X = self._fit(X)
@@ -291,10 +304,11 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         first = not hasattr(self, "_factor")
         if first and hasattr(self, "components_"):
             raise ValueError(
-                f"This PCAViaSVD was fitted by fit with solver={self.solver!r}, "
+                f"This PCAViaSVD was fitted by fit with solver={self.solver_!r}, "
                 "which computed only part of the spectrum, so partial_fit cannot "
-                "continue it exactly. Fit with an exact solver ('auto', 'full', "
-                "'qr', 'gram') or call partial_fit on a new (cloned) estimator."
+                "continue it exactly. Fit with solver='full', 'qr' or 'gram' (or "
+                "n_components=None) first, or call partial_fit on a new (cloned) "
+                "estimator."
             )
         X = validate_data(
             self,
@@ -327,12 +341,14 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
 
         variance = np.sum(self._factor**2, axis=0) / (n_samples - 1)
         scale = self._scale_from(variance, mean, n_samples)
-        _, s, Vt = la.svd(self._factor / scale, full_matrices=False, check_finite=False)
-        _, Vt = flip_signs(None, Vt)
+        _, s, Vt = dispatch_svd(
+            self._factor / scale, None, solver="full", compute_u=False
+        )
+        self.solver_ = "full"
         size = min(n_samples, X.shape[1])
         # The whole spectrum is at hand, so every n_components rule applies.
         n_components = self._components_for((n_samples, X.shape[1]), "full")
-        total_var = float(np.sum((self._factor / scale) ** 2)) / (n_samples - 1)
+        total_var = _total_variance(self._factor / scale, n_samples)
         self.mean_, self.scale_ = mean.astype(X.dtype), scale.astype(X.dtype)
         self._store(
             s[:size].astype(X.dtype),
@@ -354,7 +370,7 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
 
         Returns
         -------
-        X_new : ndarray of shape (n_samples, n_components)
+        X_new : ndarray of shape (n_samples, `n_components_`)
             Projections (scores), whitened if ``whiten=True``.
         """
         check_is_fitted(self)
@@ -372,7 +388,7 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_components)
+        X : array-like of shape (n_samples, `n_components_`)
             Projections, as returned by ``transform``.
 
         Returns
@@ -488,45 +504,51 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
                 f"n_samples={n_samples}."
             )
         n_components = self._components_for(X.shape, self.solver)
+        asked = n_components if isinstance(n_components, Integral) else None
+        solver = self.solver
+        if sp.issparse(X) and solver == "auto":
+            # Resolved here because it decides whether X is centred implicitly;
+            # for dense X the engine resolves "auto" itself (with its guard).
+            solver = choose_solver(X.shape, asked, sparse=True)
+        # Statistics in float64, as scikit-learn's StandardScaler: float32 sums
+        # would hide constant features from the test in _scale_from.
         if sp.issparse(X):
-            mean, variance = mean_variance_axis(X, axis=0)
+            mean, variance = mean_variance_axis(X.astype(np.float64), axis=0)
             variance = variance * n_samples / (n_samples - 1)
         else:
-            mean = X.mean(axis=0)
+            mean = X.mean(axis=0, dtype=np.float64)
             variance = None
         if self.matrix == "correlation":
             if variance is None:
-                variance = X.var(axis=0, ddof=1)
+                variance = X.var(axis=0, ddof=1, dtype=np.float64)
             scale = self._scale_from(variance, mean, n_samples)
         else:
-            scale = np.ones(n_features, dtype=X.dtype)
+            scale = np.ones(n_features)
 
-        implicit = sp.issparse(X) and self.solver in _PARTIAL_SPECTRUM_SOLVERS
-        if implicit:
+        if sp.issparse(X) and solver in _PARTIAL_SPECTRUM_SOLVERS:
             Z = CenteredOperator(X, mean, scale)
             total_var = float(np.sum(variance / scale**2))
         else:
-            Z = (X.toarray() if sp.issparse(X) else X) - mean
+            Z = (X.toarray() if sp.issparse(X) else X) - mean.astype(X.dtype)
             if self.matrix == "correlation":
-                Z /= scale
-            total_var = frobenius_norm(Z) ** 2 / (n_samples - 1)
+                Z /= scale.astype(X.dtype)
+            total_var = _total_variance(Z, n_samples)
         # Exact solvers compute the whole spectrum anyway (LAPACK) or nearly so
         # (Gram): keeping all of it gives the noise variance from the actual
-        # tail and lets partial_fit continue this fit.
-        solver = self.solver
-        if solver == "auto":
-            asked = n_components if isinstance(n_components, Integral) else None
-            solver = choose_solver(X.shape, asked, sparse=sp.issparse(X))
-        exact = solver in EXACT_SOLVERS
-        k = n_components if isinstance(n_components, Integral) and not exact else None
-        _, s, Vt = dispatch_svd(
+        # tail and lets partial_fit continue this fit. Only the sketching and
+        # Krylov solvers are asked for n_components.
+        partial = solver in _PARTIAL_SPECTRUM_SOLVERS or (
+            solver == "auto" and choose_solver(X.shape, asked) == "randomized"
+        )
+        (_, s, Vt), self.solver_ = dispatch_svd(
             Z,
-            k,
-            solver=self.solver,
+            asked if partial else None,
+            solver=solver,
             compute_u=False,
             random_state=self.random_state,
             n_oversamples=self.n_oversamples,
             n_iter=self.n_iter,
+            return_solver=True,
         )
         self.mean_ = mean.astype(X.dtype)
         self.scale_ = scale.astype(X.dtype)
@@ -534,7 +556,7 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         if complete:
             # Z = U Σ Vᵀ with Z = (X − 1μᵀ)D⁻¹, so R = Σ Vᵀ D has RᵀR equal to the
             # centred scatter of X: the state partial_fit continues from.
-            self._factor = (s[:, np.newaxis] * Vt) * scale
+            self._factor = (s[:, np.newaxis] * Vt) * self.scale_
         self._store(s, Vt, total_var, n_samples, n_components, complete=complete)
         return X
 
@@ -542,6 +564,12 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         """Check ``n_components`` against the data; None becomes a number."""
         n_samples, n_features = shape
         if self.n_components is None:
+            if solver == "arpack" and min(shape) < 2:
+                raise ValueError(
+                    "solver='arpack' returns at most min(n_samples, n_features) - 1 "
+                    f"components, none for n_samples={n_samples}, "
+                    f"n_features={n_features}; use solver='full'."
+                )
             return min(shape) - (1 if solver == "arpack" else 0)
         if isinstance(self.n_components, Integral):
             check_rank(self.n_components, shape, solver)

@@ -226,3 +226,33 @@ def test_input_is_not_modified(decaying):
     for solver in ALL_SOLVERS:
         TruncatedSVDCompressor(3, solver=solver, random_state=0).fit_transform(X)
     np.testing.assert_array_equal(X, before)
+
+
+@pytest.mark.parametrize("magnitude", [1e-170, 1e170])
+def test_energy_rank_does_not_depend_on_magnitude(rng, magnitude):
+    # The randomized path (min side ≥ 1000) measures energy relative to ‖X‖_F.
+    X = rng.standard_normal((1200, 20)) @ rng.standard_normal((20, 1000))
+    X += 0.1 * rng.standard_normal(X.shape)
+    plain = TruncatedSVDCompressor(0.9, random_state=0).fit(X)
+    scaled = TruncatedSVDCompressor(0.9, random_state=0).fit(X * magnitude)
+    assert scaled.solver_ == plain.solver_ == "randomized"
+    assert scaled.n_components_ == plain.n_components_
+    np.testing.assert_allclose(
+        scaled.explained_energy_ratio_, plain.explained_energy_ratio_, rtol=1e-10
+    )
+
+
+def test_solver_attribute_reports_the_guard(rng):
+    # Läuchli-type tall matrix: "auto" tries Gram and falls back to QR.
+    n, mu = 6, 1e-6
+    X = np.vstack([np.ones((1, n)), mu * np.eye(n), np.zeros((5 * n, n))])
+    assert TruncatedSVDCompressor(n).fit(X).solver_ == "qr"
+    assert TruncatedSVDCompressor(2).fit(rng.standard_normal((300, 10))).solver_ == (
+        "gram"
+    )
+
+
+def test_arpack_energy_on_a_single_column():
+    model = TruncatedSVDCompressor(0.9, solver="arpack", random_state=0)
+    model.fit(np.arange(1.0, 11.0).reshape(-1, 1))
+    assert model.n_components_ == 1

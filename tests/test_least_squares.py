@@ -226,3 +226,50 @@ def test_invalid_candidate_ranks(collinear, max_ranks):
     X, y = collinear
     with pytest.raises(ValueError, match="max_ranks"):
         MinNormLeastSquaresCV(max_ranks=max_ranks).fit(X, y)
+
+
+def test_lsmr_that_does_not_converge_warns(rng):
+    from sklearn.exceptions import ConvergenceWarning
+
+    X = sp.csr_matrix(
+        sp.random(500, 50, density=0.2, random_state=1)
+        @ sp.diags(np.logspace(-4, 4, 50))
+    )
+    y = X @ rng.standard_normal(50)
+    with pytest.warns(ConvergenceWarning, match="LSMR stopped"):
+        MinNormLeastSquares().fit(X, y)
+
+
+def test_sparse_max_rank_matches_dense(rng):
+    X = rng.standard_normal((80, 10)) @ np.diag(np.linspace(3, 0.5, 10))
+    y = X @ rng.standard_normal(10)
+    dense = MinNormLeastSquares(max_rank=3).fit(X, y)
+    sparse = MinNormLeastSquares(max_rank=3).fit(sp.csr_matrix(X), y)
+    assert sparse.rank_ == dense.rank_ == 3
+    np.testing.assert_allclose(sparse.coef_, dense.coef_, rtol=1e-8)
+    assert sparse.intercept_ == pytest.approx(dense.intercept_, abs=1e-10)
+
+
+def test_leave_one_out_without_intercept_on_a_zero_design(rng):
+    y = rng.standard_normal(10)
+    model = MinNormLeastSquaresCV(fit_intercept=False).fit(np.zeros((10, 3)), y)
+    # Rank 0 with no intercept predicts 0 for every held-out sample.
+    assert model.cv_results_["mean_test_score"][0] == pytest.approx(-np.mean(y**2))
+
+
+def test_leave_one_out_uses_one_svd(collinear, monkeypatch):
+    import sksvd._least_squares as module
+
+    calls = []
+    original = module.solve_svd
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, "solve_svd", counting)
+    MinNormLeastSquaresCV().fit(*collinear)
+    assert len(calls) == 1
+    calls.clear()
+    MinNormLeastSquaresCV(cv=4).fit(*collinear)
+    assert len(calls) == 5  # all the data, then one per fold

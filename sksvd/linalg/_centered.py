@@ -29,6 +29,15 @@ class CenteredOperator(LinearOperator):
         self.scale = scale.astype(X.dtype, copy=False)
         self.row_scale = row_scale
 
+    def astype(self, dtype):
+        """The same operator computing in ``dtype``."""
+        return CenteredOperator(
+            self.X.astype(dtype),
+            self.mean.astype(dtype),
+            self.scale.astype(dtype),
+            None if self.row_scale is None else self.row_scale.astype(dtype),
+        )
+
     def _matmat(self, W):
         W = W / self.scale[:, np.newaxis]
         product = np.asarray(self.X @ W) - self.mean @ W

@@ -1,4 +1,9 @@
-"""Checks of a requested rank against the data, shared by the engine and estimators."""
+"""Ranks: checking a requested one against the data, finding one from an energy.
+
+Shared by the engine and the estimators.
+"""
+
+import numpy as np
 
 
 def check_rank(rank, shape, solver, name="n_components"):
@@ -23,3 +28,18 @@ def check_rank(rank, shape, solver, name="n_components"):
             f"{name}={rank} must be between 1 and min(n_samples, n_features)="
             f"{largest} (n_samples={n_samples}, n_features={n_features})."
         )
+
+
+def rank_for_energy(s, energy, norm):
+    """Smallest ``r`` with ``Σᵢ≤ᵣ (σᵢ/‖X‖_F)² ≥ energy``, or None if ``s`` falls short.
+
+    The ratios are formed before squaring, so neither huge nor tiny data overflows
+    or underflows. When ``s`` is the whole spectrum, rounding can leave its total a
+    few ulps below an ``energy`` close to one; the caller then keeps every
+    component. An all-zero matrix (``norm = 0``) needs rank 1.
+    """
+    if norm == 0.0:
+        return 1
+    cumulative = np.cumsum((s.astype(np.float64) / norm) ** 2)
+    rank = int(np.searchsorted(cumulative, energy, side="left")) + 1
+    return rank if rank <= s.size else None

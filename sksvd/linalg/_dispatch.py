@@ -9,13 +9,18 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import check_random_state
 
+from sksvd.linalg._checks import rank_for_energy
 from sksvd.linalg._exact import full_svd, gram_svd, qr_svd
 from sksvd.linalg._randomized import randomized_svd, randomized_svd_by_energy
 from sksvd.linalg._result import SVDResult, flip_signs
 from sksvd.linalg._sparse import krylov_svd
 
 SOLVERS = ("auto", "full", "qr", "gram", "randomized", "arpack", "propack")
+# Solvers that compute the whole spectrum (to working precision, or to the Gram
+# path's accuracy that "auto" guards).
 EXACT_SOLVERS = ("full", "qr", "gram")
+# Solvers whose factors are backward stable, so that U Σ equals X V to rounding.
+BACKWARD_STABLE_SOLVERS = ("full", "qr")
 KRYLOV_SOLVERS = ("arpack", "propack")
 
 # From this short side on, a few components are cheaper by sketching than by a
@@ -26,6 +31,9 @@ FEW_COMPONENTS = 0.1
 # Aspect ratio from which the Gram matrix of the short side is cheaper than a QR or
 # LAPACK SVD of the whole matrix (m·n² flops for XᵀX against 2·m·n² and more).
 TALL_RATIO = 4
+# Aspect ratio from which QR first (linear in the long side) beats LAPACK's SVD
+# when U is needed too.
+QR_RATIO = 2
 
 
 def gram_tolerance(dtype):
@@ -39,7 +47,9 @@ def gram_tolerance(dtype):
     return float(np.finfo(dtype).eps) ** (2 / 3)
 
 
-def choose_solver(shape, n_components=None, *, sparse=False, energy=False):
+def choose_solver(
+    shape, n_components=None, *, sparse=False, energy=False, backward_stable=False
+):
     """The solver that ``solver="auto"`` picks: the policy, in one place.
 
     Parameters
@@ -53,11 +63,15 @@ def choose_solver(shape, n_components=None, *, sparse=False, energy=False):
     energy : bool, default=False
         Whether the rank will be found from an energy fraction (``n_components`` a
         float in the estimators), so that the spectrum must be explored.
+    backward_stable : bool, default=False
+        Whether every singular value and both factors are needed to working
+        precision, as for a pseudo-inverse: then only ``"qr"`` (for
+        ``m ≥ 2n`` or ``n ≥ 2m``) or ``"full"`` is chosen.
 
     Returns
     -------
     solver : str
-        One of ``"full"``, ``"gram"``, ``"randomized"``, ``"arpack"``.
+        One of ``"full"``, ``"qr"``, ``"gram"``, ``"randomized"``, ``"arpack"``.
 
     Notes
     -----
@@ -66,6 +80,9 @@ def choose_solver(shape, n_components=None, *, sparse=False, energy=False):
     ====================================  ======================================
     input                                 solver
     ====================================  ======================================
+    ``backward_stable``,                  ``"qr"`` (QR of the tall orientation,
+    ``max(m, n) ≥ 2·min(m, n)``           then the SVD of R)
+    ``backward_stable``, otherwise        ``"full"``
     sparse, ``k < min(m, n)``             ``"arpack"`` (the matrix is never
                                           densified)
     sparse, energy target,                ``"randomized"`` (grown block by
@@ -85,7 +102,7 @@ def choose_solver(shape, n_components=None, *, sparse=False, energy=False):
     ====================================  ======================================
 
     The thresholds are module constants: ``LARGE_SHORT_SIDE = 1000``,
-    ``FEW_COMPONENTS = 0.1`` and ``TALL_RATIO = 4``.
+    ``FEW_COMPONENTS = 0.1``, ``TALL_RATIO = 4`` and ``QR_RATIO = 2``.
 
     Examples
     --------
@@ -98,6 +115,8 @@ def choose_solver(shape, n_components=None, *, sparse=False, energy=False):
     'arpack'
     """
     short_side, long_side = min(shape), max(shape)
+    if backward_stable:
+        return "qr" if long_side >= QR_RATIO * short_side else "full"
     k = short_side if n_components is None else n_components
     few = energy or k <= FEW_COMPONENTS * short_side
     if sparse:
@@ -124,12 +143,15 @@ def dispatch_svd(
     random_state=None,
     n_oversamples=10,
     n_iter="auto",
+    return_solver=False,
 ):
     """Truncated SVD of a validated matrix by the requested or chosen solver.
 
     Returns an :class:`SVDResult` with ``n_components`` descending singular values
-    and signs fixed by :func:`~sksvd.linalg._result.flip_signs`. Sparse input given
-    to ``"full"`` or ``"qr"`` is densified.
+    and signs fixed by :func:`~sksvd.linalg._result.flip_signs`, and with
+    ``return_solver=True`` also the solver that produced it (after the Gram guard),
+    so callers need not re-derive the policy. Sparse input given to ``"full"`` or
+    ``"qr"`` is densified.
     """
     k = min(X.shape) if n_components is None else n_components
     random_state = check_random_state(random_state)
@@ -142,7 +164,8 @@ def dispatch_svd(
         result = qr_svd(X, k, compute_u)
     elif solver == "gram":
         result, relative_error = gram_svd(X, k, compute_u)
-        if guarded and relative_error > gram_tolerance(X.dtype):
+        if guarded and not relative_error <= gram_tolerance(X.dtype):
+            solver = "qr"
             result = qr_svd(X, k, compute_u)
     elif solver == "randomized":
         result = randomized_svd(
@@ -157,7 +180,8 @@ def dispatch_svd(
         result = krylov_svd(
             X, k, solver=solver, compute_u=compute_u, random_state=random_state
         )
-    return _signed(result)
+    result = _signed(result)
+    return (result, solver) if return_solver else result
 
 
 def dispatch_svd_by_energy(
@@ -170,6 +194,7 @@ def dispatch_svd_by_energy(
     random_state=None,
     n_oversamples=10,
     n_iter="auto",
+    return_solver=False,
 ):
     """SVD truncated at the smallest rank keeping ``energy`` of ``‖X‖²_F``.
 
@@ -183,11 +208,22 @@ def dispatch_svd_by_energy(
     - ``"arpack"`` and ``"propack"`` double the number of triplets until the energy
       is reached, and finish with ``"full"`` on the densified matrix if their
       largest allowed rank does not reach it.
+
+    An all-zero matrix is its own rank-1 approximation: ``U`` and ``Vt`` are then
+    the first unit vectors and ``s = [0]``.
     """
     random_state = check_random_state(random_state)
     short_side = min(X.shape)
     if solver == "auto":
         solver = choose_solver(X.shape, None, sparse=sp.issparse(X), energy=True)
+    if norm == 0.0:
+        U = np.zeros((X.shape[0], 1), dtype=X.dtype) if compute_u else None
+        if U is not None:
+            U[0, 0] = 1
+        Vt = np.zeros((1, X.shape[1]), dtype=X.dtype)
+        Vt[0, 0] = 1
+        result = SVDResult(U, np.zeros(1, dtype=X.dtype), Vt)
+        return (result, solver) if return_solver else result
     if solver == "randomized":
         result = randomized_svd_by_energy(
             X,
@@ -198,17 +234,19 @@ def dispatch_svd_by_energy(
             compute_u=compute_u,
             random_state=random_state,
         )
-        return _signed(result)
+        result = _signed(result)
+        return (result, solver) if return_solver else result
     if solver in KRYLOV_SOLVERS:
         largest = short_side if solver == "propack" else short_side - 1
         k = min(16, largest)
-        while k <= largest:
+        while 1 <= k <= largest:
             result = dispatch_svd(
                 X, k, solver=solver, compute_u=compute_u, random_state=random_state
             )
             rank = rank_for_energy(result.s, energy, norm)
             if rank is not None:
-                return _truncate(result, rank)
+                result = _truncate(result, rank)
+                return (result, solver) if return_solver else result
             if k == largest:
                 break
             k = min(2 * k, largest)
@@ -217,20 +255,8 @@ def dispatch_svd_by_energy(
         X, None, solver=solver, compute_u=compute_u, random_state=random_state
     )
     rank = rank_for_energy(result.s, energy, norm)
-    return _truncate(result, result.s.size if rank is None else rank)
-
-
-def rank_for_energy(s, energy, norm):
-    """Smallest ``r`` with ``Σᵢ≤ᵣ (σᵢ/‖X‖_F)² ≥ energy``, or None if ``s`` falls short.
-
-    When ``s`` is the whole spectrum, rounding can leave its total energy a few ulps
-    below an ``energy`` close to one; the caller then keeps every component.
-    """
-    if norm == 0.0:
-        return 1
-    cumulative = np.cumsum((s.astype(np.float64) / norm) ** 2)
-    rank = int(np.searchsorted(cumulative, energy, side="left")) + 1
-    return rank if rank <= s.size else None
+    result = _truncate(result, result.s.size if rank is None else rank)
+    return (result, solver) if return_solver else result
 
 
 def _signed(result):

@@ -110,6 +110,9 @@ def gram_svd(X, n_components, compute_u):
     transposed = n_samples < n_features
     A = X.T if transposed else X  # A is tall: p × q with q = min(m, n)
     q = A.shape[1]
+    scale = _gram_scale(A)
+    if scale != 1.0:
+        A = A / scale
     G = A.T @ A
     G = G.toarray() if sp.issparse(G) else np.asarray(G)
     w, V = la.eigh(
@@ -132,7 +135,27 @@ def gram_svd(X, n_components, compute_u):
             signs = np.sign(np.diag(R))
             signs[signs == 0] = 1
             long_factor = Q * signs
+    s = s * scale if scale != 1.0 else s
     if transposed:
         U = np.ascontiguousarray(V) if compute_u else None
         return SVDResult(U, s, np.ascontiguousarray(long_factor.T)), relative_error
     return SVDResult(long_factor, s, np.ascontiguousarray(V.T)), relative_error
+
+
+def _gram_scale(A):
+    """1, or the largest magnitude of A when its squares would leave the normal range.
+
+    Products of entries up to ``c`` summed over ``p`` rows stay finite while
+    ``p·c² < max``, and an entry of relative size eps stays a normal number when
+    squared while ``eps·c² > tiny``; outside that, A is divided by ``c`` first.
+    """
+    values = A.data if sp.issparse(A) else A
+    if values.size == 0:
+        return 1.0
+    largest = float(np.max(np.abs(values)))
+    info = np.finfo(A.dtype)
+    if largest == 0.0:
+        return 1.0
+    fits = largest < np.sqrt(float(info.max) / (4 * A.shape[0]))
+    normal = largest > np.sqrt(float(info.tiny) / float(info.eps))
+    return 1.0 if fits and normal else largest

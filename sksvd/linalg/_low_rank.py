@@ -70,7 +70,7 @@ def low_rank_approximation(X, rank, *, solver="auto", random_state=None):
     >>> import numpy as np
     >>> from sksvd.linalg import low_rank_approximation
     >>> X = np.diag([3.0, 2.0, 1.0])
-    >>> low_rank_approximation(X, 2)
+    >>> low_rank_approximation(X, 2).round(12) + 0.0  # + 0.0 turns -0.0 into 0.0
     array([[3., 0., 0.],
            [0., 2., 0.],
            [0., 0., 0.]])

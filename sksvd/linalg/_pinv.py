@@ -7,7 +7,8 @@ import scipy.linalg as la
 from sklearn.utils import check_array
 
 from sksvd._compat import Interval, validate_params
-from sksvd.linalg._dispatch import dispatch_svd
+from sksvd.linalg._dispatch import choose_solver, dispatch_svd
+from sksvd.linalg._result import flip_signs
 
 # Solvers that return every singular value, as a cut-off needs.
 SOLVE_SOLVERS = ("auto", "full", "qr")
@@ -75,13 +76,14 @@ def cut_off(s, rcond, max_rank):
 def solve_svd(A, solver="auto"):
     """Thin SVD of a validated matrix in float64, by LAPACK or QR-then-SVD.
 
-    Tall data (``m ≥ 2n``) goes through Householder QR and the SVD of ``R``, whose
-    cost is linear in the number of rows; ``"auto"`` picks that, ``"full"`` and
-    ``"qr"`` force one route. Float32 data is promoted: see :func:`default_rcond`.
+    ``"auto"`` asks :func:`~sksvd.linalg.choose_solver` for a backward-stable
+    solver: Householder QR and the SVD of ``R`` for tall or wide data (cost linear
+    in the long side), LAPACK's SVD otherwise. Float32 data is promoted: see
+    :func:`default_rcond`.
     """
     A = np.asarray(A, dtype=np.float64)
     if solver == "auto":
-        solver = "qr" if A.shape[0] >= 2 * A.shape[1] else "full"
+        solver = choose_solver(A.shape, backward_stable=True)
     return dispatch_svd(A, None, solver=solver)
 
 
@@ -231,13 +233,28 @@ def lstsq(A, b, rcond=None, max_rank=None):
 
 
 def solve_from_svd(U, s, Vt, b, rank):
-    """``x = V_r Σ_r⁻¹ U_rᵀ b`` and the squared residuals ``‖b‖² − ‖U_rᵀ b‖²``."""
+    """``x = V_r Σ_r⁻¹ U_rᵀ b`` and the squared residuals ``‖b − A x‖²``.
+
+    The residuals come from the projections as ``‖b‖² − ‖U_rᵀ b‖²``, with ``b``
+    scaled by its largest magnitude so nothing overflows. When the projection
+    keeps all but a fraction ``√eps`` of ``‖b‖²`` that difference would be mostly
+    rounding, and ``‖b − U_r U_rᵀ b‖²`` is computed instead (one product with
+    ``U_r``).
+    """
     projections = U[:, :rank].T @ b
     x = Vt[:rank].T @ (projections / s[:rank].reshape((-1,) + (1,) * (b.ndim - 1)))
-    total = np.sum(b**2, axis=0)
-    kept = np.sum(projections**2, axis=0)
-    residues = np.atleast_1d(np.maximum(total - kept, 0.0))
-    return x, residues
+    scale = float(np.max(np.abs(b))) if b.size else 0.0
+    if scale == 0.0:
+        return x, np.zeros(1 if b.ndim == 1 else b.shape[1])
+    total = np.sum((b / scale) ** 2, axis=0)
+    kept = np.sum((projections / scale) ** 2, axis=0)
+    remaining = np.atleast_1d(np.maximum(total - kept, 0.0))
+    close = np.atleast_1d(kept >= (1 - np.sqrt(np.finfo(np.float64).eps)) * total)
+    if np.any(close):
+        direct = b / scale - U[:, :rank] @ (projections / scale)
+        remaining = np.where(close, np.atleast_1d(np.sum(direct**2, axis=0)), remaining)
+    # scale·(scale·r) rather than scale²·r: the square alone may overflow.
+    return x, scale * (scale * remaining)
 
 
 @validate_params(
@@ -333,6 +350,9 @@ def _right_singular_vectors(A):
     if n_samples >= n_features:
         _, s, Vt = dispatch_svd(A, None, solver="qr", compute_u=False)
         return s, Vt.T
+    # Wide: the null space includes the n − m directions no row reaches, so the
+    # whole n × n V is needed, which the engine's thin SVD does not give.
     _, s, Vt = la.svd(A, full_matrices=True, check_finite=False)
+    _, Vt = flip_signs(None, Vt)
     padded = np.concatenate([s, np.zeros(n_features - n_samples)])
     return padded, Vt.T

@@ -3,6 +3,7 @@
 import numpy as np
 import scipy.linalg as la
 
+from sksvd.linalg._checks import rank_for_energy
 from sksvd.linalg._result import SVDResult
 
 
@@ -91,33 +92,33 @@ def randomized_svd_by_energy(
     """
     A, transposed = _tall(X)
     long_side, short_side = A.shape[0], A.shape[1]
-    target = energy * norm**2
     Q = np.empty((long_side, 0), dtype=X.dtype)
     B = np.empty((0, short_side), dtype=X.dtype)
     captured = 0.0
     block = block_size
     n_iter = resolve_n_iter(n_iter, block_size, X.shape)
-    while captured < target and Q.shape[1] < short_side:
+    # Energies are fractions of ‖X‖²_F, formed before squaring: huge or tiny data
+    # neither overflows nor underflows.
+    while captured < energy and Q.shape[1] < short_side:
         Q_i, B_i = _grow_basis(A, Q, B, block, n_iter, random_state)
         Q, B = np.hstack([Q, Q_i]), np.vstack([B, B_i])
-        captured += float(np.sum(B_i.astype(np.float64) ** 2))
+        captured += float(np.sum((B_i.astype(np.float64) / norm) ** 2))
         block *= 2
-    s = la.svd(B, compute_uv=False, check_finite=False)
-    rank = _smallest_rank(s, target)
+    rank = _rank(B, energy, norm)
     missing = rank + n_oversamples - Q.shape[1]
     if missing > 0 and Q.shape[1] < short_side:
         Q_i, B_i = _grow_basis(A, Q, B, missing, n_iter, random_state)
         Q, B = np.hstack([Q, Q_i]), np.vstack([B, B_i])
-        s = la.svd(B, compute_uv=False, check_finite=False)
-        rank = _smallest_rank(s, target)
+        rank = _rank(B, energy, norm)
     return _assemble(Q, B, rank, transposed, compute_u)
 
 
-def _smallest_rank(s, target):
-    cumulative = np.cumsum(s.astype(np.float64) ** 2)
-    # Rounding in the sums can leave the total a hair below a target that the
-    # exact arithmetic reaches (energy = everything); the last index is then right.
-    return int(min(np.searchsorted(cumulative, target, side="left") + 1, s.size))
+def _rank(B, energy, norm):
+    s = la.svd(B, compute_uv=False, check_finite=False)
+    rank = rank_for_energy(s, energy, norm)
+    # Rounding can leave the total a hair below an energy that exact arithmetic
+    # reaches (everything kept); every computed component is then needed.
+    return s.size if rank is None else rank
 
 
 def _grow_basis(A, Q, B, size, n_iter, random_state):

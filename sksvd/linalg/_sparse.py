@@ -33,11 +33,17 @@ def krylov_svd(X, n_components, *, solver, compute_u, random_state):
         if solver != "propack":
             raise
         # PROPACK (without restarts) stops at a Krylov basis of 10·k vectors, too
-        # few for a flat spectrum; a basis of min(m, n) + 1 vectors always
+        # few for a flat spectrum; a basis of min(m, n) + 1 vectors usually
         # converges, at the memory cost of a dense solver's factors.
         options["maxiter"] = min(X.shape) + 1
-        U, s, Vt = svds(X, return_singular_vectors=vectors, **options)
-    # svds returns ascending singular values.
+        try:
+            U, s, Vt = svds(X, return_singular_vectors=vectors, **options)
+        except LinAlgError:
+            raise ValueError(
+                f"PROPACK did not converge for {n_components} singular triplets of "
+                f"a {X.shape[0]} x {X.shape[1]} matrix; use solver='arpack' or "
+                "solver='full'."
+            ) from None
     order = np.argsort(s)[::-1]
     U = np.ascontiguousarray(U[:, order], dtype=dtype) if compute_u else None
     return SVDResult(

@@ -294,3 +294,18 @@ def test_backward_stable_solvers_reconstruct_any_matrix(X, solver):
     np.testing.assert_allclose((U * s) @ Vt, X, atol=1e3 * EPS64 * scale)
     np.testing.assert_allclose(U.T @ U, np.eye(k), atol=1e3 * EPS64)
     np.testing.assert_allclose(Vt @ Vt.T, np.eye(k), atol=1e3 * EPS64)
+
+
+@pytest.mark.parametrize("magnitude", [1e160, 1e-160, 1e-200, 1e200])
+@pytest.mark.parametrize("solver", ["auto", "gram", "full", "qr"])
+def test_huge_and_tiny_magnitudes(rng, magnitude, solver):
+    # Squaring 1e160 overflows and 1e-160 underflows: the Gram path rescales.
+    X = rng.standard_normal((200, 10))
+    _, s, _ = svd(X * magnitude, 3, solver=solver)
+    np.testing.assert_allclose(s / magnitude, la.svdvals(X)[:3], rtol=1e-12)
+
+
+def test_float32_gram_does_not_overflow(rng):
+    X = rng.standard_normal((200, 10))
+    _, s, _ = svd((X * 1e20).astype(np.float32), 3, solver="gram")
+    np.testing.assert_allclose(s / 1e20, la.svdvals(X)[:3], rtol=1e-5)
