@@ -37,12 +37,23 @@ _PARTIAL_SPECTRUM_SOLVERS = ("randomized", "arpack", "propack")
 
 
 def _total_variance(Z, n_samples):
-    """Sum of the column variances of the centred Z, or a clear error on overflow."""
+    """Sum of the column variances of the centred Z, or a clear error.
+
+    Variances are squares: data beyond about 1e154 overflows float64 and data
+    below about 1e-154 underflows it, which would leave infinite or zero
+    variances; either is refused with the fix.
+    """
+    info = np.finfo(np.float64)
     norm = frobenius_norm(Z)
-    if norm > np.sqrt(np.finfo(np.float64).max) * np.sqrt(n_samples - 1):
+    if norm > np.sqrt(info.max) * np.sqrt(n_samples - 1):
         raise ValueError(
             "The variances of X overflow float64 (the centred data's norm is "
             f"{norm:.3g}); divide X by a constant first."
+        )
+    if 0 < norm < np.sqrt(info.tiny / info.eps) * np.sqrt(n_samples - 1):
+        raise ValueError(
+            "The variances of X underflow float64 (the centred data's norm is "
+            f"{norm:.3g}); multiply X by a constant first."
         )
     return norm**2 / (n_samples - 1)
 
@@ -339,6 +350,7 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         _, self._factor = la.qr(rows, mode="raw", check_finite=False)
         n_samples = n_seen + X.shape[0]
 
+        _total_variance(self._factor, n_samples)  # refuses over- and underflow
         variance = np.sum(self._factor**2, axis=0) / (n_samples - 1)
         scale = self._scale_from(variance, mean, n_samples)
         _, s, Vt = dispatch_svd(
@@ -415,14 +427,19 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         Returns
         -------
         ll : ndarray of shape (n_samples,)
-            Log-density of each sample under ``N(mean_, get_covariance())``.
+            Log-density of each sample under ``N(mean_, get_covariance())``;
+            ``-inf`` for a sample so far out that its density underflows.
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         residual = X - self.mean_
         precision = self.get_precision()
         n_features = X.shape[1]
-        log_like = -0.5 * np.sum(residual * (residual @ precision), axis=1)
+        # A sample so far out that its quadratic form overflows has density 0 in
+        # floating point: its log-likelihood is -inf, not an error.
+        with np.errstate(over="ignore", invalid="ignore"):
+            quadratic = np.sum(residual * (residual @ precision), axis=1)
+        log_like = -0.5 * np.where(np.isnan(quadratic), np.inf, quadratic)
         log_like -= 0.5 * (n_features * log(2.0 * np.pi) - fast_logdet(precision))
         return log_like
 

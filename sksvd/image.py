@@ -12,6 +12,7 @@ import numpy as np
 from sksvd._compat import Interval, StrOptions, validate_params
 from sksvd._compression import TruncatedSVDCompressor
 from sksvd.linalg._dispatch import SOLVERS
+from sksvd.linalg._norms import frobenius_norm
 
 _FORMAT_VERSION = 1
 
@@ -24,8 +25,9 @@ class CompressedImage:
     Attributes
     ----------
     factors : list of tuple of ndarray
-        ``(U, s, Vt)`` per channel, float32: ``U`` of shape (height, k), ``s`` of
-        shape (k,), ``Vt`` of shape (k, width).
+        ``(U, s, Vt)`` per channel: ``U`` of shape (height, k), ``s`` of shape
+        (k,), ``Vt`` of shape (k, width); float32, or float64 for a channel whose
+        singular values fall outside 1e-30 … 1e30.
     shape : tuple of int
         Shape of the original image, (height, width) or (height, width, channels).
     dtype : numpy dtype
@@ -71,7 +73,7 @@ class CompressedImage:
 
     @property
     def nbytes(self):
-        """Bytes taken by the factors (float32)."""
+        """Bytes taken by the factors."""
         return sum(U.nbytes + s.nbytes + Vt.nbytes for U, s, Vt in self.factors)
 
     @property
@@ -175,6 +177,20 @@ class CompressedImage:
         return cls(factors, shape, dtype, value_range, psnr, error)
 
 
+# float32 holds about 7 digits between 1e-38 and 3e38; well inside that range
+# (pixel values of any real image) the factors are stored in float32.
+_FLOAT32_SAFE = (1e-30, 1e30)
+
+
+def _factor_dtype(s):
+    """float32 for the factors, or float64 when σ would leave float32's range."""
+    positive = s[s > 0]
+    if positive.size == 0:
+        return np.float32
+    inside = _FLOAT32_SAFE[0] < positive.min() and positive.max() < _FLOAT32_SAFE[1]
+    return np.float32 if inside else np.float64
+
+
 def _value_range(image):
     if np.issubdtype(image.dtype, np.integer):
         info = np.iinfo(image.dtype)
@@ -187,6 +203,8 @@ def _value_range(image):
 
 
 def _check_image(image):
+    if hasattr(image, "to_numpy"):  # pandas: nullable columns, NA as NaN
+        image = image.to_numpy(dtype=np.float64, na_value=np.nan)
     image = np.asarray(image)
     if image.dtype == object or not (
         np.issubdtype(image.dtype, np.number) or image.dtype == np.bool_
@@ -282,12 +300,9 @@ def compress_image(image, rank=None, energy=None, *, solver="auto", random_state
         # scores = U Σ (or X V for the approximate solvers); a zero singular
         # value leaves a zero column, whose U column is then zero too.
         U = np.divide(scores, s, out=np.zeros_like(scores), where=s > 0)
+        dtype = _factor_dtype(s)
         factors.append(
-            (
-                U.astype(np.float32),
-                s.astype(np.float32),
-                compressor.components_.astype(np.float32),
-            )
+            (U.astype(dtype), s.astype(dtype), compressor.components_.astype(dtype))
         )
     value_range = _value_range(image)
     compressed = CompressedImage(factors, image.shape, image.dtype, value_range, 0, 0)
@@ -299,15 +314,20 @@ def compress_image(image, rank=None, energy=None, *, solver="auto", random_state
 
 
 def _quality(original, reconstruction, value_range):
-    difference = original - reconstruction
-    mse = float(np.mean(difference**2))
+    """PSNR and relative error, in units of the peak so nothing overflows."""
     if value_range is not None:
         peak = value_range[1] - value_range[0]
     else:
         peak = float(np.ptp(original))
-    psnr = np.inf if mse == 0 else 10 * np.log10(peak**2 / mse) if peak else -np.inf
-    norm = float(np.linalg.norm(original))
-    error = float(np.linalg.norm(difference)) / norm if norm else 0.0
+    unit = peak or float(np.max(np.abs(original))) or 1.0
+    difference = (original - reconstruction) / unit
+    mse = float(np.mean(difference**2))
+    if mse == 0:
+        psnr = np.inf
+    else:
+        psnr = 10 * np.log10((peak / unit) ** 2 / mse) if peak else -np.inf
+    norm = frobenius_norm(original / unit)
+    error = frobenius_norm(difference) / norm if norm else 0.0
     return psnr, error
 
 

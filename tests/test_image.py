@@ -145,3 +145,13 @@ def test_decompression_bomb_guard_stays_on(tmp_path, monkeypatch):
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # 10,000 > 2 × 1000
     with pytest.raises(ValueError, match="too many pixels"):
         read_image(tmp_path / "big.png")
+
+
+@pytest.mark.parametrize("magnitude", [1e-300, 1e300])
+def test_extreme_magnitudes_keep_their_factors(rng, magnitude):
+    # float32 cannot hold such singular values: the factors stay in float64.
+    image = rng.standard_normal((20, 15))
+    compressed = compress_image(image * magnitude, rank=3)
+    assert compressed.factors[0][1].dtype == np.float64
+    error = np.linalg.norm(image - compressed.reconstruct(clip=False) / magnitude)
+    assert error == pytest.approx(_optimal_error(image, 3), rel=1e-10)
