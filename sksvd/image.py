@@ -4,6 +4,9 @@ Reading and writing image files needs Pillow (``pip install "sksvd[image]"``);
 compressing arrays needs only the core dependencies.
 """
 
+import struct
+import zipfile
+import zlib
 from numbers import Integral, Real
 from pathlib import Path
 
@@ -145,10 +148,11 @@ class CompressedImage:
         ValueError
             If the file is not a compressed image of a known format version.
         """
+        _check_npz_sizes(path)
         try:
             with np.load(path, allow_pickle=False) as data:
                 contents = {name: data[name] for name in data.files}
-        except (OSError, ValueError) as error:
+        except _ARCHIVE_ERRORS as error:
             raise ValueError(f"{path} is not a readable .npz file: {error}") from None
         try:
             version = int(contents["format_version"])
@@ -166,14 +170,29 @@ class CompressedImage:
             raise ValueError(
                 f"{path} is not a compressed image written by sksvd: {problem!r}"
             ) from None
+        if int(np.prod(shape)) > _MAX_PIXELS * 4:
+            raise ValueError(f"{path} describes an image of {shape} pixels; refused.")
         if version != _FORMAT_VERSION:
             raise ValueError(
                 f"{path} has format version {version}; this sksvd reads version "
                 f"{_FORMAT_VERSION}."
             )
+        if not (np.issubdtype(dtype, np.number) or dtype == np.bool_):
+            raise ValueError(f"{path} names a non-numeric image dtype {dtype}.")
         for U, s, Vt in factors:
-            if U.shape != (shape[0], s.size) or Vt.shape != (s.size, shape[1]):
+            if (
+                s.ndim != 1
+                or U.shape != (shape[0], s.size)
+                or Vt.shape != (s.size, shape[1])
+            ):
                 raise ValueError(f"{path} holds factors that do not match {shape}.")
+            arrays = (U, s, Vt)
+            if not all(np.issubdtype(a.dtype, np.floating) for a in arrays) or not all(
+                np.all(np.isfinite(a)) for a in arrays
+            ):
+                raise ValueError(f"{path} holds non-finite or non-float factors.")
+            if np.any(s < 0):
+                raise ValueError(f"{path} holds negative singular values.")
         return cls(factors, shape, dtype, value_range, psnr, error)
 
 
@@ -189,6 +208,58 @@ def _factor_dtype(s):
         return np.float32
     inside = _FLOAT32_SAFE[0] < positive.min() and positive.max() < _FLOAT32_SAFE[1]
     return np.float32 if inside else np.float64
+
+
+# What a damaged archive can raise while being opened or inflated.
+_ARCHIVE_ERRORS = (
+    OSError,
+    ValueError,
+    EOFError,
+    RuntimeError,  # zipfile: encrypted members, unknown compression methods
+    KeyError,
+    SyntaxError,
+    struct.error,
+    zipfile.BadZipFile,
+    zlib.error,
+)
+# Largest image a .npz file may describe: Pillow's own default limit, twice.
+_MAX_PIXELS = 2 * 89_478_485
+
+
+def _check_npz_sizes(path):
+    """Refuse a .npz whose arrays are not what a compressed image holds.
+
+    The array headers are read without loading any data, so a small archive
+    that declares a huge array (a "zip bomb") is refused before it is inflated.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            headers = {}
+            for member in archive.infolist():
+                with archive.open(member) as stream:
+                    version = np.lib.format.read_magic(stream)
+                    if version == (1, 0):
+                        header = np.lib.format.read_array_header_1_0(stream)
+                    else:
+                        header = np.lib.format.read_array_header_2_0(stream)
+                headers[member.filename.removesuffix(".npy")] = header
+    except _ARCHIVE_ERRORS as error:
+        raise ValueError(f"{path} is not a readable .npz file: {error}") from None
+    for name, (_, _, dtype) in headers.items():
+        if dtype.hasobject:
+            raise ValueError(f"{path} holds Python objects ({name}); refused.")
+    shape_header = headers.get("shape")
+    if shape_header is None or shape_header[0] not in ((2,), (3,)):
+        raise ValueError(f"{path} is not a compressed image written by sksvd.")
+    # Each factor holds at most one entry per pixel and channel, the singular
+    # values one per row: a bound that needs no data to check.
+    limit = 8 * _MAX_PIXELS
+    for name, (shape, _, dtype) in headers.items():
+        if int(np.prod(shape, dtype=np.int64)) * dtype.itemsize > limit:
+            raise ValueError(
+                f"{path} declares an array {name} of shape {shape}, larger than "
+                "any compressed image; refused."
+            )
 
 
 def _value_range(image):
