@@ -103,9 +103,16 @@ def _centred_svd(X, Y, weights, fit_intercept, solver):
 def _set_solution(estimator, problem, rank, cutoff, one_target, dtype):
     """Store the rank-``rank`` minimum-norm solution and its diagnostics."""
     coef, residues = solve_from_svd(problem.U, problem.s, problem.Vt, problem.b, rank)
-    intercept = problem.y_mean - problem.x_mean @ coef
     estimator.rank_, estimator.cutoff_ = rank, cutoff
     estimator.singular_values_ = problem.s
+    _set_coefficients(
+        estimator, coef, problem.x_mean, problem.y_mean, residues, one_target, dtype
+    )
+
+
+def _set_coefficients(estimator, coef, x_mean, y_mean, residues, one_target, dtype):
+    """``coef_``, ``intercept_`` and the residual sum of squares, shaped for y."""
+    intercept = y_mean - x_mean @ coef
     estimator.coef_ = (coef.ravel() if one_target else coef.T).astype(dtype)
     if one_target:
         estimator.intercept_ = float(intercept[0])
@@ -324,15 +331,8 @@ class MinNormLeastSquares(_LinearPredictMixin, RegressorMixin, BaseEstimator):
                     ConvergenceWarning,
                     stacklevel=3,
                 )
-        intercept = y_mean - x_mean @ coef
         self.rank_ = self.singular_values_ = self.cutoff_ = None
-        self.coef_ = (coef.ravel() if one_target else coef.T).astype(X.dtype)
-        if one_target:
-            self.intercept_ = float(intercept[0])
-            self.residual_sum_of_squares_ = float(residues[0])
-        else:
-            self.intercept_ = intercept.astype(X.dtype)
-            self.residual_sum_of_squares_ = residues
+        _set_coefficients(self, coef, x_mean, y_mean, residues, one_target, X.dtype)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
