@@ -13,7 +13,14 @@ from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sksvd._compat import Interval, RealNotInt, StrOptions, _fit_context
+from sksvd._dask_input import is_dask_array, validate_dask
 from sksvd.linalg._checks import check_rank
+from sksvd.linalg._dask import (
+    check_dask_array,
+    finite_check,
+    lazily_checked,
+    raise_if_not_finite,
+)
 from sksvd.linalg._dispatch import (
     BACKWARD_STABLE_SOLVERS,
     SOLVERS,
@@ -230,7 +237,10 @@ class TruncatedSVDCompressor(
             The rank-k reconstruction; always dense.
         """
         check_is_fitted(self)
-        X = check_array(X, dtype=[np.float64, np.float32])
+        if is_dask_array(X):
+            X = lazily_checked(check_dask_array(X, name="Z"))
+        else:
+            X = check_array(X, dtype=[np.float64, np.float32])
         if X.shape[1] != self.n_components_:
             raise ValueError(
                 f"X has {X.shape[1]} columns, but this compressor has "
@@ -258,6 +268,11 @@ class TruncatedSVDCompressor(
             ``explained_energy_ratio_``.
         """
         X = self._validate_new(X)
+        if is_dask_array(X):
+            import dask
+
+            total, kept = dask.compute((X**2).sum(), (self._project(X) ** 2).sum())
+            return 1.0 if total == 0 else min(float(kept / total), 1.0)
         norm = frobenius_norm(X)
         if norm == 0.0:
             return 1.0
@@ -276,6 +291,8 @@ class TruncatedSVDCompressor(
 
     def _validate_new(self, X):
         check_is_fitted(self)
+        if is_dask_array(X):
+            return lazily_checked(validate_dask(self, X, reset=False))
         return validate_data(
             self,
             X,
@@ -285,14 +302,26 @@ class TruncatedSVDCompressor(
         )
 
     def _project(self, X):
+        if is_dask_array(X):
+            return X @ self.components_.T.astype(X.dtype)
         return safe_sparse_dot(X, self.components_.T, dense_output=True)
 
     def _fit(self, X):
         """Validate X, run the engine once, store attributes; return X and U."""
-        X = validate_data(
-            self, X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32]
-        )
-        norm = frobenius_norm(X)
+        if is_dask_array(X):
+            import dask
+
+            X = validate_dask(self, X, reset=True)
+            squares, finite = dask.compute(
+                (X.astype(np.float64) ** 2).sum(), finite_check(X)
+            )
+            raise_if_not_finite(finite)
+            norm = float(np.sqrt(squares))
+        else:
+            X = validate_data(
+                self, X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32]
+            )
+            norm = frobenius_norm(X)
         options = {
             "solver": self.solver,
             "random_state": self.random_state,

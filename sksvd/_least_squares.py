@@ -20,7 +20,13 @@ from sksvd._compat import (
     _fit_context,
     check_sample_weight,
 )
+from sksvd._dask_input import is_dask_array, validate_dask
 from sksvd.linalg._centered import CenteredOperator
+from sksvd.linalg._dask import (
+    dask_svd_projections,
+    lazily_checked,
+    raise_if_not_finite,
+)
 from sksvd.linalg._dispatch import dispatch_svd
 from sksvd.linalg._pinv import (
     SOLVE_SOLVERS,
@@ -54,6 +60,9 @@ class _LinearPredictMixin:
             Predictions, in the dtype of the coefficients.
         """
         check_is_fitted(self)
+        if is_dask_array(X):
+            X = lazily_checked(validate_dask(self, X, reset=False))
+            return X @ self.coef_.T + self.intercept_
         X = validate_data(
             self,
             X,
@@ -262,6 +271,9 @@ class MinNormLeastSquares(_LinearPredictMixin, RegressorMixin, BaseEstimator):
         self : object
             The fitted estimator.
         """
+        if is_dask_array(X):
+            self._fit_dask(X, y, sample_weight)
+            return self
         X, y = validate_data(
             self,
             X,
@@ -288,6 +300,51 @@ class MinNormLeastSquares(_LinearPredictMixin, RegressorMixin, BaseEstimator):
         rank, cutoff = cut_off(problem.s, rcond, self.max_rank)
         _set_solution(self, problem, rank, cutoff, y.ndim == 1, X.dtype)
         return self
+
+    def _fit_dask(self, X, y, sample_weight):
+        """The dask path: the TSQR-based SVD and the projections in one pass."""
+        import dask
+        import dask.array as da
+
+        X = validate_dask(self, X, reset=True, y=y)
+        if not is_dask_array(y):
+            y = da.from_array(np.asarray(y), chunks=X.chunks[0])
+        if y.ndim not in (1, 2) or y.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"y must have shape ({X.shape[0]},) or ({X.shape[0]}, n_targets) to "
+                f"match X; got {y.shape}."
+            )
+        one_target = y.ndim == 1
+        Y = y.astype(np.float64).reshape(y.shape[0], -1).rechunk({0: X.chunks[0]})
+        X64 = X.astype(np.float64)
+        if sample_weight is None:
+            weights = da.ones(X.shape[0], chunks=X.chunks[0])
+        else:
+            weights = np.asarray(sample_weight, dtype=np.float64)
+            if weights.shape != (X.shape[0],) or np.any(weights < 0):
+                raise ValueError(
+                    f"sample_weight must be non-negative with shape ({X.shape[0]},)."
+                )
+            weights = da.from_array(weights, chunks=X.chunks[0])
+        total = weights.sum()
+        if self.fit_intercept:
+            x_mean = (X64 * weights[:, None]).sum(axis=0) / total
+            y_mean = (Y * weights[:, None]).sum(axis=0) / total
+        else:
+            x_mean = da.zeros(X.shape[1])
+            y_mean = da.zeros(Y.shape[1])
+        root = da.sqrt(weights)[:, None]
+        A = (X64 - x_mean) * root
+        b = (Y - y_mean) * root
+        x_mean, y_mean = dask.compute(x_mean, y_mean)
+        s, Vt, projections, b_squares, finite = dask_svd_projections(A, b)
+        raise_if_not_finite(finite, "X or y")
+        rcond = default_rcond(X.shape, X.dtype) if self.rcond is None else self.rcond
+        rank, cutoff = cut_off(s, rcond, self.max_rank)
+        coef = Vt[:rank].T @ (projections[:rank] / s[:rank, None])
+        residues = np.maximum(b_squares - np.sum(projections[:rank] ** 2, axis=0), 0)
+        self.rank_, self.cutoff_, self.singular_values_ = rank, cutoff, s
+        _set_coefficients(self, coef, x_mean, y_mean, residues, one_target, X.dtype)
 
     def _fit_sparse(self, X, Y, weights, rcond, one_target):
         x_mean, y_mean = _centre(X, Y, weights, self.fit_intercept)

@@ -24,8 +24,15 @@ from sksvd._compat import (
     _fit_context,
     infer_pca_dimension,
 )
+from sksvd._dask_input import is_dask_array, validate_dask
 from sksvd.linalg._centered import CenteredOperator
 from sksvd.linalg._checks import check_rank
+from sksvd.linalg._dask import (
+    check_dask_array,
+    finite_check,
+    lazily_checked,
+    raise_if_not_finite,
+)
 from sksvd.linalg._dispatch import (
     SOLVERS,
     choose_solver,
@@ -321,6 +328,8 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
                 "n_components=None) first, or call partial_fit on a new (cloned) "
                 "estimator."
             )
+        if is_dask_array(X):
+            X = validate_dask(self, X, reset=first).compute()  # a batch fits memory
         X = validate_data(
             self,
             X,
@@ -386,13 +395,16 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
             Projections (scores), whitened if ``whiten=True``.
         """
         check_is_fitted(self)
-        X = validate_data(
-            self,
-            X,
-            accept_sparse=["csr", "csc"],
-            dtype=[np.float64, np.float32],
-            reset=False,
-        )
+        if is_dask_array(X):
+            X = lazily_checked(validate_dask(self, X, reset=False))
+        else:
+            X = validate_data(
+                self,
+                X,
+                accept_sparse=["csr", "csc"],
+                dtype=[np.float64, np.float32],
+                reset=False,
+            )
         return self._project(X)
 
     def inverse_transform(self, X):
@@ -511,6 +523,8 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
     def _fit(self, X):
         """Validate X, run the engine once, store attributes; return validated X."""
         self.__dict__.pop("_factor", None)
+        if is_dask_array(X):
+            return self._fit_dask(X)
         X = validate_data(
             self, X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32]
         )
@@ -573,6 +587,56 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         if complete:
             # Z = U Σ Vᵀ with Z = (X − 1μᵀ)D⁻¹, so R = Σ Vᵀ D has RᵀR equal to the
             # centred scatter of X: the state partial_fit continues from.
+            self._factor = (s[:, np.newaxis] * Vt) * self.scale_
+        self._store(s, Vt, total_var, n_samples, n_components, complete=complete)
+        return X
+
+    def _fit_dask(self, X):
+        """The dask path: statistics in one pass, then the engine's dask solver.
+
+        Centring and scaling stay lazy; the SVD (TSQR, or a compressed SVD for
+        many columns) computes only ``s`` and ``Vt``.
+        """
+        import dask
+
+        X = validate_dask(self, X, reset=True)
+        n_samples, n_features = X.shape
+        if n_samples < 2:
+            raise ValueError(
+                "PCAViaSVD needs at least 2 samples to estimate variances; got "
+                f"n_samples={n_samples}."
+            )
+        n_components = self._components_for(X.shape, self.solver)
+        mean, variance, finite = dask.compute(
+            X.mean(axis=0, dtype=np.float64),
+            X.var(axis=0, ddof=1, dtype=np.float64),
+            finite_check(X),
+        )
+        raise_if_not_finite(finite)
+        if self.matrix == "correlation":
+            scale = self._scale_from(variance, mean, n_samples)
+        else:
+            scale = np.ones(n_features)
+        Z = (X - mean.astype(X.dtype)) / scale.astype(X.dtype)
+        total_var = float(np.sum(variance / scale**2))
+        solver = "dask" if self.solver == "auto" else self.solver
+        k = n_components if isinstance(n_components, Integral) else None
+        if solver == "dask" and len(Z.chunks[1]) == 1:
+            k = None  # TSQR computes the whole spectrum in the same pass
+        (_, s, Vt), self.solver_ = dispatch_svd(
+            Z,
+            k,
+            solver=solver,
+            compute_u=False,
+            random_state=self.random_state,
+            n_oversamples=self.n_oversamples,
+            n_iter=self.n_iter,
+            return_solver=True,
+        )
+        self.mean_ = mean.astype(X.dtype)
+        self.scale_ = scale.astype(X.dtype)
+        complete = s.size == min(X.shape)
+        if complete:
             self._factor = (s[:, np.newaxis] * Vt) * self.scale_
         self._store(s, Vt, total_var, n_samples, n_components, complete=complete)
         return X
@@ -683,7 +747,10 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         return scores
 
     def _check_projections(self, X):
-        X = check_array(X, dtype=[np.float64, np.float32])
+        if is_dask_array(X):
+            X = lazily_checked(check_dask_array(X, name="Z"))
+        else:
+            X = check_array(X, dtype=[np.float64, np.float32])
         if X.shape[1] != self.n_components_:
             raise ValueError(
                 f"X has {X.shape[1]} columns, but this PCAViaSVD has "

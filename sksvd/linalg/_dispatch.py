@@ -10,12 +10,13 @@ import scipy.sparse as sp
 from sklearn.utils import check_random_state
 
 from sksvd.linalg._checks import rank_for_energy
+from sksvd.linalg._dask import dask_svd, is_dask_array
 from sksvd.linalg._exact import full_svd, gram_svd, qr_svd
 from sksvd.linalg._randomized import randomized_svd, randomized_svd_by_energy
 from sksvd.linalg._result import SVDResult, flip_signs
 from sksvd.linalg._sparse import krylov_svd
 
-SOLVERS = ("auto", "full", "qr", "gram", "randomized", "arpack", "propack")
+SOLVERS = ("auto", "full", "qr", "gram", "randomized", "arpack", "propack", "dask")
 # Solvers that compute the whole spectrum (to working precision, or to the Gram
 # path's accuracy that "auto" guards).
 EXACT_SOLVERS = ("full", "qr", "gram")
@@ -48,7 +49,13 @@ def gram_tolerance(dtype):
 
 
 def choose_solver(
-    shape, n_components=None, *, sparse=False, energy=False, backward_stable=False
+    shape,
+    n_components=None,
+    *,
+    sparse=False,
+    energy=False,
+    backward_stable=False,
+    dask=False,
 ):
     """The solver that ``solver="auto"`` picks: the policy, in one place.
 
@@ -63,6 +70,9 @@ def choose_solver(
     energy : bool, default=False
         Whether the rank will be found from an energy fraction (``n_components`` a
         float in the estimators), so that the spectrum must be explored.
+    dask : bool, default=False
+        Whether the matrix is a dask array: then ``"dask"`` (TSQR when the
+        columns fit one chunk, a compressed SVD otherwise).
     backward_stable : bool, default=False
         Whether every singular value and both factors are needed to working
         precision, as for a pseudo-inverse: then only ``"qr"`` (for
@@ -71,7 +81,8 @@ def choose_solver(
     Returns
     -------
     solver : str
-        One of ``"full"``, ``"qr"``, ``"gram"``, ``"randomized"``, ``"arpack"``.
+        One of ``"full"``, ``"qr"``, ``"gram"``, ``"randomized"``, ``"arpack"``,
+        ``"dask"``.
 
     Notes
     -----
@@ -80,6 +91,7 @@ def choose_solver(
     ====================================  ======================================
     input                                 solver
     ====================================  ======================================
+    a dask array                          ``"dask"``
     ``backward_stable``,                  ``"qr"`` (QR of the tall orientation,
     ``max(m, n) ≥ 2·min(m, n)``           then the SVD of R)
     ``backward_stable``, otherwise        ``"full"``
@@ -115,6 +127,8 @@ def choose_solver(
     'arpack'
     """
     short_side, long_side = min(shape), max(shape)
+    if dask:
+        return "dask"
     if backward_stable:
         return "qr" if long_side >= QR_RATIO * short_side else "full"
     k = short_side if n_components is None else n_components
@@ -157,7 +171,7 @@ def dispatch_svd(
     random_state = check_random_state(random_state)
     guarded = solver == "auto"
     if guarded:
-        solver = choose_solver(X.shape, k, sparse=sp.issparse(X))
+        solver = choose_solver(X.shape, k, sparse=sp.issparse(X), dask=is_dask_array(X))
     if solver == "full":
         result = full_svd(X, k, compute_u)
     elif solver == "qr":
@@ -167,6 +181,15 @@ def dispatch_svd(
         if guarded and not relative_error <= gram_tolerance(X.dtype):
             solver = "qr"
             result = qr_svd(X, k, compute_u)
+    elif solver == "dask":
+        result = dask_svd(
+            X,
+            k,
+            compute_u=compute_u,
+            random_state=random_state,
+            n_oversamples=n_oversamples,
+            n_iter=n_iter,
+        )
     elif solver == "randomized":
         result = randomized_svd(
             X,
@@ -215,7 +238,9 @@ def dispatch_svd_by_energy(
     random_state = check_random_state(random_state)
     short_side = min(X.shape)
     if solver == "auto":
-        solver = choose_solver(X.shape, None, sparse=sp.issparse(X), energy=True)
+        solver = choose_solver(
+            X.shape, None, sparse=sp.issparse(X), energy=True, dask=is_dask_array(X)
+        )
     if norm == 0.0:
         U = np.zeros((X.shape[0], 1), dtype=X.dtype) if compute_u else None
         if U is not None:

@@ -38,7 +38,8 @@ def flip_signs(U, Vt):
     Parameters
     ----------
     U : ndarray of shape (n_samples, k) or None
-        Owned by the caller's solver; modified in place.
+        Owned by the caller's solver; modified in place (a lazy dask array is
+        replaced by the product instead, since dask arrays are immutable).
     Vt : ndarray of shape (k, n_features)
         Owned by the caller's solver; modified in place.
 
@@ -54,5 +55,10 @@ def flip_signs(U, Vt):
     signs[signs == 0] = 1
     Vt *= signs[:, np.newaxis]
     if U is not None:
-        U *= signs
+        U = U * signs if type(U).__module__.startswith("dask") else _scaled(U, signs)
     return U, Vt
+
+
+def _scaled(U, signs):
+    U *= signs
+    return U

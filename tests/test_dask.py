@@ -1,0 +1,182 @@
+"""dask arrays in, NumPy attributes out, lazy transforms; threaded and distributed."""
+
+import numpy as np
+import pytest
+
+da = pytest.importorskip("dask.array")
+dask = pytest.importorskip("dask")
+
+import sksvd.linalg._dask as dask_module  # noqa: E402
+from sksvd import (  # noqa: E402
+    MinNormLeastSquares,
+    PCAViaSVD,
+    TruncatedSVDCompressor,
+)
+
+RNG = np.random.default_rng(0)
+X = RNG.standard_normal((3000, 12)) @ np.diag(np.linspace(5, 0.5, 12))
+X = X @ np.linalg.qr(RNG.standard_normal((12, 12)))[0] + 2.0
+Y = X @ RNG.standard_normal(12) + 0.1 * RNG.standard_normal(3000)
+
+
+def chunked(array, rows=700, columns=5):
+    return da.from_array(array, chunks=(rows, columns))
+
+
+def _refuse_to_compute(*args, **kwargs):
+    raise AssertionError("a lazy output was computed")
+
+
+def _relative(a, b):
+    return np.max(np.abs(a - b)) / np.max(np.abs(b))
+
+
+@pytest.mark.parametrize("n_components", [3, 0.9])
+def test_compressor_matches_numpy(n_components):
+    ours = TruncatedSVDCompressor(n_components).fit(chunked(X))
+    reference = TruncatedSVDCompressor(n_components, solver="full").fit(X)
+    assert ours.solver_ == "dask"
+    assert ours.n_components_ == reference.n_components_
+    assert isinstance(ours.components_, np.ndarray)
+    assert _relative(ours.components_, reference.components_) < 1e-10
+    assert _relative(ours.singular_values_, reference.singular_values_) < 1e-10
+    assert ours.reconstruction_error_ == pytest.approx(
+        reference.reconstruction_error_, rel=1e-8
+    )
+    Z = ours.transform(chunked(X))
+    assert isinstance(Z, da.Array)
+    assert _relative(Z.compute(), reference.transform(X)) < 1e-10
+    assert ours.score(chunked(X)) == pytest.approx(reference.score(X), rel=1e-10)
+
+
+@pytest.mark.parametrize("matrix", ["covariance", "correlation"])
+@pytest.mark.parametrize("whiten", [False, True])
+def test_pca_matches_numpy(matrix, whiten):
+    ours = PCAViaSVD(4, matrix=matrix, whiten=whiten).fit(chunked(X))
+    reference = PCAViaSVD(4, matrix=matrix, whiten=whiten, solver="full").fit(X)
+    for name in ("components_", "explained_variance_", "mean_", "scale_"):
+        value = getattr(ours, name)
+        assert isinstance(value, np.ndarray), name
+        assert _relative(value, getattr(reference, name)) < 1e-10, name
+    assert ours.noise_variance_ == pytest.approx(reference.noise_variance_, rel=1e-10)
+    scores = ours.transform(chunked(X))
+    assert isinstance(scores, da.Array)
+    assert _relative(scores.compute(), reference.transform(X)) < 1e-10
+    back = ours.inverse_transform(scores)
+    assert isinstance(back, da.Array)
+    np.testing.assert_allclose(
+        back.compute(), reference.inverse_transform(reference.transform(X)), atol=1e-9
+    )
+
+
+@pytest.mark.parametrize("dask_y", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_least_squares_matches_numpy(dask_y, fit_intercept):
+    y = da.from_array(Y, chunks=1000) if dask_y else Y
+    ours = MinNormLeastSquares(fit_intercept=fit_intercept).fit(chunked(X), y)
+    reference = MinNormLeastSquares(fit_intercept=fit_intercept).fit(X, Y)
+    assert _relative(ours.coef_, reference.coef_) < 1e-10
+    assert ours.intercept_ == pytest.approx(reference.intercept_, rel=1e-10, abs=1e-12)
+    assert ours.rank_ == reference.rank_
+    assert ours.residual_sum_of_squares_ == pytest.approx(
+        reference.residual_sum_of_squares_, rel=1e-8
+    )
+    prediction = ours.predict(chunked(X))
+    assert isinstance(prediction, da.Array)
+    assert _relative(prediction.compute(), reference.predict(X)) < 1e-10
+
+
+def test_least_squares_with_weights_and_max_rank():
+    weights = RNG.random(3000)
+    ours = MinNormLeastSquares(max_rank=5).fit(chunked(X), Y, sample_weight=weights)
+    reference = MinNormLeastSquares(max_rank=5).fit(X, Y, sample_weight=weights)
+    assert _relative(ours.coef_, reference.coef_) < 1e-10
+
+
+def test_compressed_svd_for_many_columns(monkeypatch):
+    # Pretend 12 columns are too many for one chunk: svd_compressed runs instead.
+    monkeypatch.setattr(dask_module, "TSQR_MAX_COLUMNS", 4)
+    decaying = RNG.standard_normal((2000, 12)) @ np.diag(0.3 ** np.arange(12))
+    ours = TruncatedSVDCompressor(3, random_state=0, n_iter=6).fit(chunked(decaying))
+    reference = TruncatedSVDCompressor(3, solver="full").fit(decaying)
+    np.testing.assert_allclose(
+        ours.singular_values_, reference.singular_values_, rtol=1e-8
+    )
+
+
+def test_outputs_stay_lazy():
+    compressor = TruncatedSVDCompressor(3).fit(chunked(X))
+    pca = PCAViaSVD(3).fit(chunked(X))
+    model = MinNormLeastSquares().fit(chunked(X), Y)
+    with dask.config.set(scheduler=_refuse_to_compute):
+        compressor.transform(chunked(X))
+        compressor.inverse_transform(compressor.transform(chunked(X)))
+        pca.transform(chunked(X))
+        pca.inverse_transform(pca.transform(chunked(X)))
+        model.predict(chunked(X))
+
+
+def test_nan_in_a_chunk_is_a_clear_error():
+    bad = X.copy()
+    bad[2500, 3] = np.nan
+    for estimator in (TruncatedSVDCompressor(2), PCAViaSVD(2)):
+        with pytest.raises(ValueError, match="NaN or infinity"):
+            estimator.fit(chunked(bad))
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        MinNormLeastSquares().fit(chunked(bad), Y)
+    fitted = PCAViaSVD(2).fit(chunked(X))
+    lazy = fitted.transform(chunked(bad))  # the check runs when computed
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        lazy.compute()
+
+
+def test_unknown_chunk_sizes_are_a_clear_error():
+    D = chunked(X)
+    unknown = D[D[:, 0] > 2]
+    with pytest.raises(ValueError, match="compute_chunk_sizes"):
+        PCAViaSVD(2).fit(unknown)
+
+
+def test_wrong_feature_count_on_dask():
+    fitted = PCAViaSVD(2).fit(chunked(X))
+    with pytest.raises(ValueError, match="features"):
+        fitted.transform(chunked(X[:, :5]))
+
+
+@pytest.fixture(scope="module")
+def client():
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        host="127.0.0.1",
+        dashboard_address=None,
+        processes=True,
+    )
+    with distributed.Client(cluster) as client:
+        yield client
+    cluster.close()
+
+
+@pytest.mark.slow
+def test_all_three_estimators_on_a_local_cluster(client):
+    assert len(client.scheduler_info()["workers"]) == 2
+    D = chunked(X)
+    compressor = TruncatedSVDCompressor(3).fit(D)
+    pca = PCAViaSVD(3, matrix="correlation").fit(D)
+    model = MinNormLeastSquares().fit(D, Y)
+    assert (
+        _relative(
+            compressor.components_,
+            TruncatedSVDCompressor(3, solver="full").fit(X).components_,
+        )
+        < 1e-10
+    )
+    assert (
+        _relative(
+            pca.transform(D).compute(),
+            PCAViaSVD(3, matrix="correlation", solver="full").fit(X).transform(X),
+        )
+        < 1e-10
+    )
+    assert _relative(model.coef_, MinNormLeastSquares().fit(X, Y).coef_) < 1e-10
