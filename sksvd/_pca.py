@@ -37,10 +37,31 @@ from sksvd.linalg._dispatch import (
     SOLVERS,
     choose_solver,
     dispatch_svd,
+    gram_is_accurate,
 )
+from sksvd.linalg._exact import gram_eigh
+from sksvd.linalg._gram import centred_gram
 from sksvd.linalg._norms import frobenius_norm
+from sksvd.linalg._result import flip_signs
 
 _PARTIAL_SPECTRUM_SOLVERS = ("randomized", "arpack", "propack")
+
+
+def _total_variance_from_squares(squares, unit, n_samples):
+    """``unit²·squares / (n − 1)``, with the over- and underflow checks below."""
+    norm = float(np.sqrt(squares)) * unit
+    info = np.finfo(np.float64)
+    if norm > np.sqrt(info.max) * np.sqrt(n_samples - 1):
+        raise ValueError(
+            "The variances of X overflow float64 (the centred data's norm is "
+            f"{norm:.3g}); divide X by a constant first."
+        )
+    if 0 < norm < np.sqrt(info.tiny / info.eps) * np.sqrt(n_samples - 1):
+        raise ValueError(
+            "The variances of X underflow float64 (the centred data's norm is "
+            f"{norm:.3g}); multiply X by a constant first."
+        )
+    return norm**2 / (n_samples - 1)
 
 
 def _total_variance(Z, n_samples):
@@ -541,46 +562,22 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
             # Resolved here because it decides whether X is centred implicitly;
             # for dense X the engine resolves "auto" itself (with its guard).
             solver = choose_solver(X.shape, asked, sparse=True)
+        resolved = solver
+        if resolved == "auto" and not sp.issparse(X):
+            resolved = choose_solver(X.shape, asked)
         # Statistics in float64, as scikit-learn's StandardScaler: float32 sums
         # would hide constant features from the test in _scale_from.
-        if sp.issparse(X):
-            mean, variance = mean_variance_axis(X.astype(np.float64), axis=0)
-            variance = variance * n_samples / (n_samples - 1)
-        else:
-            mean = X.mean(axis=0, dtype=np.float64)
-            variance = None
-        if self.matrix == "correlation":
-            if variance is None:
-                variance = X.var(axis=0, ddof=1, dtype=np.float64)
-            scale = self._scale_from(variance, mean, n_samples)
-        else:
-            scale = np.ones(n_features)
-
-        if sp.issparse(X) and solver in _PARTIAL_SPECTRUM_SOLVERS:
-            Z = CenteredOperator(X, mean, scale)
-            total_var = float(np.sum(variance / scale**2))
-        else:
-            Z = (X.toarray() if sp.issparse(X) else X) - mean.astype(X.dtype)
-            if self.matrix == "correlation":
-                Z /= scale.astype(X.dtype)
-            total_var = _total_variance(Z, n_samples)
-        # Exact solvers compute the whole spectrum anyway (LAPACK) or nearly so
-        # (Gram): keeping all of it gives the noise variance from the actual
-        # tail and lets partial_fit continue this fit. Only the sketching and
-        # Krylov solvers are asked for n_components.
-        partial = solver in _PARTIAL_SPECTRUM_SOLVERS or (
-            solver == "auto" and choose_solver(X.shape, asked) == "randomized"
+        mean = (
+            mean_variance_axis(X.astype(np.float64), axis=0)[0]
+            if sp.issparse(X)
+            else X.mean(axis=0, dtype=np.float64)
         )
-        (_, s, Vt), self.solver_ = dispatch_svd(
-            Z,
-            asked if partial else None,
-            solver=solver,
-            compute_u=False,
-            random_state=self.random_state,
-            n_oversamples=self.n_oversamples,
-            n_iter=self.n_iter,
-            return_solver=True,
-        )
+        result = None
+        if resolved == "gram" and not sp.issparse(X) and n_samples >= n_features:
+            result = self._fit_centred_gram(X, mean, guarded=solver == "auto")
+        if result is None:
+            result = self._fit_centred_copy(X, mean, solver, asked, resolved)
+        s, Vt, scale, total_var = result
         self.mean_ = mean.astype(X.dtype)
         self.scale_ = scale.astype(X.dtype)
         complete = s.size == min(X.shape)
@@ -590,6 +587,74 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
             self._factor = (s[:, np.newaxis] * Vt) * self.scale_
         self._store(s, Vt, total_var, n_samples, n_components, complete=complete)
         return X
+
+    def _fit_centred_gram(self, X, mean, guarded):
+        """Tall dense X: eigenpairs of the centred Gram matrix, without a copy of X.
+
+        One blocked pass gives ``C = (X − 1μᵀ)ᵀ(X − 1μᵀ)``; its diagonal holds the
+        centred sums of squares, so the correlation scaling is ``D⁻¹CD⁻¹`` with no
+        second pass. Returns None when ``"auto"``'s accuracy guard rejects the
+        result (the caller then factors a centred copy by QR).
+        """
+        n_samples, n_features = X.shape
+        C, unit = centred_gram(X, mean)
+        _total_variance_from_squares(np.trace(C), unit, n_samples)  # range check
+        variance = np.diag(C) * unit * unit / (n_samples - 1)
+        if self.matrix == "correlation":
+            scale = self._scale_from(variance, mean, n_samples)
+        else:
+            scale = np.ones(n_features)
+        # In units of `unit`: the Gram matrix of (X − 1μᵀ) D⁻¹ / unit.
+        G = C / np.outer(scale, scale)
+        total_var = _total_variance_from_squares(np.trace(G), unit, n_samples)
+        # Every eigenpair: for tall data forming C (m·n² flops) outweighs the
+        # eigendecomposition (about n³), and the whole spectrum gives the noise
+        # variance from the actual tail and lets partial_fit continue the fit.
+        s, V, relative_error = gram_eigh(G, n_features, X.dtype)
+        if guarded and not gram_is_accurate(relative_error, X.dtype):
+            return None
+        s = s * unit
+        _, Vt = flip_signs(None, np.ascontiguousarray(V.T, dtype=X.dtype))
+        self.solver_ = "gram"
+        return s, Vt, scale, total_var
+
+    def _fit_centred_copy(self, X, mean, solver, asked, resolved):
+        """Centre (and scale) a copy of X, or wrap sparse X, and call the engine."""
+        n_samples, n_features = X.shape
+        if sp.issparse(X):
+            variance = mean_variance_axis(X.astype(np.float64), axis=0)[1]
+            variance = variance * n_samples / (n_samples - 1)
+        elif self.matrix == "correlation":
+            variance = X.var(axis=0, ddof=1, dtype=np.float64)
+        if self.matrix == "correlation":
+            scale = self._scale_from(variance, mean, n_samples)
+        else:
+            scale = np.ones(n_features)
+        if sp.issparse(X) and solver in _PARTIAL_SPECTRUM_SOLVERS:
+            Z = CenteredOperator(X, mean, scale)
+            total_var = float(np.sum(variance / scale**2))
+        else:
+            Z = (X.toarray() if sp.issparse(X) else X) - mean.astype(X.dtype)
+            if self.matrix == "correlation":
+                Z /= scale.astype(X.dtype)
+            total_var = _total_variance(Z, n_samples)
+        # LAPACK computes the whole spectrum anyway: keeping all of it gives the
+        # noise variance from the actual tail and lets partial_fit continue this
+        # fit. The other solvers are asked for n_components only.
+        everything = resolved in ("full", "qr") and not sp.issparse(X)
+        if solver == "auto" and resolved == "gram":
+            solver = "qr"  # the guard rejected the Gram path for these data
+        (_, s, Vt), self.solver_ = dispatch_svd(
+            Z,
+            None if everything else asked,
+            solver=solver,
+            compute_u=False,
+            random_state=self.random_state,
+            n_oversamples=self.n_oversamples,
+            n_iter=self.n_iter,
+            return_solver=True,
+        )
+        return s, Vt, scale, total_var
 
     def _fit_dask(self, X):
         """The dask path: statistics in one pass, then the engine's dask solver.

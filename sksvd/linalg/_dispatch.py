@@ -32,6 +32,9 @@ FEW_COMPONENTS = 0.1
 # Aspect ratio from which the Gram matrix of the short side is cheaper than a QR or
 # LAPACK SVD of the whole matrix (m·n² flops for XᵀX against 2·m·n² and more).
 TALL_RATIO = 4
+# Largest short side for which the Gram path is preferred to sketching on very
+# tall or wide data: its eigendecomposition costs about short_side³.
+GRAM_MAX_SHORT_SIDE = 4000
 # Aspect ratio from which QR first (linear in the long side) beats LAPACK's SVD
 # when U is needed too.
 QR_RATIO = 2
@@ -46,6 +49,11 @@ def gram_tolerance(dtype):
     rank-deficient problems are sent to an orthogonalising solver instead.
     """
     return float(np.finfo(dtype).eps) ** (2 / 3)
+
+
+def gram_is_accurate(relative_error, dtype):
+    """The guard: whether a Gram result is kept by ``"auto"``."""
+    return relative_error <= gram_tolerance(dtype)
 
 
 def choose_solver(
@@ -100,6 +108,9 @@ def choose_solver(
     sparse, energy target,                ``"randomized"`` (grown block by
     ``min(m, n) ≥ 1000``                  block until the energy is reached)
     sparse, otherwise                     ``"full"`` on the densified matrix
+    dense, ``max(m, n) ≥ 4·min(m, n)``    ``"gram"``, guarded (see below)
+    and ``min(m, n) ≤ 4000``, no energy
+    target
     dense, ``min(m, n) ≥ 1000`` and       ``"randomized"``
     ``k ≤ 0.1·min(m, n)`` or an energy
     target
@@ -114,7 +125,8 @@ def choose_solver(
     ====================================  ======================================
 
     The thresholds are module constants: ``LARGE_SHORT_SIDE = 1000``,
-    ``FEW_COMPONENTS = 0.1``, ``TALL_RATIO = 4`` and ``QR_RATIO = 2``.
+    ``FEW_COMPONENTS = 0.1``, ``TALL_RATIO = 4``, ``GRAM_MAX_SHORT_SIDE = 4000``
+    and ``QR_RATIO = 2``.
 
     Examples
     --------
@@ -139,11 +151,14 @@ def choose_solver(
         if energy and short_side >= LARGE_SHORT_SIDE:
             return "randomized"
         return "full"
+    tall = long_side >= TALL_RATIO * short_side
+    if tall and short_side <= GRAM_MAX_SHORT_SIDE and not energy:
+        return "gram"
     if short_side >= LARGE_SHORT_SIDE and few:
         return "randomized"
     if energy:
         return "full"
-    if long_side >= TALL_RATIO * short_side:
+    if tall:
         return "gram"
     return "full"
 
@@ -178,7 +193,7 @@ def dispatch_svd(
         result = qr_svd(X, k, compute_u)
     elif solver == "gram":
         result, relative_error = gram_svd(X, k, compute_u)
-        if guarded and not relative_error <= gram_tolerance(X.dtype):
+        if guarded and not gram_is_accurate(relative_error, X.dtype):
             solver = "qr"
             result = qr_svd(X, k, compute_u)
     elif solver == "dask":

@@ -109,26 +109,13 @@ def gram_svd(X, n_components, compute_u):
     n_samples, n_features = X.shape
     transposed = n_samples < n_features
     A = X.T if transposed else X  # A is tall: p × q with q = min(m, n)
-    q = A.shape[1]
     scale = _gram_scale(A)
     if scale != 1.0:
         A = A / scale
     G = A.T @ A
     G = G.toarray() if sp.issparse(G) else np.asarray(G)
-    w, V = la.eigh(
-        G, subset_by_index=[q - k, q - 1], check_finite=False, overwrite_a=True
-    )
-    w, V = w[::-1], V[:, ::-1]
-    # syevr (MRRR) loses some orthogonality inside tight eigenvalue clusters
-    # (350·eps seen at a relative gap of 1e-12); a QR of the q × k V restores it
-    # at a cost of q·k², negligible beside forming the Gram matrix.
-    V, R = la.qr(V, mode="economic", check_finite=False)
-    V *= np.where(np.diag(R) < 0, -1.0, 1.0)
-    # Rounding can leave eigenvalues of a positive semidefinite matrix slightly
-    # negative; those are zero singular values.
-    s = np.sqrt(np.clip(w, 0, None)).astype(X.dtype, copy=False)
+    s, V, relative_error = gram_eigh(G, k, X.dtype)
     eps = float(np.finfo(X.dtype).eps)
-    relative_error = eps * (s[0] / s[-1]) ** 2 if s[-1] > 0 else np.inf
 
     long_factor = None
     if transposed or compute_u:
@@ -145,6 +132,33 @@ def gram_svd(X, n_components, compute_u):
         U = np.ascontiguousarray(V) if compute_u else None
         return SVDResult(U, s, np.ascontiguousarray(long_factor.T)), relative_error
     return SVDResult(long_factor, s, np.ascontiguousarray(V.T)), relative_error
+
+
+def gram_eigh(G, n_components, dtype):
+    """Leading singular values and right vectors from a Gram matrix ``G = AᵀA``.
+
+    Only the ``k`` largest eigenpairs are computed (``syevr`` on an index range).
+    Returns ``s`` (in ``dtype``), ``V`` of shape (q, k) and the estimate
+    ``eps·(σ₁/σₖ)²`` of the worst relative error among the returned singular
+    values (``inf`` when ``σₖ`` is zero), which the dispatcher's guard reads.
+    ``G`` is overwritten.
+    """
+    q, k = G.shape[0], n_components
+    w, V = la.eigh(
+        G, subset_by_index=[q - k, q - 1], check_finite=False, overwrite_a=True
+    )
+    w, V = w[::-1], V[:, ::-1]
+    # syevr (MRRR) loses some orthogonality inside tight eigenvalue clusters
+    # (350·eps seen at a relative gap of 1e-12); a QR of the q × k V restores it
+    # at a cost of q·k², negligible beside forming the Gram matrix.
+    V, R = la.qr(V, mode="economic", check_finite=False)
+    V *= np.where(np.diag(R) < 0, -1.0, 1.0)
+    # Rounding can leave eigenvalues of a positive semidefinite matrix slightly
+    # negative; those are zero singular values.
+    s = np.sqrt(np.clip(w, 0, None)).astype(dtype, copy=False)
+    eps = float(np.finfo(dtype).eps)
+    relative_error = eps * (s[0] / s[-1]) ** 2 if s[-1] > 0 else np.inf
+    return s, V, relative_error
 
 
 def _gram_scale(A):

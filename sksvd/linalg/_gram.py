@@ -1,0 +1,41 @@
+"""The Gram matrix of centred data, accumulated block by block without a copy."""
+
+import numpy as np
+
+# Rows per block are chosen so that one centred block takes about this many bytes.
+BLOCK_BYTES = 8 * 2**20
+
+
+def centred_gram(X, mean):
+    """``(X − 1μᵀ)ᵀ(X − 1μᵀ)`` in float64, from blocks of rows.
+
+    Each block of rows is centred into a small buffer and multiplied by its own
+    transpose, so the extra memory is one block (about 8 MiB) and the ``n × n``
+    result, not a centred copy of X. Centring before multiplying keeps the
+    accuracy of the two-pass algorithm (no ``XᵀX − n μμᵀ`` cancellation). Data
+    whose squares would leave float64's range is divided by its largest centred
+    magnitude first; the returned ``scale`` says by how much (G is then the Gram
+    matrix of ``(X − 1μᵀ)/scale``).
+
+    Returns
+    -------
+    G : ndarray of shape (n_features, n_features)
+    scale : float
+    """
+    n_samples, n_features = X.shape
+    mean = np.asarray(mean, dtype=np.float64)
+    # The largest centred magnitude, from column extremes (no temporary array).
+    spread = np.maximum(X.max(axis=0) - mean, mean - X.min(axis=0))
+    largest = float(spread.max()) if spread.size else 0.0
+    info = np.finfo(np.float64)
+    fits = largest < np.sqrt(info.max / (4 * max(n_samples, 1)))
+    normal = largest > np.sqrt(info.tiny / info.eps)
+    scale = 1.0 if (fits and normal) or largest == 0.0 else largest
+    rows = max(1, BLOCK_BYTES // (8 * max(n_features, 1)))
+    G = np.zeros((n_features, n_features))
+    for start in range(0, n_samples, rows):
+        block = np.asarray(X[start : start + rows], dtype=np.float64) - mean
+        if scale != 1.0:
+            block /= scale
+        G += block.T @ block
+    return G, scale
