@@ -575,6 +575,8 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         result = None
         if resolved == "gram" and not sp.issparse(X) and n_samples >= n_features:
             result = self._fit_centred_gram(X, mean, guarded=solver == "auto")
+            if result is None:
+                solver = resolved = "qr"  # the guard rejected the Gram result
         if result is None:
             result = self._fit_centred_copy(X, mean, solver, asked, resolved)
         s, Vt, scale, total_var = result
@@ -642,8 +644,6 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         # noise variance from the actual tail and lets partial_fit continue this
         # fit. The other solvers are asked for n_components only.
         everything = resolved in ("full", "qr") and not sp.issparse(X)
-        if solver == "auto" and resolved == "gram":
-            solver = "qr"  # the guard rejected the Gram path for these data
         (_, s, Vt), self.solver_ = dispatch_svd(
             Z,
             None if everything else asked,

@@ -332,3 +332,40 @@ def test_arpack_on_a_single_feature_is_a_clear_error(rng):
 def test_overflowing_variances_are_a_clear_error(rng):
     with pytest.raises(ValueError, match="overflow float64"):
         PCAViaSVD().fit(rng.standard_normal((20, 3)) * 1e160)
+
+
+@pytest.mark.parametrize("offset", [0.0, 1e3])
+@pytest.mark.parametrize("matrix", ["covariance", "correlation"])
+def test_tall_gram_paths_match_the_exact_svd(rng, offset, matrix):
+    # offset 0 takes XᵀX − nμμᵀ; a large offset makes it centre block by block.
+    X = rng.standard_normal((20_000, 8)) @ rng.standard_normal((8, 8)) + offset
+    pca = PCAViaSVD(3, matrix=matrix).fit(X)
+    assert pca.solver_ == "gram"
+    Z = X - X.mean(axis=0)
+    if matrix == "correlation":
+        Z /= X.std(axis=0, ddof=1)
+    s = np.linalg.svd(Z, compute_uv=False)
+    np.testing.assert_allclose(
+        pca.explained_variance_, s[:3] ** 2 / (len(X) - 1), rtol=1e-12
+    )
+    assert pca.noise_variance_ == pytest.approx(np.mean(s[3:] ** 2) / (len(X) - 1))
+
+
+def test_tall_pca_makes_no_copy_of_x(rng):
+    import tracemalloc
+
+    X = rng.standard_normal((200_000, 50))
+    PCAViaSVD(5, matrix="correlation").fit(X)  # warm up
+    tracemalloc.start()
+    PCAViaSVD(5, matrix="correlation").fit(X)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 0.05 * X.nbytes
+
+
+def test_wide_pca_is_exact(rng):
+    X = rng.standard_normal((60, 400))
+    pca = PCAViaSVD(5).fit(X)
+    assert pca.solver_ == "gram"
+    s = np.linalg.svd(X - X.mean(axis=0), compute_uv=False)
+    np.testing.assert_allclose(pca.explained_variance_, s[:5] ** 2 / 59, rtol=1e-12)

@@ -3,19 +3,27 @@
 import numpy as np
 
 # Rows per block are chosen so that one centred block takes about this many bytes.
-BLOCK_BYTES = 8 * 2**20
+BLOCK_BYTES = 4 * 2**20
+# Largest mean²/variance of a feature for which XᵀX − n·μμᵀ is used: its rounding
+# error relative to the centred sums of squares is about eps·(1 + μ²/σ²).
+SHIFT_RATIO = 100.0
 
 
 def centred_gram(X, mean):
     """``(X − 1μᵀ)ᵀ(X − 1μᵀ)`` in float64, from blocks of rows.
 
     Each block of rows is centred into a small buffer and multiplied by its own
-    transpose, so the extra memory is one block (about 8 MiB) and the ``n × n``
+    transpose, so the extra memory is one block (about 4 MiB) and the ``n × n``
     result, not a centred copy of X. Centring before multiplying keeps the
     accuracy of the two-pass algorithm (no ``XᵀX − n μμᵀ`` cancellation). Data
     whose squares would leave float64's range is divided by its largest centred
     magnitude first; the returned ``scale`` says by how much (G is then the Gram
     matrix of ``(X − 1μᵀ)/scale``).
+
+    When every feature's mean is small next to its spread (``μ² ≤ 100·σ²``) and
+    nothing over- or underflows, the cheaper ``XᵀX − n·μμᵀ`` (one BLAS product,
+    no centring) is exact to about ``100·eps`` of the centred sums of squares and
+    is used instead.
 
     Returns
     -------
@@ -24,6 +32,9 @@ def centred_gram(X, mean):
     """
     n_samples, n_features = X.shape
     mean = np.asarray(mean, dtype=np.float64)
+    shifted = _shifted_gram(X, mean)
+    if shifted is not None:
+        return shifted, 1.0
     # The largest centred magnitude, from column extremes (no temporary array).
     spread = np.maximum(X.max(axis=0) - mean, mean - X.min(axis=0))
     largest = float(spread.max()) if spread.size else 0.0
@@ -39,3 +50,23 @@ def centred_gram(X, mean):
             block /= scale
         G += block.T @ block
     return G, scale
+
+
+def _shifted_gram(X, mean):
+    """``XᵀX − n·μμᵀ`` when that is accurate, else None."""
+    if X.dtype != np.float64:
+        return None  # float32 products would lose what the float64 path keeps
+    n_samples = X.shape[0]
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        raw = X.T @ X
+        if not np.all(np.isfinite(raw)):
+            return None
+        C = raw - n_samples * np.outer(mean, mean)
+    squares = np.diag(raw)
+    info = np.finfo(np.float64)
+    if np.any((squares > 0) & (squares < info.tiny / info.eps)):
+        return None  # entries so small their squares lost digits
+    centred = np.diag(C)
+    if np.any(n_samples * mean**2 > SHIFT_RATIO * np.maximum(centred, 0)):
+        return None  # large means (or constant features): centre exactly
+    return C
