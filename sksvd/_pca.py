@@ -35,6 +35,7 @@ from sksvd.linalg._dask import (
 )
 from sksvd.linalg._dispatch import (
     SOLVERS,
+    blas_threads_for,
     choose_solver,
     dispatch_svd,
     gram_is_accurate,
@@ -574,7 +575,8 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         )
         result = None
         if resolved == "gram" and not sp.issparse(X) and n_samples >= n_features:
-            result = self._fit_centred_gram(X, mean, guarded=solver == "auto")
+            with blas_threads_for(X.shape, "gram"):
+                result = self._fit_centred_gram(X, mean, guarded=solver == "auto")
             if result is None:
                 solver = resolved = "qr"  # the guard rejected the Gram result
         if result is None:

@@ -5,6 +5,8 @@ estimators validate first, then call :func:`dispatch_svd` or
 :func:`dispatch_svd_by_energy` once.
 """
 
+import contextlib
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import check_random_state
@@ -49,6 +51,30 @@ def gram_tolerance(dtype):
     rank-deficient problems are sent to an orthogonalising solver instead.
     """
     return float(np.finfo(dtype).eps) ** (2 / 3)
+
+
+# Below these amounts of work (m·n·min(m, n)) a second BLAS thread costs more
+# than it brings: NumPy and SciPy each load their own OpenBLAS, whose idle
+# threads spin and steal the core the other library is computing on (a 3200 × 100
+# SVD ran 1.7× slower by LAPACK and 3.7× by the Gram path with two threads on a
+# 2-core machine). Measured crossovers, with a margin.
+SINGLE_THREAD_WORK = {"gram": 1e9, "full": 5e7, "qr": 5e7}
+_CONTROLLER = []
+
+
+@contextlib.contextmanager
+def blas_threads_for(shape, solver):
+    """Run BLAS on one thread for small problems, and as configured otherwise."""
+    limit = SINGLE_THREAD_WORK.get(solver, 5e7)
+    if shape[0] * shape[1] * min(shape) > limit:
+        yield
+        return
+    if not _CONTROLLER:
+        from threadpoolctl import ThreadpoolController
+
+        _CONTROLLER.append(ThreadpoolController())
+    with _CONTROLLER[0].limit(limits=1, user_api="blas"):
+        yield
 
 
 def gram_is_accurate(relative_error, dtype):
@@ -187,37 +213,38 @@ def dispatch_svd(
     guarded = solver == "auto"
     if guarded:
         solver = choose_solver(X.shape, k, sparse=sp.issparse(X), dask=is_dask_array(X))
-    if solver == "full":
-        result = full_svd(X, k, compute_u)
-    elif solver == "qr":
-        result = qr_svd(X, k, compute_u)
-    elif solver == "gram":
-        result, relative_error = gram_svd(X, k, compute_u)
-        if guarded and not gram_is_accurate(relative_error, X.dtype):
-            solver = "qr"
+    with blas_threads_for(X.shape, solver):
+        if solver == "full":
+            result = full_svd(X, k, compute_u)
+        elif solver == "qr":
             result = qr_svd(X, k, compute_u)
-    elif solver == "dask":
-        result = dask_svd(
-            X,
-            k,
-            compute_u=compute_u,
-            random_state=random_state,
-            n_oversamples=n_oversamples,
-            n_iter=n_iter,
-        )
-    elif solver == "randomized":
-        result = randomized_svd(
-            X,
-            k,
-            n_oversamples=n_oversamples,
-            n_iter=n_iter,
-            compute_u=compute_u,
-            random_state=random_state,
-        )
-    else:
-        result = krylov_svd(
-            X, k, solver=solver, compute_u=compute_u, random_state=random_state
-        )
+        elif solver == "gram":
+            result, relative_error = gram_svd(X, k, compute_u)
+            if guarded and not gram_is_accurate(relative_error, X.dtype):
+                solver = "qr"
+                result = qr_svd(X, k, compute_u)
+        elif solver == "dask":
+            result = dask_svd(
+                X,
+                k,
+                compute_u=compute_u,
+                random_state=random_state,
+                n_oversamples=n_oversamples,
+                n_iter=n_iter,
+            )
+        elif solver == "randomized":
+            result = randomized_svd(
+                X,
+                k,
+                n_oversamples=n_oversamples,
+                n_iter=n_iter,
+                compute_u=compute_u,
+                random_state=random_state,
+            )
+        else:
+            result = krylov_svd(
+                X, k, solver=solver, compute_u=compute_u, random_state=random_state
+            )
     result = _signed(result)
     return (result, solver) if return_solver else result
 
