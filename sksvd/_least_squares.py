@@ -30,10 +30,11 @@ from sksvd.linalg._dask import (
 from sksvd.linalg._dispatch import dispatch_svd
 from sksvd.linalg._pinv import (
     SOLVE_SOLVERS,
+    LeastSquaresFactors,
     cut_off,
     default_rcond,
-    solve_from_svd,
-    solve_svd,
+    least_squares_factors,
+    solve_from_factors,
 )
 
 _COMMON_CONSTRAINTS = {
@@ -89,31 +90,31 @@ def _as_targets(y):
     return np.asarray(y, dtype=np.float64).reshape(y.shape[0], -1)
 
 
-class _CentredSVD(NamedTuple):
-    """The weighted, centred problem ``A β ≈ b`` and the SVD of ``A``."""
+class _CentredProblem(NamedTuple):
+    """The weighted, centred problem ``A β ≈ b`` and the factors that solve it."""
 
     x_mean: np.ndarray
     y_mean: np.ndarray
+    A: np.ndarray
     b: np.ndarray
-    U: np.ndarray
-    s: np.ndarray
-    Vt: np.ndarray
+    factors: LeastSquaresFactors
 
 
-def _centred_svd(X, Y, weights, fit_intercept, solver):
+def _centred_problem(X, Y, weights, fit_intercept, solver, need_u=False):
     """Centre with the weighted means, weight the rows by √w, and factor once."""
     x_mean, y_mean = _centre(X, Y, weights, fit_intercept)
     root = np.sqrt(weights)[:, np.newaxis]
     A = (np.asarray(X, dtype=np.float64) - x_mean) * root
-    U, s, Vt = solve_svd(A, solver)
-    return _CentredSVD(x_mean, y_mean, (Y - y_mean) * root, U, s, Vt)
+    b = (Y - y_mean) * root
+    factors = least_squares_factors(A, b, solver, need_u=need_u)
+    return _CentredProblem(x_mean, y_mean, A, b, factors)
 
 
 def _set_solution(estimator, problem, rank, cutoff, one_target, dtype):
     """Store the rank-``rank`` minimum-norm solution and its diagnostics."""
-    coef, residues = solve_from_svd(problem.U, problem.s, problem.Vt, problem.b, rank)
+    coef, residues = solve_from_factors(problem.factors, problem.A, problem.b, rank)
     estimator.rank_, estimator.cutoff_ = rank, cutoff
-    estimator.singular_values_ = problem.s
+    estimator.singular_values_ = problem.factors.s
     _set_coefficients(
         estimator, coef, problem.x_mean, problem.y_mean, residues, one_target, dtype
     )
@@ -296,8 +297,8 @@ class MinNormLeastSquares(_LinearPredictMixin, RegressorMixin, BaseEstimator):
         if sp.issparse(X):
             self._fit_sparse(X, Y, weights, rcond, one_target=y.ndim == 1)
             return self
-        problem = _centred_svd(X, Y, weights, self.fit_intercept, self.solver)
-        rank, cutoff = cut_off(problem.s, rcond, self.max_rank)
+        problem = _centred_problem(X, Y, weights, self.fit_intercept, self.solver)
+        rank, cutoff = cut_off(problem.factors.s, rcond, self.max_rank)
         _set_solution(self, problem, rank, cutoff, y.ndim == 1, X.dtype)
         return self
 
@@ -360,7 +361,8 @@ class MinNormLeastSquares(_LinearPredictMixin, RegressorMixin, BaseEstimator):
                 operator, self.max_rank, solver="arpack", random_state=0
             )
             rank, cutoff = cut_off(s, rcond, self.max_rank)
-            problem = _CentredSVD(x_mean, y_mean, b, U, s, Vt)
+            factors = LeastSquaresFactors(s, Vt, U.T @ b, U, "arpack")
+            problem = _CentredProblem(x_mean, y_mean, operator, b, factors)
             _set_solution(self, problem, rank, cutoff, one_target, X.dtype)
             return
         tolerance = 1e2 * np.finfo(np.float64).eps
@@ -555,11 +557,11 @@ class MinNormLeastSquaresCV(_LinearPredictMixin, RegressorMixin, BaseEstimator):
         Y = _as_targets(y)
         # One SVD of all the data gives the candidate ranks, the leave-one-out
         # scores and the refitted model.
-        problem = _centred_svd(
-            X, Y, np.ones(X.shape[0]), self.fit_intercept, self.solver
+        problem = _centred_problem(
+            X, Y, np.ones(X.shape[0]), self.fit_intercept, self.solver, need_u=True
         )
         rcond = default_rcond(X.shape, X.dtype) if self.rcond is None else self.rcond
-        numerical_rank, _ = cut_off(problem.s, rcond, None)
+        numerical_rank, _ = cut_off(problem.factors.s, rcond, None)
         ranks = self._candidate_ranks(X.shape, numerical_rank)
         if self.cv is None:
             scores = self._leave_one_out_scores(problem, Y, y, ranks, numerical_rank)
@@ -581,7 +583,7 @@ class MinNormLeastSquaresCV(_LinearPredictMixin, RegressorMixin, BaseEstimator):
         best = int(np.argmax(mean))
         self.best_rank_ = int(ranks[best])
         self.best_score_ = float(mean[best])
-        rank, cutoff = cut_off(problem.s, rcond, self.best_rank_)
+        rank, cutoff = cut_off(problem.factors.s, rcond, self.best_rank_)
         _set_solution(self, problem, rank, cutoff, y.ndim == 1, X.dtype)
         return self
 
@@ -623,8 +625,8 @@ class MinNormLeastSquaresCV(_LinearPredictMixin, RegressorMixin, BaseEstimator):
 
     def _leave_one_out_scores(self, problem, Y, y, ranks, numerical_rank):
         n_samples = Y.shape[0]
-        U = problem.U[:, :numerical_rank]
-        projections = U.T @ problem.b  # (r, n_targets)
+        U = problem.factors.U[:, :numerical_rank]
+        projections = problem.factors.P[:numerical_rank]  # Uᵀb, (r, n_targets)
         # hᵢᵢ(k) = 1/n (the intercept's column, if any) + Σⱼ≤ₖ Uᵢⱼ².
         base = 1.0 / n_samples if self.fit_intercept else 0.0
         leverage = np.cumsum(U**2, axis=1) + base
@@ -645,17 +647,18 @@ class MinNormLeastSquaresCV(_LinearPredictMixin, RegressorMixin, BaseEstimator):
 
     def _fold_scores(self, X, y, train, test, ranks):
         Y = _as_targets(y)
-        problem = _centred_svd(
+        problem = _centred_problem(
             X[train], Y[train], np.ones(train.size), self.fit_intercept, self.solver
         )
         shape = (train.size, X.shape[1])
         rcond = default_rcond(shape, X.dtype) if self.rcond is None else self.rcond
-        r, _ = cut_off(problem.s, rcond, None)
+        s, Vt, P = problem.factors.s, problem.factors.Vt, problem.factors.P
+        r, _ = cut_off(s, rcond, None)
         # Coordinates of the coefficients and of the held-out samples on each
         # right singular vector: the prediction at rank k sums the first k terms.
-        weights = (problem.U[:, :r].T @ problem.b) / problem.s[:r, np.newaxis]
+        weights = P[:r] / s[:r, np.newaxis]
         test_centred = np.asarray(X[test], dtype=np.float64) - problem.x_mean
-        coordinates = test_centred @ problem.Vt[:r].T
+        coordinates = test_centred @ Vt[:r].T
         cumulative = np.cumsum(coordinates[:, :, np.newaxis] * weights, axis=1)
         scorer = self._scorer()
         scores = np.empty(len(ranks))

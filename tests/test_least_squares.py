@@ -261,13 +261,13 @@ def test_leave_one_out_uses_one_svd(collinear, monkeypatch):
     import sksvd._least_squares as module
 
     calls = []
-    original = module.solve_svd
+    original = module.least_squares_factors
 
     def counting(*args, **kwargs):
         calls.append(1)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(module, "solve_svd", counting)
+    monkeypatch.setattr(module, "least_squares_factors", counting)
     MinNormLeastSquaresCV().fit(*collinear)
     assert len(calls) == 1
     calls.clear()

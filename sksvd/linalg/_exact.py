@@ -109,7 +109,7 @@ def gram_svd(X, n_components, compute_u):
     n_samples, n_features = X.shape
     transposed = n_samples < n_features
     A = X.T if transposed else X  # A is tall: p × q with q = min(m, n)
-    scale = _gram_scale(A)
+    scale = gram_scale(A)
     if scale != 1.0:
         A = A / scale
     G = A.T @ A
@@ -161,7 +161,7 @@ def gram_eigh(G, n_components, dtype):
     return s, V, relative_error
 
 
-def _gram_scale(A):
+def gram_scale(A):
     """1, or the largest magnitude of A when its squares would leave the normal range.
 
     Products of entries up to ``c`` summed over ``p`` rows stay finite while

@@ -1,13 +1,15 @@
 """Pseudo-inverse, minimum-norm least squares and null spaces from one SVD."""
 
 from numbers import Integral, Real
+from typing import NamedTuple
 
 import numpy as np
 import scipy.linalg as la
 from sklearn.utils import check_array
 
 from sksvd._compat import Interval, validate_params
-from sksvd.linalg._dispatch import choose_solver, dispatch_svd
+from sksvd.linalg._dispatch import blas_threads_for, choose_solver, dispatch_svd
+from sksvd.linalg._exact import gram_eigh, gram_scale, lapack_svd
 from sksvd.linalg._result import flip_signs
 
 # Solvers that return every singular value, as a cut-off needs.
@@ -203,9 +205,14 @@ def lstsq(A, b, rcond=None, max_rank=None):
         \\|b - A x^+\\|^2 = \\|b\\|^2 - \\sum_{i \\le r} (u_i^T b)^2 .
 
     ``x⁺`` lies in the span of ``v₁ … v_r``, orthogonal to the null space, which is
-    what makes it the solution of least norm. The residual comes from the same
-    projections ``uᵢᵀb``, with no second pass over ``A``; the subtraction leaves
-    an absolute error of about ``eps·‖b‖²``.
+    what makes it the solution of least norm.
+
+    Routes, all in float64: tall, well-conditioned A (``m ≥ 4n``, estimated
+    ``eps·κ² ≤ 1e-12``) takes the Gram matrix ``AᵀA`` (half a QR's work), where
+    the residual comes from the projections as above; otherwise LAPACK's
+    ``gelsd`` applies the same cut-off (``σᵢ ≤ rcond·σ₁`` is zero) without forming
+    U, and the residual is computed directly; with ``max_rank``, the SVD (QR then
+    SVD of R for tall A).
 
     Examples
     --------
@@ -225,36 +232,118 @@ def lstsq(A, b, rcond=None, max_rank=None):
             f"b must have shape ({A.shape[0]},) or ({A.shape[0]}, k) to match A of "
             f"shape {A.shape}; got {b.shape}."
         )
-    U, s, Vt = solve_svd(A)
+    B = b.reshape(b.shape[0], -1)
     rcond = default_rcond(A.shape, A.dtype) if rcond is None else rcond
-    rank, _ = cut_off(s, rcond, max_rank)
-    x, residues = solve_from_svd(U, s, Vt, b, rank)
+    factors = gram_factors(np.asarray(A, dtype=np.float64), B)
+    if factors is None and max_rank is None:
+        # Rank-deficient or ill-conditioned without a rank cap: LAPACK's gelsd
+        # applies the same cut-off (σᵢ ≤ rcond·σ₁ is zero) without forming U.
+        A64 = np.asarray(A, dtype=np.float64)
+        with blas_threads_for(A.shape, "full"):
+            x, _, rank, s = la.lstsq(
+                A64, B, cond=rcond, lapack_driver="gelsd", check_finite=False
+            )
+        residues = _residues(A64, B, x)
+    else:
+        if factors is None:
+            factors = least_squares_factors(A, B, "auto")
+        rank, _ = cut_off(factors.s, rcond, max_rank)
+        x, residues = solve_from_factors(factors, A, B, rank)
+        s = factors.s
+    x = x.ravel() if b.ndim == 1 else x
     return x.astype(A.dtype, copy=False), residues, rank, s
 
 
-def solve_from_svd(U, s, Vt, b, rank):
-    """``x = V_r Σ_r⁻¹ U_rᵀ b`` and the squared residuals ``‖b − A x‖²``.
+class LeastSquaresFactors(NamedTuple):
+    """What a minimum-norm solve needs: ``s``, ``Vt`` and ``P = UᵀB``."""
 
-    The residuals come from the projections as ``‖b‖² − ‖U_rᵀ b‖²``, with ``b``
-    scaled by its largest magnitude so nothing overflows. When the projection
-    keeps all but a fraction ``√eps`` of ``‖b‖²`` that difference would be mostly
-    rounding, and ``‖b − U_r U_rᵀ b‖²`` is computed instead (one product with
-    ``U_r``).
+    s: np.ndarray
+    Vt: np.ndarray
+    P: np.ndarray
+    U: np.ndarray | None
+    solver: str
+
+
+# The Gram fast path is kept when its estimated relative error eps·(σ₁/σ_n)² is at
+# most this: κ ≤ 67, where the solution's error stays below 1e-12 relative.
+LSTSQ_GRAM_TOLERANCE = 1e-12
+
+
+def least_squares_factors(A, B, solver="auto", need_u=False):
+    """``s``, ``Vt`` and the projections ``P = UᵀB`` of a float64 problem.
+
+    ``"auto"`` on tall data (``m ≥ 4n``) first tries the Gram matrix ``AᵀA``: its
+    eigenpairs give ``Σ`` and ``V``, and ``P = Σ⁻¹Vᵀ(AᵀB)``, for ``m·n²`` flops in
+    BLAS-3 (half a Householder QR). It is kept only when the estimated relative
+    error ``eps·(σ₁/σₙ)²`` is at most ``LSTSQ_GRAM_TOLERANCE`` (1e-12), i.e. for a
+    well-conditioned, full-rank A; otherwise the problem is solved by the
+    backward-stable route. That route, for tall data, is a Householder QR whose
+    ``Qᵀ`` is applied to B directly (``qr_multiply``, no ``m × n`` Q), then the SVD
+    of ``R``; for other shapes LAPACK's SVD. ``need_u=True`` (leverages) forms U.
     """
-    projections = U[:, :rank].T @ b
-    x = Vt[:rank].T @ (projections / s[:rank].reshape((-1,) + (1,) * (b.ndim - 1)))
-    scale = float(np.max(np.abs(b))) if b.size else 0.0
+    A = np.asarray(A, dtype=np.float64)
+    m, n = A.shape
+    if solver == "auto" and not need_u:
+        factors = gram_factors(A, B)
+        if factors is not None:
+            return factors
+    if solver == "auto":
+        solver = choose_solver(A.shape, backward_stable=True)
+    if solver == "qr" and m >= n and not need_u:
+        with blas_threads_for(A.shape, "qr"):
+            QtB, R = la.qr_multiply(A, B.T, mode="right")
+            U_r, s, Vt = lapack_svd(R)
+        return LeastSquaresFactors(s, Vt, U_r.T @ QtB.T, None, "qr")
+    U, s, Vt = dispatch_svd(A, None, solver=solver)
+    return LeastSquaresFactors(s, Vt, U.T @ B, U, solver)
+
+
+def gram_factors(A, B):
+    """The Gram fast path of :func:`least_squares_factors`, or None if not taken."""
+    m, n = A.shape
+    if m < n or choose_solver(A.shape) != "gram":
+        return None
+    with blas_threads_for(A.shape, "gram"):
+        scale = gram_scale(A)
+        scaled = A / scale if scale != 1.0 else A
+        s, V, relative_error = gram_eigh(scaled.T @ scaled, n, np.float64)
+        if not relative_error <= LSTSQ_GRAM_TOLERANCE:
+            return None
+        projections = (V.T @ (scaled.T @ B)) / s.reshape(-1, 1)
+    return LeastSquaresFactors(s * scale, V.T, projections, None, "gram")
+
+
+def solve_from_factors(factors, A, B, rank):
+    """``x = V_r Σ_r⁻¹ P_r`` and the squared residuals ``‖B − A x‖²`` per column.
+
+    The residuals come from the projections as ``‖B‖² − ‖P_r‖²``, with B scaled by
+    its largest magnitude so nothing overflows. When the projection keeps all but
+    a fraction ``√eps`` of ``‖B‖²`` that difference would be mostly rounding, and
+    ``‖B − A x‖²`` is computed instead (one product with A).
+    """
+    s, Vt, P = factors.s, factors.Vt, factors.P
+    x = Vt[:rank].T @ (P[:rank] / s[:rank, np.newaxis])
+    scale = float(np.max(np.abs(B))) if B.size else 0.0
     if scale == 0.0:
-        return x, np.zeros(1 if b.ndim == 1 else b.shape[1])
-    total = np.sum((b / scale) ** 2, axis=0)
-    kept = np.sum((projections / scale) ** 2, axis=0)
-    remaining = np.atleast_1d(np.maximum(total - kept, 0.0))
-    close = np.atleast_1d(kept >= (1 - np.sqrt(np.finfo(np.float64).eps)) * total)
+        return x, np.zeros(B.shape[1])
+    total = np.sum((B / scale) ** 2, axis=0)
+    kept = np.sum((P[:rank] / scale) ** 2, axis=0)
+    remaining = np.maximum(total - kept, 0.0)
+    close = kept >= (1 - np.sqrt(np.finfo(np.float64).eps)) * total
     if np.any(close):
-        direct = b / scale - U[:, :rank] @ (projections / scale)
-        remaining = np.where(close, np.atleast_1d(np.sum(direct**2, axis=0)), remaining)
+        direct = (B - A @ x) / scale
+        remaining = np.where(close, np.sum(direct**2, axis=0), remaining)
     # scale·(scale·r) rather than scale²·r: the square alone may overflow.
     return x, scale * (scale * remaining)
+
+
+def _residues(A, B, x):
+    """``‖B − A x‖²`` per column, scaled so that nothing overflows."""
+    residual = B - A @ x
+    scale = float(np.max(np.abs(residual))) if residual.size else 0.0
+    if scale == 0.0:
+        return np.zeros(B.shape[1])
+    return scale * (scale * np.sum((residual / scale) ** 2, axis=0))
 
 
 @validate_params(
