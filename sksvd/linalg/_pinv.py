@@ -207,7 +207,7 @@ def lstsq(A, b, rcond=None, max_rank=None):
     ``x⁺`` lies in the span of ``v₁ … v_r``, orthogonal to the null space, which is
     what makes it the solution of least norm.
 
-    Routes, all in float64: tall, well-conditioned A (``m ≥ 4n``, estimated
+    Routes, all in float64: tall, well-conditioned A (``m ≥ 16n``, estimated
     ``eps·κ² ≤ 1e-12``) takes the Gram matrix ``AᵀA`` (half a QR's work), where
     the residual comes from the projections as above; otherwise LAPACK's
     ``gelsd`` applies the same cut-off (``σᵢ ≤ rcond·σ₁`` is zero) without forming
@@ -267,12 +267,16 @@ class LeastSquaresFactors(NamedTuple):
 # The Gram fast path is kept when its estimated relative error eps·(σ₁/σ_n)² is at
 # most this: κ ≤ 67, where the solution's error stays below 1e-12 relative.
 LSTSQ_GRAM_TOLERANCE = 1e-12
+# The Gram attempt pays when forming AᵀA (m·n²) beats a QR (2·m·n²) by more than
+# the eigendecomposition (about 10·n³) that follows, and a failed attempt costs
+# little: from about m ≥ 16·n.
+LSTSQ_GRAM_RATIO = 16
 
 
 def least_squares_factors(A, B, solver="auto", need_u=False):
     """``s``, ``Vt`` and the projections ``P = UᵀB`` of a float64 problem.
 
-    ``"auto"`` on tall data (``m ≥ 4n``) first tries the Gram matrix ``AᵀA``: its
+    ``"auto"`` on tall data (``m ≥ 16n``) first tries the Gram matrix ``AᵀA``: its
     eigenpairs give ``Σ`` and ``V``, and ``P = Σ⁻¹Vᵀ(AᵀB)``, for ``m·n²`` flops in
     BLAS-3 (half a Householder QR). It is kept only when the estimated relative
     error ``eps·(σ₁/σₙ)²`` is at most ``LSTSQ_GRAM_TOLERANCE`` (1e-12), i.e. for a
@@ -301,7 +305,7 @@ def least_squares_factors(A, B, solver="auto", need_u=False):
 def gram_factors(A, B):
     """The Gram fast path of :func:`least_squares_factors`, or None if not taken."""
     m, n = A.shape
-    if m < n or choose_solver(A.shape) != "gram":
+    if m < LSTSQ_GRAM_RATIO * n:
         return None
     with blas_threads_for(A.shape, "gram"):
         scale = gram_scale(A)
