@@ -34,6 +34,9 @@ FEW_COMPONENTS = 0.1
 # Aspect ratio from which the Gram matrix of the short side is cheaper than a QR or
 # LAPACK SVD of the whole matrix (m·n² flops for XᵀX against 2·m·n² and more).
 TALL_RATIO = 4
+# From this short side on, a few dense components come faster from ARPACK
+# (Lanczos on XᵀX, guarded like the Gram path) than from a full SVD.
+KRYLOV_MIN_SHORT_SIDE = 200
 # Largest short side for which the Gram path is preferred to sketching on very
 # tall or wide data: its eigendecomposition costs about short_side³.
 GRAM_MAX_SHORT_SIDE = 4000
@@ -137,9 +140,11 @@ def choose_solver(
     dense, ``max(m, n) ≥ 4·min(m, n)``    ``"gram"``, guarded (see below)
     and ``min(m, n) ≤ 4000``, no energy
     target
-    dense, ``min(m, n) ≥ 1000`` and       ``"randomized"``
-    ``k ≤ 0.1·min(m, n)`` or an energy
-    target
+    dense, energy target,                 ``"randomized"`` (grown block by
+    ``min(m, n) ≥ 1000``                  block until the energy is reached)
+    dense, ``k ≤ 0.1·min(m, n)``,         ``"arpack"``, guarded like
+    ``min(m, n) ≥ 200``                   ``"gram"`` (it works on ``XᵀX`` too):
+                                          redone by ``"full"`` if rejected
     dense, energy target, otherwise       ``"full"`` (every singular value is
                                           needed, small ones included)
     dense, ``max(m, n) ≥ 4·min(m, n)``    ``"gram"``, guarded: if the estimated
@@ -151,8 +156,8 @@ def choose_solver(
     ====================================  ======================================
 
     The thresholds are module constants: ``LARGE_SHORT_SIDE = 1000``,
-    ``FEW_COMPONENTS = 0.1``, ``TALL_RATIO = 4``, ``GRAM_MAX_SHORT_SIDE = 4000``
-    and ``QR_RATIO = 2``.
+    ``FEW_COMPONENTS = 0.1``, ``KRYLOV_MIN_SHORT_SIDE = 200``, ``TALL_RATIO = 4``,
+    ``GRAM_MAX_SHORT_SIDE = 4000`` and ``QR_RATIO = 2``.
 
     Examples
     --------
@@ -160,6 +165,8 @@ def choose_solver(
     >>> choose_solver((100_000, 50), 10)
     'gram'
     >>> choose_solver((2000, 1125), 50)
+    'arpack'
+    >>> choose_solver((2000, 1125), energy=True)
     'randomized'
     >>> choose_solver((300, 200), 5, sparse=True)
     'arpack'
@@ -180,10 +187,10 @@ def choose_solver(
     tall = long_side >= TALL_RATIO * short_side
     if tall and short_side <= GRAM_MAX_SHORT_SIDE and not energy:
         return "gram"
-    if short_side >= LARGE_SHORT_SIDE and few:
-        return "randomized"
     if energy:
-        return "full"
+        return "randomized" if short_side >= LARGE_SHORT_SIDE else "full"
+    if few and short_side >= KRYLOV_MIN_SHORT_SIDE:
+        return "arpack"
     if tall:
         return "gram"
     return "full"
@@ -245,6 +252,16 @@ def dispatch_svd(
             result = krylov_svd(
                 X, k, solver=solver, compute_u=compute_u, random_state=random_state
             )
+            # ARPACK works on XᵀX: its σₖ carries the Gram path's error.
+            s = result.s
+            relative_error = (
+                float(np.finfo(X.dtype).eps) * (s[0] / s[-1]) ** 2
+                if s[-1] > 0
+                else np.inf
+            )
+            if guarded and not gram_is_accurate(relative_error, X.dtype):
+                solver = "full"
+                result = full_svd(X, k, compute_u)
     result = _signed(result)
     return (result, solver) if return_solver else result
 

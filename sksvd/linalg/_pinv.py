@@ -238,11 +238,11 @@ def lstsq(A, b, rcond=None, max_rank=None):
     if factors is None and max_rank is None:
         # Rank-deficient or ill-conditioned without a rank cap: LAPACK's gelsd
         # applies the same cut-off (σᵢ ≤ rcond·σ₁ is zero) without forming U.
+        # NumPy's gelsd, to stay on the BLAS build of the products around it.
         A64 = np.asarray(A, dtype=np.float64)
         with blas_threads_for(A.shape, "full"):
-            x, _, rank, s = la.lstsq(
-                A64, B, cond=rcond, lapack_driver="gelsd", check_finite=False
-            )
+            x, _, rank, s = np.linalg.lstsq(A64, B, rcond=rcond)
+            rank = int(rank)
         residues = _residues(A64, B, x)
     else:
         if factors is None:

@@ -255,15 +255,31 @@ def test_non_finite_input_is_rejected(bad):
     [
         ((300, 200), 5, True, "arpack"),
         ((300, 200), 200, True, "full"),
-        ((3000, 2000), 50, False, "randomized"),
+        ((3000, 2000), 50, False, "arpack"),
+        ((150, 100), 5, False, "full"),
         ((3000, 2000), 1000, False, "full"),
         ((100_000, 50), 10, False, "gram"),
         ((50, 100_000), None, False, "gram"),
-        ((300, 200), 5, False, "full"),
+        ((300, 200), 5, False, "arpack"),
+        ((300, 200), 50, False, "full"),
     ],
 )
 def test_auto_policy_table(shape, n_components, sparse, expected):
     assert choose_solver(shape, n_components, sparse=sparse) == expected
+
+
+def test_auto_refuses_arpack_when_inaccurate(rng):
+    # A few components of an ill-conditioned square matrix: ARPACK's σₖ would
+    # carry eps·(σ₁/σₖ)², so "auto" redoes the work with LAPACK.
+    from sksvd.linalg._dispatch import dispatch_svd
+
+    X = _with_spectrum(rng, (300, 300), np.geomspace(1, 1e-30, 300))
+    assert choose_solver(X.shape, 30) == "arpack"
+    (_, s, _), used = dispatch_svd(X, 30, return_solver=True)
+    assert used == "full"  # σ₃₀/σ₁ = 1.2e-3: eps·κ² = 1.5e-10 > eps^(2/3)
+    np.testing.assert_allclose(s, la.svdvals(X)[:30], rtol=1e-10)
+    (_, s, _), used = dispatch_svd(X, 5, return_solver=True)
+    assert used == "arpack"  # σ₅/σ₁ = 0.4: accepted
 
 
 def test_auto_policy_for_an_energy_target():

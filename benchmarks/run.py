@@ -1,0 +1,531 @@
+"""Side-by-side benchmark runner: sksvd against scikit-learn, SciPy and NumPy.
+
+Each workload runs in its own subprocess. Per method it reports the median time
+over repeats (after one warm-up call), the peak extra memory of one call
+(tracemalloc, which sees NumPy's allocations), and the error against an exact
+reference; then each target of the performance issue with its measured ratio.
+Run from the repository root::
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/run.py [--quick]
+
+``--quick`` uses smaller sizes and finishes in about two minutes; the full run
+uses the sizes the targets name. ``OPENBLAS_CORETYPE``/``OPENBLAS_L2_SIZE`` slow
+a current NumPy on some machines: unset them for this command only.
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+
+def measure(function, repeats):
+    """Median seconds over ``repeats`` calls after a warm-up, and peak extra MB."""
+    result = function()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    tracemalloc.start()
+    function()
+    peak = tracemalloc.get_traced_memory()[1] / 1e6
+    tracemalloc.stop()
+    return float(np.median(times)), peak, result
+
+
+# Each workload: name -> function(quick, repeats) returning rows
+# {"method", "seconds", "peak_mb", "error"} and its targets
+# (description, ours, peers, time ratio limit, error limit).
+WORKLOADS = {}
+
+
+def workload(function):
+    WORKLOADS[function.__name__] = function
+    return function
+
+
+def _image_like(shape):
+    rng = np.random.default_rng(0)
+    field = np.cumsum(np.cumsum(rng.standard_normal(shape), axis=0), axis=1)
+    return (field - field.min()) / np.ptp(field) * 255 + 2 * rng.standard_normal(shape)
+
+
+@workload
+def truncated_dense(quick, repeats):
+    from scipy.sparse.linalg import svds
+    from sklearn.decomposition import TruncatedSVD
+
+    from sksvd import TruncatedSVDCompressor
+
+    X = _image_like((1000, 600) if quick else (2000, 1125))
+    s_all = np.linalg.svd(X, compute_uv=False)
+    rows, targets = [], []
+    for k in (5, 50) if quick else (5, 20, 50, 400):
+        optimal = np.sqrt(np.sum(s_all[k:] ** 2))
+
+        def error(factors, optimal=optimal):
+            scores, components = factors
+            return float(np.linalg.norm(X - scores @ components) / optimal)
+
+        methods = {
+            f"sksvd auto k={k}": lambda k=k: _fitted(TruncatedSVDCompressor(k), X),
+            f"sklearn randomized k={k}": lambda k=k: _fitted(
+                TruncatedSVD(k, random_state=0), X
+            ),
+            f"scipy arpack k={k}": lambda k=k: _svds(svds, X, k, "arpack"),
+            f"scipy propack k={k}": lambda k=k: _svds(svds, X, k, "propack"),
+        }
+        for name, function in methods.items():
+            seconds, peak, factors = measure(function, repeats)
+            rows.append(_row(name, seconds, peak, error(factors)))
+        peers = [name for name in methods if not name.startswith("sksvd")]
+        targets.append(
+            (
+                f"1. dense truncated k={k}",
+                f"sksvd auto k={k}",
+                peers,
+                1.0,
+                "error <= 1.001 optimal",
+                1.001,
+            )
+        )
+    return rows, targets
+
+
+def _fitted(model, X):
+    scores = model.fit_transform(X)
+    return scores, model.components_
+
+
+def _svds(svds, X, k, solver):
+    U, s, Vt = svds(X, k, solver=solver, random_state=0)
+    return U * s, Vt
+
+
+@workload
+def truncated_sparse(quick, repeats):
+    import scipy.sparse as sp
+    from scipy.sparse.linalg import svds
+    from sklearn.decomposition import TruncatedSVD
+
+    from sksvd import TruncatedSVDCompressor
+
+    shape, k = ((20_000, 5_000), 20) if quick else ((100_000, 20_000), 100)
+    X = sp.random(*shape, density=0.001, format="csr", random_state=0)
+    reference = np.sort(svds(X, k, solver="arpack", random_state=0)[1])[::-1]
+    methods = {
+        "sksvd auto": lambda: TruncatedSVDCompressor(k, random_state=0).fit(X),
+        "sklearn randomized": lambda: TruncatedSVD(k, random_state=0).fit(X),
+        "scipy arpack": lambda: svds(X, k, solver="arpack", random_state=0),
+    }
+    rows = []
+    for name, function in methods.items():
+        seconds, peak, fitted = measure(function, max(1, repeats // 2))
+        values = (
+            np.sort(fitted[1])[::-1]
+            if isinstance(fitted, tuple)
+            else fitted.singular_values_
+        )
+        rows.append(
+            _row(name, seconds, peak, float(np.max(np.abs(values / reference - 1))))
+        )
+    targets = [
+        (
+            "2. sparse truncated",
+            "sksvd auto",
+            ["sklearn randomized"],
+            1.0,
+            "singular values within 0.5% of arpack",
+            0.005,
+        )
+    ]
+    return rows, targets
+
+
+def _variance_error(model, reference):
+    return float(np.max(np.abs(model.explained_variance_[:10] / reference - 1)))
+
+
+@workload
+def tall_pca(quick, repeats):
+    from sklearn.decomposition import PCA
+
+    from sksvd import PCAViaSVD
+
+    rows, targets = [], []
+    sizes = (
+        [(200_000, 50), (50_000, 200)] if quick else [(1_000_000, 50), (200_000, 500)]
+    )
+    for shape in sizes:
+        X = np.random.default_rng(0).standard_normal(shape) @ np.diag(
+            np.linspace(3, 1, shape[1])
+        )
+        s = np.linalg.svd(X - X.mean(axis=0), compute_uv=False)
+        reference = s[:10] ** 2 / (shape[0] - 1)
+        label = f"{shape[0]}x{shape[1]}"
+        methods = {
+            f"sksvd auto {label}": lambda X=X: PCAViaSVD(10).fit(X),
+            f"sklearn auto {label}": lambda X=X: PCA(10).fit(X),
+        }
+        for name, function in methods.items():
+            seconds, peak, model = measure(function, repeats)
+            rows.append(
+                _row(
+                    name,
+                    seconds,
+                    peak,
+                    _variance_error(model, reference),
+                    peak / (X.nbytes / 1e6),
+                )
+            )
+        targets.append(
+            (
+                f"3. tall PCA {label}",
+                f"sksvd auto {label}",
+                [f"sklearn auto {label}"],
+                1.0,
+                "variances within 1e-12, extra memory <= 5% of X",
+                1e-12,
+            )
+        )
+    return rows, targets
+
+
+@workload
+def correlation_pca(quick, repeats):
+    from sklearn.decomposition import PCA
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from sksvd import PCAViaSVD
+
+    shape = (200_000, 50) if quick else (1_000_000, 50)
+    X = np.random.default_rng(0).standard_normal(shape) * np.linspace(1, 50, shape[1])
+    Z = (X - X.mean(axis=0)) / X.std(axis=0, ddof=1)
+    reference = np.linalg.svd(Z, compute_uv=False)[:10] ** 2 / (shape[0] - 1)
+    methods = {
+        "sksvd correlation": lambda: PCAViaSVD(10, matrix="correlation").fit(X),
+        "StandardScaler + PCA": lambda: make_pipeline(StandardScaler(), PCA(10)).fit(X),
+    }
+    rows = []
+    for name, function in methods.items():
+        seconds, peak, model = measure(function, repeats)
+        fitted = model[-1] if hasattr(model, "steps") else model
+        # StandardScaler uses ddof=0: its variances are n/(n−1) times smaller.
+        factor = 1.0 if model is fitted else shape[0] / (shape[0] - 1)
+        error = float(
+            np.max(np.abs(fitted.explained_variance_ * factor / reference - 1))
+        )
+        rows.append(_row(name, seconds, peak, error, peak / (X.nbytes / 1e6)))
+    targets = [
+        (
+            "4. correlation PCA (>= 3x faster, no copy)",
+            "sksvd correlation",
+            ["StandardScaler + PCA"],
+            1 / 3,
+            "no copy of X",
+            None,
+        )
+    ]
+    return rows, targets
+
+
+@workload
+def wide_pca(quick, repeats):
+    from sklearn.decomposition import PCA
+
+    from sksvd import PCAViaSVD
+
+    shape = (1000, 8000) if quick else (2000, 20000)
+    X = np.random.default_rng(0).standard_normal(shape)
+    reference = np.linalg.svd(X - X.mean(axis=0), compute_uv=False)[:10] ** 2 / (
+        shape[0] - 1
+    )
+    methods = {
+        "sksvd auto": lambda: PCAViaSVD(10).fit(X),
+        "sklearn auto": lambda: PCA(10).fit(X),
+    }
+    rows = []
+    for name, function in methods.items():
+        seconds, peak, model = measure(function, max(3, repeats // 2))
+        rows.append(_row(name, seconds, peak, _variance_error(model, reference)))
+    targets = [
+        (
+            "5. wide PCA",
+            "sksvd auto",
+            ["sklearn auto"],
+            1.0,
+            "variances within 1e-12",
+            1e-12,
+        )
+    ]
+    return rows, targets
+
+
+@workload
+def least_squares(quick, repeats):
+    import scipy.linalg as la
+    from sklearn.linear_model import LinearRegression
+
+    from sksvd.linalg import lstsq
+
+    rng = np.random.default_rng(0)
+    m, n = (20_000, 100) if quick else (100_000, 200)
+    A = rng.standard_normal((m, n))
+    b = A @ rng.standard_normal(n) + rng.standard_normal(m)
+    exact = np.linalg.lstsq(A, b, rcond=None)[0]
+    rows = []
+    for name, function in {
+        "sksvd lstsq (tall)": lambda: lstsq(A, b)[0],
+        "scipy gelsd (tall)": lambda: la.lstsq(A, b)[0],
+        "LinearRegression (tall)": lambda: (
+            LinearRegression(fit_intercept=False).fit(A, b).coef_
+        ),
+    }.items():
+        seconds, peak, x = measure(function, repeats)
+        rows.append(_row(name, seconds, peak, _relative(x, exact)))
+    m, n, r = (2000, 400, 120) if quick else (5000, 1000, 300)
+    B = rng.standard_normal((m, r)) @ rng.standard_normal((r, n))
+    c = rng.standard_normal(m)
+    exact = np.linalg.lstsq(B, c, rcond=None)[0]
+    for name, function in {
+        "sksvd lstsq (rank-deficient)": lambda: lstsq(B, c)[0],
+        "scipy gelsd (rank-deficient)": lambda: la.lstsq(B, c, cond=1e-10)[0],
+        "scipy gelsd default cond": lambda: la.lstsq(B, c)[0],
+    }.items():
+        seconds, peak, x = measure(function, max(3, repeats // 2))
+        rows.append(_row(name, seconds, peak, _relative(x, exact)))
+    targets = [
+        (
+            "6a. tall least squares (<= 0.5x gelsd)",
+            "sksvd lstsq (tall)",
+            ["scipy gelsd (tall)"],
+            0.5,
+            "min-norm solution within 1e-10",
+            1e-10,
+        ),
+        (
+            "6b. rank-deficient least squares",
+            "sksvd lstsq (rank-deficient)",
+            ["scipy gelsd (rank-deficient)"],
+            1.0,
+            "min-norm solution within 1e-10",
+            1e-10,
+        ),
+    ]
+    return rows, targets
+
+
+def _relative(x, exact):
+    return float(np.linalg.norm(x - exact) / np.linalg.norm(exact))
+
+
+@workload
+def rank_search(quick, repeats):
+    from sklearn.decomposition import PCA
+    from sklearn.linear_model import LinearRegression
+    from sklearn.model_selection import GridSearchCV, KFold
+    from sklearn.pipeline import Pipeline
+
+    from sksvd import MinNormLeastSquaresCV, PCAViaSVD
+
+    rng = np.random.default_rng(0)
+    m, n, count = (5000, 50, 10) if quick else (20_000, 100, 25)
+    latent = rng.standard_normal((m, 12))
+    X = latent @ rng.standard_normal((12, n)) + 0.5 * rng.standard_normal((m, n))
+    y = latent @ rng.standard_normal(12) + rng.standard_normal(m)
+    ranks = list(range(2, 2 * count + 1, 2))
+    folds = KFold(5, shuffle=True, random_state=0)
+
+    def search(pca):
+        pipeline = Pipeline([("pca", pca), ("regression", LinearRegression())])
+        grid = GridSearchCV(
+            pipeline,
+            {"pca__n_components": ranks},
+            cv=folds,
+            scoring="neg_mean_squared_error",
+        ).fit(X, y)
+        return grid.best_params_["pca__n_components"]
+
+    rows = []
+    for name, function in {
+        "MinNormLeastSquaresCV(cv=5)": lambda: (
+            MinNormLeastSquaresCV(max_ranks=ranks, cv=folds).fit(X, y).best_rank_
+        ),
+        "GridSearchCV(PCAViaSVD + LR)": lambda: search(PCAViaSVD()),
+        "GridSearchCV(sklearn PCA + LR)": lambda: search(PCA(svd_solver="full")),
+    }.items():
+        seconds, peak, rank = measure(function, 1)
+        rows.append(_row(name, seconds, peak, float(rank)))
+    targets = [
+        (
+            "7a. grid search with PCAViaSVD (>= 5x)",
+            "GridSearchCV(PCAViaSVD + LR)",
+            ["GridSearchCV(sklearn PCA + LR)"],
+            0.2,
+            "same cv_results_",
+            None,
+        ),
+        (
+            "7b. MinNormLeastSquaresCV (>= 15x, same rank)",
+            "MinNormLeastSquaresCV(cv=5)",
+            ["GridSearchCV(sklearn PCA + LR)"],
+            1 / 15,
+            "same best rank (error column)",
+            None,
+        ),
+    ]
+    return rows, targets
+
+
+@workload
+def threading(quick, repeats):
+    from threadpoolctl import threadpool_limits
+
+    from sksvd.linalg import svd
+
+    X = np.random.default_rng(0).standard_normal((3200, 100))
+    exact = np.linalg.svd(X, compute_uv=False)
+    rows = []
+    seconds, peak, result = measure(lambda: svd(X), max(repeats, 10))
+    rows.append(
+        _row(
+            "sksvd svd, default threads",
+            seconds,
+            peak,
+            float(np.max(np.abs(result.s / exact - 1))),
+        )
+    )
+    with threadpool_limits(1):
+        seconds, peak, result = measure(lambda: svd(X), max(repeats, 10))
+    rows.append(
+        _row(
+            "sksvd svd, 1 thread",
+            seconds,
+            peak,
+            float(np.max(np.abs(result.s / exact - 1))),
+        )
+    )
+    targets = [
+        (
+            "8. 3200x100 SVD within 1.2x of one thread",
+            "sksvd svd, default threads",
+            ["sksvd svd, 1 thread"],
+            1.2,
+            "",
+            None,
+        )
+    ]
+    return rows, targets
+
+
+@workload
+def cost_per_row(quick, repeats):
+    from sksvd import PCAViaSVD
+
+    rows = []
+    sizes = (100_000, 400_000) if quick else (100_000, 400_000, 1_600_000, 4_000_000)
+    for size in sizes:
+        X = np.random.default_rng(0).standard_normal((size, 50))
+        seconds, peak, _ = measure(
+            lambda X=X: PCAViaSVD(10).fit(X), max(3, repeats // 2)
+        )
+        rows.append(
+            _row(
+                f"PCA fit {size} rows (s per 1e6 rows)",
+                seconds / size * 1e6,
+                peak,
+                float("nan"),
+            )
+        )
+    first, last = rows[0]["method"], rows[-1]["method"]
+    targets = [
+        ("9. time per row, largest / smallest (<= 1.3)", last, [first], 1.3, "", None)
+    ]
+    return rows, targets
+
+
+def _row(method, seconds, peak, error, memory_fraction=None):
+    return {
+        "method": method,
+        "seconds": seconds,
+        "peak_mb": peak,
+        "error": error,
+        "memory_fraction": memory_fraction,
+    }
+
+
+def worker(name, quick, repeats):
+    rows, targets = WORKLOADS[name](quick, repeats)
+    print(json.dumps({"rows": rows, "targets": targets}))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--only", nargs="*", choices=list(WORKLOADS))
+    parser.add_argument("--worker")
+    args = parser.parse_args()
+    if args.worker:
+        worker(args.worker, args.quick, args.repeats)
+        return
+    from _timing import describe_blas
+
+    import sksvd
+
+    print(f"sksvd {sksvd.__version__}, numpy {np.__version__}; BLAS:")
+    for line in describe_blas():
+        print("  " + line)
+    summary = []
+    for name in args.only or WORKLOADS:
+        command = [
+            sys.executable,
+            __file__,
+            "--worker",
+            name,
+            "--repeats",
+            str(args.repeats),
+        ] + (["--quick"] if args.quick else [])
+        started = time.perf_counter()
+        output = subprocess.run(command, capture_output=True, text=True)
+        if output.returncode != 0:
+            print(f"\n{name}: failed\n{output.stderr[-2000:]}")
+            continue
+        report = json.loads(output.stdout.strip().splitlines()[-1])
+        times = {row["method"]: row["seconds"] for row in report["rows"]}
+        print(f"\n== {name} ({time.perf_counter() - started:.0f} s)")
+        print(f"  {'method':<40}{'median s':>10}{'peak MB':>10}{'error':>11}")
+        for row in report["rows"]:
+            print(
+                f"  {row['method']:<40}{row['seconds']:>10.4f}{row['peak_mb']:>10.1f}"
+                f"{row['error']:>11.2e}"
+            )
+        for description, ours, peers, limit, condition, error_limit in report[
+            "targets"
+        ]:
+            ratio = times[ours] / min(times[peer] for peer in peers)
+            error = next(
+                row["error"] for row in report["rows"] if row["method"] == ours
+            )
+            met = ratio <= limit and (error_limit is None or error <= error_limit)
+            summary.append((description, ratio, limit, met, condition))
+    print("\n== targets (time ratio to the fastest named peer, measured in this run)")
+    for description, ratio, limit, met, condition in summary:
+        mark = "met" if met else "NOT met"
+        extra = f"; {condition}" if condition else ""
+        print(f"  {description:<50} {ratio:6.2f} (limit {limit:.2f}) {mark}{extra}")
+
+
+if __name__ == "__main__":
+    main()
