@@ -35,7 +35,7 @@ FEW_COMPONENTS = 0.1
 # LAPACK SVD of the whole matrix (m·n² flops for XᵀX against 2·m·n² and more).
 TALL_RATIO = 4
 # From this short side on, a few dense components come faster from ARPACK
-# (Lanczos on XᵀX, guarded like the Gram path) than from a full SVD.
+# (Lanczos on XᵀX, refined by a Rayleigh–Ritz step on X) than from a full SVD.
 KRYLOV_MIN_SHORT_SIDE = 200
 # Largest short side for which the Gram path is preferred to sketching on very
 # tall or wide data: its eigendecomposition costs about short_side³.
@@ -142,9 +142,8 @@ def choose_solver(
     target
     dense, energy target,                 ``"randomized"`` (grown block by
     ``min(m, n) ≥ 1000``                  block until the energy is reached)
-    dense, ``k ≤ 0.1·min(m, n)``,         ``"arpack"``, guarded like
-    ``min(m, n) ≥ 200``                   ``"gram"`` (it works on ``XᵀX`` too):
-                                          redone by ``"full"`` if rejected
+    dense, ``k ≤ 0.1·min(m, n)``,         ``"arpack"``, whose Ritz values are
+    ``min(m, n) ≥ 200``                   refined on X itself (no squaring)
     dense, energy target, otherwise       ``"full"`` (every singular value is
                                           needed, small ones included)
     dense, ``max(m, n) ≥ 4·min(m, n)``    ``"gram"``, guarded: if the estimated
@@ -252,16 +251,6 @@ def dispatch_svd(
             result = krylov_svd(
                 X, k, solver=solver, compute_u=compute_u, random_state=random_state
             )
-            # ARPACK works on XᵀX: its σₖ carries the Gram path's error.
-            s = result.s
-            relative_error = (
-                float(np.finfo(X.dtype).eps) * (s[0] / s[-1]) ** 2
-                if s[-1] > 0
-                else np.inf
-            )
-            if guarded and not gram_is_accurate(relative_error, X.dtype):
-                solver = "full"
-                result = full_svd(X, k, compute_u)
     result = _signed(result)
     return (result, solver) if return_solver else result
 

@@ -104,6 +104,17 @@ def svd(
     Notes
     -----
     The ``"auto"`` policy is documented, as one table, by :func:`choose_solver`.
+    In short: dask arrays go to ``"dask"``; sparse matrices to ARPACK; very tall
+    or wide dense data (up to 4000 on the short side) to the Gram matrix of the
+    short side; a few components of other dense data to ARPACK (refined by a
+    Rayleigh–Ritz step on X, so its singular values are accurate to about
+    ``eps·σ₁``); energy targets on large data to the growing randomized sketch;
+    everything else to LAPACK. The Gram result carries a relative error of about
+    ``eps·(σ₁/σₖ)²`` and is kept only when that is at most ``eps^(2/3)``;
+    otherwise the same call is redone by ``"qr"``, which is backward stable.
+    Problems below about ``5e7`` flops (``1e9`` for the Gram path) run BLAS on one
+    thread: NumPy and SciPy each load their own OpenBLAS, whose idle threads
+    otherwise contend for the cores.
 
     The Gram guard: the eigenvalues of ``XᵀX`` carry an absolute error of about
     ``eps·σ₁²``, so ``σₖ`` carries a relative error of about ``eps·(σ₁/σₖ)²``.

@@ -268,18 +268,16 @@ def test_auto_policy_table(shape, n_components, sparse, expected):
     assert choose_solver(shape, n_components, sparse=sparse) == expected
 
 
-def test_auto_refuses_arpack_when_inaccurate(rng):
-    # A few components of an ill-conditioned square matrix: ARPACK's σₖ would
-    # carry eps·(σ₁/σₖ)², so "auto" redoes the work with LAPACK.
-    from sksvd.linalg._dispatch import dispatch_svd
-
+def test_refined_arpack_is_accurate_on_a_steep_spectrum(rng):
+    # σ₃₀/σ₁ = 1.2e-3: plain ARPACK (Lanczos on XᵀX) would carry eps·(σ₁/σ₃₀)² =
+    # 1.5e-10; the Rayleigh–Ritz step on X brings it to about eps·σ₁.
     X = _with_spectrum(rng, (300, 300), np.geomspace(1, 1e-30, 300))
     assert choose_solver(X.shape, 30) == "arpack"
-    (_, s, _), used = dispatch_svd(X, 30, return_solver=True)
-    assert used == "full"  # σ₃₀/σ₁ = 1.2e-3: eps·κ² = 1.5e-10 > eps^(2/3)
-    np.testing.assert_allclose(s, la.svdvals(X)[:30], rtol=1e-10)
-    (_, s, _), used = dispatch_svd(X, 5, return_solver=True)
-    assert used == "arpack"  # σ₅/σ₁ = 0.4: accepted
+    U, s, Vt = svd(X, 30)
+    s_ref = la.svdvals(X)[:30]
+    assert np.max(np.abs(s - s_ref)) <= 100 * EPS64 * s_ref[0]
+    np.testing.assert_allclose(U.T @ U, np.eye(30), atol=1e-12)
+    np.testing.assert_allclose((X @ Vt.T), U * s, atol=1e-12)
 
 
 def test_auto_policy_for_an_energy_target():
