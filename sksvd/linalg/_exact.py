@@ -183,7 +183,8 @@ def gram_scale(A):
     values = A.data if sp.issparse(A) else A
     if values.size == 0:
         return 1.0
-    largest = float(np.max(np.abs(values)))
+    # max and min rather than max(abs): no temporary the size of A.
+    largest = max(float(values.max()), -float(values.min()))
     info = np.finfo(A.dtype)
     if largest == 0.0:
         return 1.0

@@ -28,7 +28,8 @@ def frobenius_norm(X):
     values = X.data if sp.issparse(X) else X
     if values.size == 0:
         return 0.0
-    scale = float(np.max(np.abs(values)))
+    # max and min rather than max(abs): no temporary the size of X.
+    scale = max(float(np.max(values)), -float(np.min(values)))
     if scale == 0.0:
         return 0.0
     if _TINY <= scale <= _HUGE:
