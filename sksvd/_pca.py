@@ -49,31 +49,23 @@ _PARTIAL_SPECTRUM_SOLVERS = ("randomized", "arpack", "propack")
 
 
 def _total_variance_from_squares(squares, unit, n_samples):
-    """``unit²·squares / (n − 1)``, with the over- and underflow checks below."""
-    norm = float(np.sqrt(squares)) * unit
-    info = np.finfo(np.float64)
-    if norm > np.sqrt(info.max) * np.sqrt(n_samples - 1):
-        raise ValueError(
-            "The variances of X overflow float64 (the centred data's norm is "
-            f"{norm:.3g}); divide X by a constant first."
-        )
-    if 0 < norm < np.sqrt(info.tiny / info.eps) * np.sqrt(n_samples - 1):
-        raise ValueError(
-            "The variances of X underflow float64 (the centred data's norm is "
-            f"{norm:.3g}); multiply X by a constant first."
-        )
-    return norm**2 / (n_samples - 1)
+    """``unit²·squares / (n − 1)``, with the range checks of :func:`_variance_of`."""
+    return _variance_of(float(np.sqrt(squares)) * unit, n_samples)
 
 
 def _total_variance(Z, n_samples):
-    """Sum of the column variances of the centred Z, or a clear error.
+    """Sum of the column variances of the centred Z, or a clear error."""
+    return _variance_of(frobenius_norm(Z), n_samples)
+
+
+def _variance_of(norm, n_samples):
+    """``norm² / (n − 1)`` from the centred data's Frobenius norm, or an error.
 
     Variances are squares: data beyond about 1e154 overflows float64 and data
     below about 1e-154 underflows it, which would leave infinite or zero
     variances; either is refused with the fix.
     """
     info = np.finfo(np.float64)
-    norm = frobenius_norm(Z)
     if norm > np.sqrt(info.max) * np.sqrt(n_samples - 1):
         raise ValueError(
             "The variances of X overflow float64 (the centred data's norm is "
