@@ -46,6 +46,22 @@ class CompressedImage:
     relative_error : float
         ``‖original − reconstruct()‖_F / ‖original‖_F`` (0 for an all-zero
         original).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksvd.image import CompressedImage, compress_image
+    >>> image = np.add.outer(np.arange(40), np.arange(30)).astype(np.uint8)
+    >>> compressed = compress_image(image, rank=2)
+    >>> compressed.ranks, compressed.shape
+    ((2,), (40, 30))
+    >>> import tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder) / "image.npz"
+    ...     compressed.save(path)
+    ...     loaded = CompressedImage.load(path)
+    >>> bool(np.array_equal(loaded.reconstruct(), image))
+    True
     """
 
     def __init__(self, factors, shape, dtype, value_range, psnr, relative_error):
@@ -430,6 +446,17 @@ def read_image(path):
     ------
     ValueError
         If the file is missing, unreadable, truncated or too large.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, pathlib
+    >>> from sksvd.image import read_image, write_image
+    >>> image = np.arange(12, dtype=np.uint8).reshape(3, 4)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     write_image(pathlib.Path(folder) / "tiny.png", image)
+    ...     again = read_image(pathlib.Path(folder) / "tiny.png")
+    >>> bool(np.array_equal(again, image))
+    True
     """
     Image = _pillow()
     path = Path(path)
@@ -456,6 +483,10 @@ def write_image(path, image):
     ----------
     path : str or path-like
     image : ndarray of shape (height, width) or (height, width, 3 or 4), uint8
+
+    Examples
+    --------
+    See :func:`read_image`.
     """
     Image = _pillow()
     Image.fromarray(np.asarray(image, dtype=np.uint8)).save(Path(path))

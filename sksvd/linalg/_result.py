@@ -16,6 +16,15 @@ class SVDResult(NamedTuple):
         Singular values, in descending order.
     Vt : ndarray of shape (k, n_features)
         Right singular vectors as rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksvd.linalg import svd
+    >>> result = svd(np.diag([2.0, 1.0]))
+    >>> result.s
+    array([2., 1.])
+    >>> U, s, Vt = result  # unpacks like a tuple
     """
 
     U: np.ndarray | None
