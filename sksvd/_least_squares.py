@@ -308,8 +308,15 @@ class MinNormLeastSquares(_LinearPredictMixin, RegressorMixin, BaseEstimator):
         import dask.array as da
 
         X = validate_dask(self, X, reset=True, y=y)
+        if len(X.chunks[1]) > 1:
+            raise ValueError(
+                f"X has {X.shape[1]} columns in {len(X.chunks[1])} chunks; the "
+                "TSQR least-squares solver needs the columns in one chunk: pass "
+                "X.rechunk({1: -1})."
+            )
         if not is_dask_array(y):
-            y = da.from_array(np.asarray(y), chunks=X.chunks[0])
+            y = np.asarray(y)
+            y = da.from_array(y, chunks=(X.chunks[0],) + tuple(y.shape[1:]))
         if y.ndim not in (1, 2) or y.shape[0] != X.shape[0]:
             raise ValueError(
                 f"y must have shape ({X.shape[0]},) or ({X.shape[0]}, n_targets) to "
@@ -325,6 +332,11 @@ class MinNormLeastSquares(_LinearPredictMixin, RegressorMixin, BaseEstimator):
             if weights.shape != (X.shape[0],) or np.any(weights < 0):
                 raise ValueError(
                     f"sample_weight must be non-negative with shape ({X.shape[0]},)."
+                )
+            if not weights.sum() > 0:
+                raise ValueError(
+                    "sample_weight sums to zero: at least one sample needs a "
+                    "positive weight."
                 )
             weights = da.from_array(weights, chunks=X.chunks[0])
         total = weights.sum()

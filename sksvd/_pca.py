@@ -593,7 +593,7 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         result (the caller then factors a centred copy by QR).
         """
         n_samples, n_features = X.shape
-        C, unit = centred_gram(X, mean)
+        C, unit, cancellation = centred_gram(X, mean)
         _total_variance_from_squares(np.trace(C), unit, n_samples)  # range check
         variance = np.diag(C) * unit * unit / (n_samples - 1)
         if self.matrix == "correlation":
@@ -607,7 +607,8 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         # eigendecomposition (about n³), and the whole spectrum gives the noise
         # variance from the actual tail and lets partial_fit continue the fit.
         s, V, relative_error = gram_eigh(G, n_features, X.dtype)
-        if guarded and not gram_is_accurate(relative_error, X.dtype):
+        # The shifted formula's cancellation multiplies the rounding error.
+        if guarded and not gram_is_accurate(relative_error * cancellation, X.dtype):
             return None
         s = s * unit
         _, Vt = flip_signs(None, np.ascontiguousarray(V.T, dtype=X.dtype))
@@ -677,7 +678,9 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         else:
             scale = np.ones(n_features)
         Z = (X - mean.astype(X.dtype)) / scale.astype(X.dtype)
-        total_var = float(np.sum(variance / scale**2))
+        total_var = _total_variance_from_squares(
+            np.sum(variance / scale**2) * (n_samples - 1), 1.0, n_samples
+        )
         solver = "dask" if self.solver == "auto" else self.solver
         k = n_components if isinstance(n_components, Integral) else None
         if solver == "dask" and len(Z.chunks[1]) == 1:

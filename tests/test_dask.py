@@ -180,3 +180,25 @@ def test_all_three_estimators_on_a_local_cluster(client):
         < 1e-10
     )
     assert _relative(model.coef_, MinNormLeastSquares().fit(X, Y).coef_) < 1e-10
+
+
+def test_least_squares_with_two_dimensional_numpy_targets():
+    targets = np.column_stack([Y, 2 * Y])
+    ours = MinNormLeastSquares().fit(chunked(X), targets)
+    reference = MinNormLeastSquares().fit(X, targets)
+    assert _relative(ours.coef_, reference.coef_) < 1e-10
+
+
+def test_pca_variance_range_check_on_dask():
+    with pytest.raises(ValueError, match="overflow float64"):
+        PCAViaSVD(3).fit(chunked(X * 1e200))
+    with pytest.raises(ValueError, match="underflow float64"):
+        PCAViaSVD(3).fit(chunked(X * 1e-160))
+
+
+def test_least_squares_dask_input_errors():
+    with pytest.raises(ValueError, match="sums to zero"):
+        MinNormLeastSquares().fit(chunked(X), Y, sample_weight=np.zeros(len(Y)))
+    wide = da.from_array(RNG.standard_normal((300, 6000)), chunks=(100, 1000))
+    with pytest.raises(ValueError, match="rechunk"):
+        MinNormLeastSquares().fit(wide, RNG.standard_normal(300))

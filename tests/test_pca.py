@@ -369,3 +369,18 @@ def test_wide_pca_is_exact(rng):
     assert pca.solver_ == "gram"
     s = np.linalg.svd(X - X.mean(axis=0), compute_uv=False)
     np.testing.assert_allclose(pca.explained_variance_, s[:5] ** 2 / 59, rtol=1e-12)
+
+
+def test_constant_data_gives_zero_variances():
+    pca = PCAViaSVD(3).fit(np.full((300, 250), 2.0))
+    np.testing.assert_array_equal(pca.explained_variance_, 0.0)
+
+
+def test_shifted_gram_guard_accounts_for_cancellation(rng):
+    # Means about 10σ make XᵀX − nμμᵀ lose two digits; the guard must see it
+    # and hand such an ill-conditioned problem (κ ≈ 400) to QR.
+    x1 = rng.standard_normal(200_000)
+    X = np.column_stack([x1, x1 + rng.standard_normal(200_000) / 200]) + 9.9
+    pca = PCAViaSVD().fit(X)
+    s = np.linalg.svd(X - X.mean(axis=0), compute_uv=False)
+    np.testing.assert_allclose(pca.singular_values_, s, rtol=1e-10)

@@ -29,12 +29,17 @@ def centred_gram(X, mean):
     -------
     G : ndarray of shape (n_features, n_features)
     scale : float
+    cancellation : float
+        ``1 + max nμⱼ²/Cⱼⱼ`` when the shifted formula was used, 1 otherwise: the
+        factor by which its rounding error exceeds that of centred data, for the
+        caller's accuracy estimate.
     """
     n_samples, n_features = X.shape
     mean = np.asarray(mean, dtype=np.float64)
     shifted = _shifted_gram(X, mean)
     if shifted is not None:
-        return shifted, 1.0
+        centred = np.maximum(np.diag(shifted), np.finfo(np.float64).tiny)
+        return shifted, 1.0, 1.0 + float(np.max(n_samples * mean**2 / centred))
     # The largest centred magnitude, from column extremes (no temporary array).
     spread = np.maximum(X.max(axis=0) - mean, mean - X.min(axis=0))
     largest = float(spread.max()) if spread.size else 0.0
@@ -49,7 +54,7 @@ def centred_gram(X, mean):
         if scale != 1.0:
             block /= scale
         G += block.T @ block
-    return G, scale
+    return G, scale, 1.0
 
 
 def _shifted_gram(X, mean):

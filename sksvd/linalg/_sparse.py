@@ -22,6 +22,19 @@ def krylov_svd(X, n_components, *, solver, compute_u, random_state):
     vector is drawn from ``random_state`` so that results repeat.
     """
     dtype = X.dtype
+    largest = _largest_magnitude(X)
+    if largest == 0.0:
+        return _zero_svd(X.shape, n_components, dtype, compute_u)
+    if largest is not None and not _SAFE[0] < largest < _SAFE[1]:
+        # ARPACK works on XᵀX: squares of such values leave float64's range.
+        result = krylov_svd(
+            X / largest,
+            n_components,
+            solver=solver,
+            compute_u=compute_u,
+            random_state=random_state,
+        )
+        return SVDResult(result.U, result.s * largest, result.Vt)
     if solver == "propack" and dtype == np.float32:
         # Single-precision PROPACK skipped triplets in about 1 run in 100 of our
         # tests; in double precision it did not. The factors are cast back.
@@ -70,3 +83,27 @@ def _rayleigh_ritz(X, Vt):
     B = np.asarray(X @ V)
     U, s, Wt = la.svd(B, full_matrices=False, check_finite=False)
     return U, s, Wt @ V.T
+
+
+# Magnitudes whose squares, summed over any realistic dimension, stay normal
+# float64 numbers.
+_SAFE = (1e-140, 1e140)
+
+
+def _largest_magnitude(X):
+    """max |x| for arrays and sparse matrices; None for implicit operators."""
+    if isinstance(X, np.ndarray):
+        values = X
+    elif hasattr(X, "data") and hasattr(X, "nnz"):
+        values = X.data
+        if values.size == 0:
+            return 0.0
+    else:
+        return None
+    return max(float(values.max()), -float(values.min()))
+
+
+def _zero_svd(shape, k, dtype, compute_u):
+    """An SVD of the zero matrix: zero singular values, unit vectors."""
+    U = np.eye(shape[0], k, dtype=dtype) if compute_u else None
+    return SVDResult(U, np.zeros(k, dtype=dtype), np.eye(k, shape[1], dtype=dtype))

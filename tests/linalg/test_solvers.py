@@ -323,3 +323,19 @@ def test_float32_gram_does_not_overflow(rng):
     X = rng.standard_normal((200, 10))
     _, s, _ = svd((X * 1e20).astype(np.float32), 3, solver="gram")
     np.testing.assert_allclose(s / 1e20, la.svdvals(X)[:3], rtol=1e-5)
+
+
+@pytest.mark.parametrize("magnitude", [1e-200, 1e-160, 1e200])
+def test_arpack_path_on_huge_and_tiny_data(rng, magnitude):
+    X = rng.standard_normal((300, 250))
+    assert choose_solver(X.shape, 5) == "arpack"
+    _, s, _ = svd(X * magnitude, 5, random_state=0)
+    np.testing.assert_allclose(s / magnitude, la.svdvals(X)[:5], rtol=1e-12)
+
+
+@pytest.mark.parametrize("solver", ["auto", "arpack", "propack"])
+def test_krylov_path_on_a_zero_matrix(solver):
+    U, s, Vt = svd(np.zeros((300, 250)), 3, solver=solver, random_state=0)
+    np.testing.assert_array_equal(s, 0.0)
+    np.testing.assert_allclose(U.T @ U, np.eye(3))
+    np.testing.assert_allclose(Vt @ Vt.T, np.eye(3))
