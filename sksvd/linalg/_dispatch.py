@@ -19,9 +19,6 @@ from sksvd.linalg._result import SVDResult, flip_signs
 from sksvd.linalg._sparse import krylov_svd
 
 SOLVERS = ("auto", "full", "qr", "gram", "randomized", "arpack", "propack", "dask")
-# Solvers that compute the whole spectrum (to working precision, or to the Gram
-# path's accuracy that "auto" guards).
-EXACT_SOLVERS = ("full", "qr", "gram")
 # Solvers whose factors are backward stable, so that U Σ equals X V to rounding.
 BACKWARD_STABLE_SOLVERS = ("full", "qr")
 KRYLOV_SOLVERS = ("arpack", "propack")
