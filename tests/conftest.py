@@ -1,10 +1,21 @@
-"""Shared fixtures: the global random seed, as in scikit-learn's test suite."""
+"""Shared fixtures (the global random seed) and the hypothesis profiles."""
 
 import os
 
 import pytest
+from hypothesis import settings
 
 _SEED_VARIABLE = "SKSVD_TESTS_GLOBAL_RANDOM_SEED"
+_HYPOTHESIS_PROFILE_VARIABLE = "SKSVD_HYPOTHESIS_PROFILE"
+
+# Property tests draw the same examples on every run by default, so a CI result
+# depends only on the code. The "explore" profile draws new, many more examples:
+# run it from time to time to find the cases the fixed draw misses.
+settings.register_profile(
+    "ci", max_examples=50, derandomize=True, database=None, deadline=None
+)
+settings.register_profile("explore", max_examples=2000, deadline=None)
+settings.load_profile(os.environ.get(_HYPOTHESIS_PROFILE_VARIABLE, "ci"))
 
 
 def _seeds():

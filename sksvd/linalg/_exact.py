@@ -169,7 +169,10 @@ def gram_eigh(G, n_components, dtype):
     # negative; those are zero singular values.
     s = np.sqrt(np.clip(w, 0, None)).astype(dtype, copy=False)
     eps = float(np.finfo(dtype).eps)
-    relative_error = eps * (s[0] / s[-1]) ** 2 if s[-1] > 0 else np.inf
+    with np.errstate(over="ignore"):
+        # A condition number beyond √(float max) means the estimate is infinite.
+        ratio = np.float64(s[0]) / np.float64(s[-1]) if s[-1] > 0 else np.inf
+        relative_error = float(eps * ratio**2)
     return s, V, relative_error
 
 

@@ -325,6 +325,17 @@ def test_float32_gram_does_not_overflow(rng):
     np.testing.assert_allclose(s / 1e20, la.svdvals(X)[:3], rtol=1e-5)
 
 
+@pytest.mark.parametrize("solver", ["gram", "auto"])
+def test_gram_guard_on_a_condition_number_whose_square_overflows(solver):
+    # κ = 1.8e154: the guard's estimate eps·κ² is infinite, not an overflow warning,
+    # and "auto" falls back to an exact solver.
+    X = np.array([[18.0, 1e-153], [1e-153, 1e-153]])
+    _, s, _ = svd(X, solver=solver)
+    np.testing.assert_allclose(s[0], la.svdvals(X)[0], rtol=1e-15)
+    if solver == "auto":
+        np.testing.assert_allclose(s, la.svdvals(X), rtol=1e-12)
+
+
 @pytest.mark.parametrize("magnitude", [1e-200, 1e-160, 1e200])
 def test_arpack_path_on_huge_and_tiny_data(rng, magnitude):
     X = rng.standard_normal((300, 250))
