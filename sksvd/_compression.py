@@ -17,10 +17,10 @@ from sksvd._dask_input import is_dask_array, validate_dask
 from sksvd.linalg._checks import check_rank
 from sksvd.linalg._dask import (
     check_dask_array,
-    finite_check,
     lazily_checked,
     raise_if_not_finite,
 )
+from sksvd.linalg._dask_statistics import lazy_frobenius_norm
 from sksvd.linalg._dispatch import (
     BACKWARD_STABLE_SOLVERS,
     SOLVERS,
@@ -271,12 +271,15 @@ class TruncatedSVDCompressor(
         if is_dask_array(X):
             import dask
 
-            total, kept = dask.compute((X**2).sum(), (self._project(X) ** 2).sum())
-            return 1.0 if total == 0 else min(float(kept / total), 1.0)
-        norm = frobenius_norm(X)
+            norm, kept = dask.compute(
+                lazy_frobenius_norm(X), lazy_frobenius_norm(self._project(X))
+            )
+        else:
+            norm = frobenius_norm(X)
+            kept = frobenius_norm(self._project(X)) if norm else 0.0
         if norm == 0.0:
             return 1.0
-        return min(frobenius_norm(self._project(X)) / norm, 1.0) ** 2
+        return min(kept / norm, 1.0) ** 2
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -312,11 +315,8 @@ class TruncatedSVDCompressor(
             import dask
 
             X = validate_dask(self, X, reset=True)
-            squares, finite = dask.compute(
-                (X.astype(np.float64) ** 2).sum(), finite_check(X)
-            )
-            raise_if_not_finite(finite)
-            norm = float(np.sqrt(squares))
+            (norm,) = dask.compute(lazy_frobenius_norm(X))
+            raise_if_not_finite(np.isfinite(norm))  # nan when X is not finite
         else:
             X = validate_data(
                 self, X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32]

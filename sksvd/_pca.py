@@ -29,10 +29,10 @@ from sksvd.linalg._centered import CenteredOperator
 from sksvd.linalg._checks import check_rank
 from sksvd.linalg._dask import (
     check_dask_array,
-    finite_check,
     lazily_checked,
     raise_if_not_finite,
 )
+from sksvd.linalg._dask_statistics import column_moments
 from sksvd.linalg._dispatch import (
     SOLVERS,
     blas_threads_for,
@@ -56,6 +56,52 @@ def _total_variance_from_squares(squares, unit, n_samples):
 def _total_variance(Z, n_samples):
     """Sum of the column variances of the centred Z, or a clear error."""
     return _variance_of(frobenius_norm(Z), n_samples)
+
+
+def _column_mean(X):
+    """float64 column means of dense or sparse X, refused if they overflow.
+
+    In float64 even for float32 X, as scikit-learn's StandardScaler: float32 sums
+    would hide constant features from the test in ``_scale_from``.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = (
+            mean_variance_axis(X.astype(np.float64), axis=0)[0]
+            if sp.issparse(X)
+            else X.mean(axis=0, dtype=np.float64)
+        )
+    _check_statistics(mean, None, X.shape[0])
+    return mean
+
+
+def _column_variance(X):
+    """float64 column variances (ddof=1) of dense or sparse X, range-checked."""
+    n_samples = X.shape[0]
+    with np.errstate(over="ignore", invalid="ignore"):
+        if sp.issparse(X):
+            variance = mean_variance_axis(X.astype(np.float64), axis=0)[1]
+            variance = variance * n_samples / (n_samples - 1)
+        else:
+            variance = X.var(axis=0, ddof=1, dtype=np.float64)
+    _check_statistics(0.0, variance, n_samples)
+    return variance
+
+
+def _check_statistics(mean, variance, n_samples):
+    """Refuse means or variances that float64 cannot hold, by the rule of
+    :func:`_variance_of`.
+
+    Sums and squares beyond float64's range were computed without a warning and
+    left ``inf`` or ``nan``: that is an overflow. A total variance in
+    ``(0, tiny/eps)`` is an underflow.
+    """
+    total = 0.0 if variance is None else float(np.sum(variance))
+    if not (np.all(np.isfinite(mean)) and np.isfinite(total)):
+        total = np.inf
+    if total == 0.0:
+        return  # constant data, or means only: nothing to refuse
+    with np.errstate(over="ignore"):
+        _variance_of(float(np.sqrt(total * (n_samples - 1))), n_samples)
 
 
 def _variance_of(norm, n_samples):
@@ -352,7 +398,7 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
             reset=first,
         )
         X = X.toarray() if sp.issparse(X) else X
-        batch_mean = X.mean(axis=0)
+        batch_mean = _column_mean(X).astype(X.dtype)
         centred = X - batch_mean
         if first:
             if X.shape[0] < 2:
@@ -558,13 +604,7 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         resolved = solver
         if resolved == "auto" and not sp.issparse(X):
             resolved = choose_solver(X.shape, asked)
-        # Statistics in float64, as scikit-learn's StandardScaler: float32 sums
-        # would hide constant features from the test in _scale_from.
-        mean = (
-            mean_variance_axis(X.astype(np.float64), axis=0)[0]
-            if sp.issparse(X)
-            else X.mean(axis=0, dtype=np.float64)
-        )
+        mean = _column_mean(X)
         result = None
         if resolved == "gram" and not sp.issparse(X) and n_samples >= n_features:
             with blas_threads_for(X.shape, "gram"):
@@ -618,11 +658,8 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
     def _fit_centred_copy(self, X, mean, solver, asked, resolved):
         """Centre (and scale) a copy of X, or wrap sparse X, and call the engine."""
         n_samples, n_features = X.shape
-        if sp.issparse(X):
-            variance = mean_variance_axis(X.astype(np.float64), axis=0)[1]
-            variance = variance * n_samples / (n_samples - 1)
-        elif self.matrix == "correlation":
-            variance = X.var(axis=0, ddof=1, dtype=np.float64)
+        if sp.issparse(X) or self.matrix == "correlation":
+            variance = _column_variance(X)
         if self.matrix == "correlation":
             scale = self._scale_from(variance, mean, n_samples)
         else:
@@ -667,12 +704,10 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
                 f"n_samples={n_samples}."
             )
         n_components = self._components_for(X.shape, self.solver)
-        mean, variance, finite = dask.compute(
-            X.mean(axis=0, dtype=np.float64),
-            X.var(axis=0, ddof=1, dtype=np.float64),
-            finite_check(X),
-        )
+        ((mean, squared_deviations, finite),) = dask.compute(column_moments(X))
         raise_if_not_finite(finite)
+        variance = squared_deviations / (n_samples - 1)
+        _check_statistics(mean, variance, n_samples)
         if self.matrix == "correlation":
             scale = self._scale_from(variance, mean, n_samples)
         else:

@@ -189,11 +189,58 @@ def test_least_squares_with_two_dimensional_numpy_targets():
     assert _relative(ours.coef_, reference.coef_) < 1e-10
 
 
-def test_pca_variance_range_check_on_dask():
+@pytest.mark.parametrize("matrix", ["covariance", "correlation"])
+def test_pca_variance_range_check_on_dask(matrix):
+    # The squares of 1e200 overflow inside the blocks: a clear error, and no
+    # RuntimeWarning from a worker thread (warnings are errors in this suite).
     with pytest.raises(ValueError, match="overflow float64"):
-        PCAViaSVD(3).fit(chunked(X * 1e200))
+        PCAViaSVD(3, matrix=matrix).fit(chunked(X * 1e200))
     with pytest.raises(ValueError, match="underflow float64"):
-        PCAViaSVD(3).fit(chunked(X * 1e-160))
+        PCAViaSVD(3, matrix=matrix).fit(chunked(X * 1e-160))
+
+
+@pytest.mark.parametrize("rows", [50, 700, 3000])
+@pytest.mark.parametrize("offset", [0.0, 1e8])
+def test_column_moments_match_numpy(rows, offset):
+    from sksvd.linalg._dask_statistics import column_moments
+
+    data = X + offset  # a large mean tests the pairwise merge's cancellation
+    ((mean, squares, finite),) = dask.compute(column_moments(chunked(data, rows)))
+    assert finite
+    np.testing.assert_allclose(mean, data.mean(axis=0), rtol=1e-14)
+    centred = data - data.mean(axis=0)
+    # Each merge moves the running mean with a rounding error of about eps·|μ|,
+    # which reaches the squared deviations relative to σ: eps·|μ|/σ per merge.
+    eps = np.finfo(np.float64).eps
+    rtol = max(1e-12, 10 * eps * offset / data.std(axis=0).min())
+    np.testing.assert_allclose(squares, np.sum(centred**2, axis=0), rtol=rtol)
+
+
+def test_column_moments_with_an_empty_block_and_non_finite_values():
+    from sksvd.linalg._dask_statistics import column_moments
+
+    data = da.concatenate([chunked(X[:10]), chunked(X[:0]), chunked(X[10:20])])
+    ((mean, squares, finite),) = dask.compute(column_moments(data))
+    assert finite
+    np.testing.assert_allclose(mean, X[:20].mean(axis=0), rtol=1e-14)
+    np.testing.assert_allclose(squares, X[:20].var(axis=0) * 20, rtol=1e-12)
+    holed = X[:20].copy()
+    holed[3, 4] = np.inf
+    ((_, _, finite),) = dask.compute(column_moments(chunked(holed, 7)))
+    assert not finite
+
+
+@pytest.mark.parametrize("magnitude", [1e-200, 1.0, 1e200])
+def test_compressor_norm_on_dask_for_any_magnitude(magnitude):
+    # ‖X‖² of 1e200 data overflows; the blocks' norms are scaled instead.
+    ours = TruncatedSVDCompressor(3).fit(chunked(X * magnitude))
+    reference = TruncatedSVDCompressor(3, solver="full").fit(X * magnitude)
+    np.testing.assert_allclose(
+        ours.explained_energy_ratio_, reference.explained_energy_ratio_, rtol=1e-10
+    )
+    assert ours.score(chunked(X * magnitude)) == pytest.approx(
+        reference.score(X * magnitude), rel=1e-10
+    )
 
 
 def test_least_squares_dask_input_errors():

@@ -329,9 +329,33 @@ def test_arpack_on_a_single_feature_is_a_clear_error(rng):
         PCAViaSVD(solver="arpack").fit(rng.standard_normal((10, 1)))
 
 
-def test_overflowing_variances_are_a_clear_error(rng):
+@pytest.mark.parametrize("shape", [(100, 5), (5, 100), (300, 250)])
+@pytest.mark.parametrize("matrix", ["covariance", "correlation"])
+@pytest.mark.parametrize("solver", ["auto", "full", "randomized"])
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize(
+    "magnitude, problem", [(1e200, "overflow float64"), (1e-160, "underflow float64")]
+)
+def test_variances_out_of_range_are_one_clear_error_on_every_path(
+    rng, shape, matrix, solver, sparse, magnitude, problem
+):
+    # Every path (Gram, centred copy, implicit sparse centring) checks the range
+    # before the SVD, without a stray RuntimeWarning (warnings are errors here).
+    X = rng.standard_normal(shape) * magnitude
+    X = sp.csr_matrix(X) if sparse else X
+    with pytest.raises(ValueError, match=problem):
+        PCAViaSVD(3, matrix=matrix, solver=solver, random_state=0).fit(X)
+
+
+def test_overflowing_means_are_a_clear_error():
+    # Column sums overflow while the whole array sums to 0 (scikit-learn's own
+    # finiteness check passes): the means cannot be represented.
+    X = np.tile([1.5e308, -1.5e308, 1.0], (4, 1))
+    X[:, 2] = [1.0, 2.0, 3.0, 5.0]
     with pytest.raises(ValueError, match="overflow float64"):
-        PCAViaSVD().fit(rng.standard_normal((20, 3)) * 1e160)
+        PCAViaSVD().fit(X)
+    with pytest.raises(ValueError, match="overflow float64"):
+        PCAViaSVD().partial_fit(X)
 
 
 @pytest.mark.parametrize("offset", [0.0, 1e3])

@@ -1,0 +1,106 @@
+"""One-pass column moments and Frobenius norms of dask arrays, safe from overflow.
+
+Each block is reduced in NumPy and the small per-block results are combined on
+the client. dask's own ``var`` and ``(X**2).sum()`` square the raw values: for
+data beyond about 1e154 the squares overflow, with a RuntimeWarning raised in a
+worker thread where no ``np.errstate`` of the caller applies. Here the blocks
+are reduced under ``np.errstate`` and norms are scaled as in
+:func:`~sksvd.linalg._norms.frobenius_norm`, so callers see numbers (possibly
+infinite) and turn them into clear errors themselves.
+"""
+
+import numpy as np
+
+from sksvd.linalg._norms import frobenius_norm
+
+# Rows of a block's moments: count, mean, sum of squared deviations, finite.
+_N_MOMENTS = 4
+
+
+def column_moments(X):
+    """Lazy column means, sums of squared deviations and finiteness of X.
+
+    One pass over the data: each block gives its count, mean and sum of squared
+    deviations from its own mean (two passes over a block already in memory),
+    and the blocks are merged with the pairwise update of Chan, Golub and
+    LeVeque (1979), which is as accurate as a two-pass computation.
+
+    Parameters
+    ----------
+    X : dask array of shape (n_samples, n_features)
+
+    Returns
+    -------
+    dask.delayed.Delayed
+        Computes to ``(mean, squared_deviations, all_finite)``: two float64
+        arrays of shape (n_features,) and a bool. On data whose squares
+        overflow, ``squared_deviations`` holds ``inf`` (or ``nan``), without a
+        warning.
+    """
+    import dask
+
+    n_row_blocks = len(X.chunks[0])
+    moments = X.map_blocks(
+        _block_moments,
+        chunks=((_N_MOMENTS,) * n_row_blocks, X.chunks[1]),
+        dtype=np.float64,
+    )
+    return dask.delayed(_merge_moments)(moments, n_row_blocks)
+
+
+def _block_moments(block):
+    values = np.asarray(block, dtype=np.float64)
+    n_rows, n_columns = values.shape
+    moments = np.zeros((_N_MOMENTS, n_columns))
+    moments[0] = n_rows
+    moments[3] = np.isfinite(values).all(axis=0)
+    if n_rows:
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean = values.mean(axis=0)
+            deviations = values - mean
+            moments[1] = mean
+            moments[2] = np.einsum("ij,ij->j", deviations, deviations)
+    return moments
+
+
+def _merge_moments(moments, n_row_blocks):
+    moments = moments.reshape(n_row_blocks, _N_MOMENTS, -1)
+    count = 0.0
+    mean = np.zeros(moments.shape[2])
+    squared_deviations = np.zeros(moments.shape[2])
+    with np.errstate(over="ignore", invalid="ignore"):
+        for block_count, block_mean, block_squares, _ in moments:
+            n = block_count[0]
+            if n == 0:
+                continue
+            total = count + n
+            delta = block_mean - mean
+            mean = mean + delta * (n / total)
+            squared_deviations = (
+                squared_deviations + block_squares + delta**2 * (count * n / total)
+            )
+            count = total
+    return mean, squared_deviations, bool(moments[:, 3].all())
+
+
+def lazy_frobenius_norm(X):
+    """Lazy ``‖X‖_F`` of a dask array, in float64 and scaled against overflow.
+
+    Computes to a float: ``nan`` when X holds NaN or infinity, so the caller's
+    finiteness check comes from the same pass.
+    """
+    import dask
+
+    n_row_blocks, n_column_blocks = (len(chunks) for chunks in X.chunks)
+    norms = X.map_blocks(
+        _block_norm,
+        chunks=((1,) * n_row_blocks, (1,) * n_column_blocks),
+        dtype=np.float64,
+    )
+    return dask.delayed(frobenius_norm)(norms)
+
+
+def _block_norm(block):
+    block = np.asarray(block)
+    norm = frobenius_norm(block) if np.isfinite(block).all() else np.nan
+    return np.full((1, 1), norm)
