@@ -271,8 +271,11 @@ class TruncatedSVDCompressor(
         if is_dask_array(X):
             import dask
 
-            norm, kept = dask.compute(
-                lazy_frobenius_norm(X), lazy_frobenius_norm(self._project(X))
+            norm, kept = (
+                float(value)
+                for value in dask.compute(
+                    lazy_frobenius_norm(X), lazy_frobenius_norm(self._project(X))
+                )
             )
         else:
             norm = frobenius_norm(X)
@@ -312,10 +315,8 @@ class TruncatedSVDCompressor(
     def _fit(self, X):
         """Validate X, run the engine once, store attributes; return X and U."""
         if is_dask_array(X):
-            import dask
-
             X = validate_dask(self, X, reset=True)
-            (norm,) = dask.compute(lazy_frobenius_norm(X))
+            norm = float(lazy_frobenius_norm(X).compute())
             raise_if_not_finite(np.isfinite(norm))  # nan when X is not finite
         else:
             X = validate_data(

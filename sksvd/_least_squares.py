@@ -27,6 +27,7 @@ from sksvd.linalg._dask import (
     lazily_checked,
     raise_if_not_finite,
 )
+from sksvd.linalg._dask_statistics import lazy_column_norms
 from sksvd.linalg._dispatch import dispatch_svd
 from sksvd.linalg._pinv import (
     SOLVE_SOLVERS,
@@ -34,6 +35,7 @@ from sksvd.linalg._pinv import (
     cut_off,
     default_rcond,
     least_squares_factors,
+    residual_squares,
     solve_from_factors,
 )
 
@@ -350,12 +352,18 @@ class MinNormLeastSquares(_LinearPredictMixin, RegressorMixin, BaseEstimator):
         A = (X64 - x_mean) * root
         b = (Y - y_mean) * root
         x_mean, y_mean = dask.compute(x_mean, y_mean)
-        s, Vt, projections, b_squares, finite = dask_svd_projections(A, b)
+        s, Vt, projections, b_norms, finite = dask_svd_projections(A, b)
         raise_if_not_finite(finite, "X or y")
         rcond = default_rcond(X.shape, X.dtype) if self.rcond is None else self.rcond
         rank, cutoff = cut_off(s, rcond, self.max_rank)
         coef = Vt[:rank].T @ (projections[:rank] / s[:rank, None])
-        residues = np.maximum(b_squares - np.sum(projections[:rank] ** 2, axis=0), 0)
+
+        def direct_norms():
+            # A second pass, only for a nearly exact fit; the means are known now.
+            residual = ((Y - y_mean) - (X64 - x_mean) @ coef) * root
+            return lazy_column_norms(residual).compute()
+
+        residues = residual_squares(b_norms, projections[:rank], direct_norms)
         self.rank_, self.cutoff_, self.singular_values_ = rank, cutoff, s
         _set_coefficients(self, coef, x_mean, y_mean, residues, one_target, X.dtype)
 

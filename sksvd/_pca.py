@@ -694,7 +694,6 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         Centring and scaling stay lazy; the SVD (TSQR, or a compressed SVD for
         many columns) computes only ``s`` and ``Vt``.
         """
-        import dask
 
         X = validate_dask(self, X, reset=True)
         n_samples, n_features = X.shape
@@ -704,8 +703,8 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
                 f"n_samples={n_samples}."
             )
         n_components = self._components_for(X.shape, self.solver)
-        ((mean, squared_deviations, finite),) = dask.compute(column_moments(X))
-        raise_if_not_finite(finite)
+        mean, squared_deviations, finite = column_moments(X).compute()
+        raise_if_not_finite(finite.all())
         variance = squared_deviations / (n_samples - 1)
         _check_statistics(mean, variance, n_samples)
         if self.matrix == "correlation":

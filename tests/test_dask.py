@@ -205,8 +205,8 @@ def test_column_moments_match_numpy(rows, offset):
     from sksvd.linalg._dask_statistics import column_moments
 
     data = X + offset  # a large mean tests the pairwise merge's cancellation
-    ((mean, squares, finite),) = dask.compute(column_moments(chunked(data, rows)))
-    assert finite
+    mean, squares, finite = column_moments(chunked(data, rows)).compute()
+    assert finite.all()
     np.testing.assert_allclose(mean, data.mean(axis=0), rtol=1e-14)
     centred = data - data.mean(axis=0)
     # Each merge moves the running mean with a rounding error of about eps·|μ|,
@@ -220,14 +220,14 @@ def test_column_moments_with_an_empty_block_and_non_finite_values():
     from sksvd.linalg._dask_statistics import column_moments
 
     data = da.concatenate([chunked(X[:10]), chunked(X[:0]), chunked(X[10:20])])
-    ((mean, squares, finite),) = dask.compute(column_moments(data))
-    assert finite
+    mean, squares, finite = column_moments(data).compute()
+    assert finite.all()
     np.testing.assert_allclose(mean, X[:20].mean(axis=0), rtol=1e-14)
     np.testing.assert_allclose(squares, X[:20].var(axis=0) * 20, rtol=1e-12)
     holed = X[:20].copy()
     holed[3, 4] = np.inf
-    ((_, _, finite),) = dask.compute(column_moments(chunked(holed, 7)))
-    assert not finite
+    _, _, finite = column_moments(chunked(holed, 7)).compute()
+    np.testing.assert_array_equal(finite, np.arange(12) != 4)
 
 
 @pytest.mark.parametrize("magnitude", [1e-200, 1.0, 1e200])
@@ -249,3 +249,33 @@ def test_least_squares_dask_input_errors():
     wide = da.from_array(RNG.standard_normal((300, 6000)), chunks=(100, 1000))
     with pytest.raises(ValueError, match="rechunk"):
         MinNormLeastSquares().fit(wide, RNG.standard_normal(300))
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_least_squares_residual_of_a_nearly_exact_fit(weighted):
+    # ‖b‖² − ‖Uᵀb‖² is all rounding here (a relative residual of 1e-10); the dask
+    # path then measures ‖b − Ax‖ directly, as the NumPy path does.
+    rng = np.random.default_rng(1)
+    targets = X @ rng.standard_normal(12) + 1e-9 * rng.standard_normal(X.shape[0])
+    weights = rng.uniform(0.5, 2.0, X.shape[0]) if weighted else None
+    ours = MinNormLeastSquares().fit(
+        chunked(X), da.from_array(targets, chunks=700), sample_weight=weights
+    )
+    residual = targets - X @ ours.coef_ - ours.intercept_
+    expected = np.sum(residual**2 * (1.0 if weights is None else weights))
+    assert ours.residual_sum_of_squares_ == pytest.approx(expected, rel=1e-6)
+
+
+@pytest.mark.parametrize("magnitude", [1e-100, 1e100, 1e200])
+def test_least_squares_residual_for_any_magnitude_of_y(magnitude):
+    # (1e200)² overflows: the sum of squares is inf, without a warning; 1e±100
+    # squares are representable and must match the NumPy path.
+    ours = MinNormLeastSquares().fit(chunked(X), da.from_array(Y * magnitude, 700))
+    reference = MinNormLeastSquares().fit(X, Y * magnitude)
+    if magnitude > 1e150:
+        assert ours.residual_sum_of_squares_ == np.inf
+        assert reference.residual_sum_of_squares_ == np.inf
+    else:
+        assert ours.residual_sum_of_squares_ == pytest.approx(
+            reference.residual_sum_of_squares_, rel=1e-10
+        )

@@ -5,6 +5,7 @@ dask is optional; this module imports it only when a dask array arrives.
 
 import numpy as np
 
+from sksvd.linalg._dask_statistics import lazy_column_norms
 from sksvd.linalg._randomized import resolve_n_iter
 from sksvd.linalg._result import SVDResult
 
@@ -106,7 +107,7 @@ def lazily_checked(X):
 
 
 def dask_svd_projections(A, B):
-    """``s``, ``Vt``, ``UᵀB`` and ``‖B‖²`` per column, from one pass over A and B.
+    """``s``, ``Vt``, ``UᵀB`` and ``‖B‖`` per column, from one pass over A and B.
 
     TSQR (``dask.array.linalg.svd``) needs A's columns in one chunk, which
     :func:`check_dask_array` arranges. Also reports whether A and B are finite.
@@ -117,7 +118,7 @@ def dask_svd_projections(A, B):
     U, s, Vt = da.linalg.svd(A, coerce_signs=False)
     finite = finite_check(A) & da.isfinite(B).all()
     try:
-        return dask.compute(s, Vt, U.T @ B, (B**2).sum(axis=0), finite)
+        return dask.compute(s, Vt, U.T @ B, lazy_column_norms(B), finite)
     except np.linalg.LinAlgError:
         # LAPACK fails on NaN before the finiteness check reports; say why.
         raise_if_not_finite(finite.compute(), "X or y")

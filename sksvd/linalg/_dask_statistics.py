@@ -11,7 +11,7 @@ infinite) and turn them into clear errors themselves.
 
 import numpy as np
 
-from sksvd.linalg._norms import frobenius_norm
+from sksvd.linalg._norms import column_norms, frobenius_norm
 
 # Rows of a block's moments: count, mean, sum of squared deviations, finite.
 _N_MOMENTS = 4
@@ -31,11 +31,10 @@ def column_moments(X):
 
     Returns
     -------
-    dask.delayed.Delayed
-        Computes to ``(mean, squared_deviations, all_finite)``: two float64
-        arrays of shape (n_features,) and a bool. On data whose squares
-        overflow, ``squared_deviations`` holds ``inf`` (or ``nan``), without a
-        warning.
+    dask array of shape (3, n_features)
+        Rows: the means, the sums of squared deviations from them, and 1.0 where
+        the column is finite (0.0 otherwise). On data whose squares overflow,
+        the squared deviations are ``inf`` (or ``nan``), without a warning.
     """
     import dask
 
@@ -45,7 +44,17 @@ def column_moments(X):
         chunks=((_N_MOMENTS,) * n_row_blocks, X.chunks[1]),
         dtype=np.float64,
     )
-    return dask.delayed(_merge_moments)(moments, n_row_blocks)
+    return _as_array(
+        dask.delayed(_merge_moments)(moments, n_row_blocks), (3, X.shape[1])
+    )
+
+
+def _as_array(delayed, shape):
+    # A dask array rather than a Delayed: dask.compute may return mixed
+    # collections (arrays and Delayed objects) out of the order they were given.
+    import dask.array as da
+
+    return da.from_delayed(delayed, shape=shape, dtype=np.float64)
 
 
 def _block_moments(block):
@@ -80,13 +89,13 @@ def _merge_moments(moments, n_row_blocks):
                 squared_deviations + block_squares + delta**2 * (count * n / total)
             )
             count = total
-    return mean, squared_deviations, bool(moments[:, 3].all())
+    return np.stack([mean, squared_deviations, moments[:, 3].all(axis=0)])
 
 
 def lazy_frobenius_norm(X):
     """Lazy ``‖X‖_F`` of a dask array, in float64 and scaled against overflow.
 
-    Computes to a float: ``nan`` when X holds NaN or infinity, so the caller's
+    A 0-d dask array: ``nan`` when X holds NaN or infinity, so the caller's
     finiteness check comes from the same pass.
     """
     import dask
@@ -97,10 +106,31 @@ def lazy_frobenius_norm(X):
         chunks=((1,) * n_row_blocks, (1,) * n_column_blocks),
         dtype=np.float64,
     )
-    return dask.delayed(frobenius_norm)(norms)
+    return _as_array(dask.delayed(frobenius_norm)(norms), ())
 
 
 def _block_norm(block):
     block = np.asarray(block)
     norm = frobenius_norm(block) if np.isfinite(block).all() else np.nan
     return np.full((1, 1), norm)
+
+
+def lazy_column_norms(X):
+    """Lazy ``‖X[:, j]‖₂`` of each column of a dask array, scaled against overflow.
+
+    A float64 dask array of shape (n_features,): each block gives its column
+    norms, and the norm of those per column is the column's norm.
+    """
+    import dask
+
+    n_row_blocks = len(X.chunks[0])
+    norms = X.map_blocks(
+        _block_column_norms,
+        chunks=((1,) * n_row_blocks, X.chunks[1]),
+        dtype=np.float64,
+    )
+    return _as_array(dask.delayed(column_norms)(norms), (X.shape[1],))
+
+
+def _block_column_norms(block):
+    return column_norms(np.asarray(block))[np.newaxis]

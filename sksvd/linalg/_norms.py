@@ -1,4 +1,4 @@
-"""Frobenius norms that neither overflow nor underflow."""
+"""Frobenius and column norms that neither overflow nor underflow."""
 
 import numpy as np
 import scipy.sparse as sp
@@ -38,3 +38,29 @@ def frobenius_norm(X):
     if scale != 1.0:
         flat = flat / scale
     return float(np.sqrt(np.dot(flat, flat))) * scale
+
+
+def column_norms(X):
+    """Return ``‖X[:, j]‖₂`` for each column of a dense X, in float64.
+
+    Scaled by the largest magnitude when squares would leave the normal range,
+    as in :func:`frobenius_norm`.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+
+    Returns
+    -------
+    ndarray of shape (n_features,)
+    """
+    X = np.asarray(X, dtype=np.float64)
+    if X.size == 0:
+        return np.zeros(X.shape[1])
+    scale = max(float(np.max(X)), -float(np.min(X)))
+    if scale == 0.0:
+        return np.zeros(X.shape[1])
+    if _TINY <= scale <= _HUGE:
+        return np.sqrt(np.einsum("ij,ij->j", X, X))
+    scaled = X / scale
+    return np.sqrt(np.einsum("ij,ij->j", scaled, scaled)) * scale

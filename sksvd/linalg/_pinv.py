@@ -10,6 +10,7 @@ from sklearn.utils import check_array
 from sksvd._compat import Interval, validate_params
 from sksvd.linalg._dispatch import blas_threads_for, choose_solver, dispatch_svd
 from sksvd.linalg._exact import gram_eigh, gram_scale, lapack_svd
+from sksvd.linalg._norms import column_norms
 from sksvd.linalg._result import flip_signs
 
 # Solvers that return every singular value, as a cut-off needs.
@@ -320,34 +321,55 @@ def gram_factors(A, B):
 def solve_from_factors(factors, A, B, rank):
     """``x = V_r Σ_r⁻¹ P_r`` and the squared residuals ``‖B − A x‖²`` per column.
 
-    The residuals come from the projections as ``‖B‖² − ‖P_r‖²``, with B scaled by
-    its largest magnitude so nothing overflows. When the projection keeps all but
-    a fraction ``√eps`` of ``‖B‖²`` that difference would be mostly rounding, and
-    ``‖B − A x‖²`` is computed instead (one product with A).
+    The residuals come from the projections, see :func:`residual_squares`.
     """
     s, Vt, P = factors.s, factors.Vt, factors.P
     x = Vt[:rank].T @ (P[:rank] / s[:rank, np.newaxis])
-    scale = float(np.max(np.abs(B))) if B.size else 0.0
+    residues = residual_squares(
+        column_norms(B), P[:rank], lambda: column_norms(B - A @ x)
+    )
+    return x, residues
+
+
+def residual_squares(b_norms, kept_projections, direct_norms):
+    """``‖B‖² − ‖P_r‖²`` per column, without overflow and without cancellation.
+
+    Everything is divided by the largest ``‖B[:, j]‖`` before squaring. When the
+    projection keeps all but a fraction ``√eps`` of ``‖B‖²``, the difference would
+    be mostly rounding, and ``direct_norms()`` (the norms of ``B − A x``, one
+    more product with A) is used instead. A sum of squares beyond float64's range
+    is ``inf``.
+
+    Parameters
+    ----------
+    b_norms : ndarray of shape (n_targets,)
+    kept_projections : ndarray of shape (rank, n_targets)
+        ``U_rᵀ B``.
+    direct_norms : callable
+        Returns ``‖B − A x‖`` per column; called only when needed.
+
+    Returns
+    -------
+    ndarray of shape (n_targets,)
+    """
+    scale = float(np.max(b_norms)) if b_norms.size else 0.0
     if scale == 0.0:
-        return x, np.zeros(B.shape[1])
-    total = np.sum((B / scale) ** 2, axis=0)
-    kept = np.sum((P[:rank] / scale) ** 2, axis=0)
+        return np.zeros(b_norms.shape)
+    total = (b_norms / scale) ** 2
+    kept = np.sum((kept_projections / scale) ** 2, axis=0)
     remaining = np.maximum(total - kept, 0.0)
     close = kept >= (1 - np.sqrt(np.finfo(np.float64).eps)) * total
     if np.any(close):
-        direct = (B - A @ x) / scale
-        remaining = np.where(close, np.sum(direct**2, axis=0), remaining)
-    # scale·(scale·r) rather than scale²·r: the square alone may overflow.
-    return x, scale * (scale * remaining)
+        remaining = np.where(close, (direct_norms() / scale) ** 2, remaining)
+    with np.errstate(over="ignore"):
+        # scale·(scale·r) rather than scale²·r: the square alone may overflow.
+        return scale * (scale * remaining)
 
 
 def _residues(A, B, x):
     """``‖B − A x‖²`` per column, scaled so that nothing overflows."""
-    residual = B - A @ x
-    scale = float(np.max(np.abs(residual))) if residual.size else 0.0
-    if scale == 0.0:
-        return np.zeros(B.shape[1])
-    return scale * (scale * np.sum((residual / scale) ** 2, axis=0))
+    with np.errstate(over="ignore"):
+        return column_norms(B - A @ x) ** 2
 
 
 @validate_params(

@@ -162,3 +162,14 @@ def test_null_vector_follows_the_sign_rule_for_wide_matrices(rng):
     for _ in range(20):
         x = null_vector(rng.standard_normal((2, 3)))
         assert x[np.argmax(np.abs(x))] > 0
+
+
+def test_residues_beyond_float64_are_inf_without_a_warning(rng):
+    # A residual of 1e200·1e-8 per entry squares to about 1e386: not representable.
+    A = rng.standard_normal((300, 5)) * 1e200
+    b = A @ rng.standard_normal(5) + 1e192 * rng.standard_normal(300)
+    x, residues, rank, _ = lstsq(A, b)
+    assert rank == 5
+    assert residues[0] == np.inf
+    x_reference = la.lstsq(A / 1e200, b / 1e200)[0]
+    np.testing.assert_allclose(x, x_reference, rtol=1e-10)
