@@ -317,12 +317,19 @@ class TruncatedSVDCompressor(
         if is_dask_array(X):
             X = validate_dask(self, X, reset=True)
             norm = float(lazy_frobenius_norm(X).compute())
-            raise_if_not_finite(np.isfinite(norm))  # nan when X is not finite
+            raise_if_not_finite(not np.isnan(norm))  # nan when X is not finite
         else:
             X = validate_data(
                 self, X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32]
             )
             norm = frobenius_norm(X)
+        if norm == np.inf:
+            # Energy ratios are (σ/‖X‖_F)²: with ‖X‖_F beyond float64 they are lost.
+            raise ValueError(
+                "The Frobenius norm of X overflows float64 (its entries come within "
+                "a factor √(n_samples·n_features) of the largest float64); divide X "
+                "by a constant first."
+            )
         options = {
             "solver": self.solver,
             "random_state": self.random_state,

@@ -14,7 +14,7 @@ from sklearn.base import (
 )
 from sklearn.utils import check_array
 from sklearn.utils.extmath import fast_logdet, safe_sparse_dot
-from sklearn.utils.sparsefuncs import mean_variance_axis
+from sklearn.utils.sparsefuncs import mean_variance_axis, min_max_axis
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sksvd._compat import (
@@ -51,6 +51,11 @@ _PARTIAL_SPECTRUM_SOLVERS = ("randomized", "arpack", "propack")
 def _total_variance_from_squares(squares, unit, n_samples):
     """``unit²·squares / (n − 1)``, with the range checks of :func:`_variance_of`."""
     return _variance_of(float(np.sqrt(squares)) * unit, n_samples)
+
+
+def _norm_from_diagonal(G):
+    """``√trace(G)`` of a Gram matrix, without overflow: the norm of √diag(G)."""
+    return frobenius_norm(np.sqrt(np.maximum(np.diag(G), 0)))
 
 
 def _total_variance(Z, n_samples):
@@ -100,8 +105,45 @@ def _check_statistics(mean, variance, n_samples):
         total = np.inf
     if total == 0.0:
         return  # constant data, or means only: nothing to refuse
-    with np.errstate(over="ignore"):
-        _variance_of(float(np.sqrt(total * (n_samples - 1))), n_samples)
+    _variance_of(float(np.sqrt(total)) * np.sqrt(n_samples - 1), n_samples)
+
+
+def _check_underflow(variance, spread, matrix):
+    """Refuse variances that underflowed to (near) zero while their features vary.
+
+    Squares of deviations below about 1e-162 are zero in float64, which would
+    make a varying feature look constant. Under ``"covariance"`` only a total
+    below ``tiny/eps`` matters (a tiny feature beside normal ones is lost to
+    rounding either way); under ``"correlation"`` each feature is divided by its
+    own standard deviation, so each must be representable. ``spread(columns)``
+    gives ``max − min`` of those columns; it is called only for the features
+    whose variance is below ``tiny/eps``.
+    """
+    info = np.finfo(np.float64)
+    floor = info.tiny / info.eps
+    small = np.flatnonzero(variance < floor)
+    if small.size == 0 or (matrix == "covariance" and np.sum(variance) >= floor):
+        return
+    varying = small[np.asarray(spread(small)) > 0]
+    if varying.size:
+        raise ValueError(
+            f"The variances of X underflow float64 (features {varying.tolist()} "
+            f"vary, but their variances are below {floor:.3g}); multiply X, or "
+            "those features, by a constant first."
+        )
+
+
+def _spread(X):
+    """``columns -> max − min`` of those columns of dense or sparse X."""
+
+    def spread(columns):
+        part = X[:, columns]
+        if sp.issparse(part):
+            low, high = min_max_axis(part, axis=0)
+            return np.asarray(high, dtype=np.float64) - low
+        return np.ptp(part, axis=0)
+
+    return spread
 
 
 def _variance_of(norm, n_samples):
@@ -122,7 +164,7 @@ def _variance_of(norm, n_samples):
             "The variances of X underflow float64 (the centred data's norm is "
             f"{norm:.3g}); multiply X by a constant first."
         )
-    return norm**2 / (n_samples - 1)
+    return (norm / np.sqrt(n_samples - 1)) ** 2  # squared last: it may be huge
 
 
 class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -634,15 +676,17 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         """
         n_samples, n_features = X.shape
         C, unit, cancellation = centred_gram(X, mean)
-        _total_variance_from_squares(np.trace(C), unit, n_samples)  # range check
-        variance = np.diag(C) * unit * unit / (n_samples - 1)
+        _variance_of(_norm_from_diagonal(C) * unit, n_samples)  # range check
+        with np.errstate(under="ignore"):
+            variance = np.diag(C) * unit * unit / (n_samples - 1)
+        _check_underflow(variance, _spread(X), self.matrix)
         if self.matrix == "correlation":
             scale = self._scale_from(variance, mean, n_samples)
         else:
             scale = np.ones(n_features)
         # In units of `unit`: the Gram matrix of (X − 1μᵀ) D⁻¹ / unit.
         G = C / np.outer(scale, scale)
-        total_var = _total_variance_from_squares(np.trace(G), unit, n_samples)
+        total_var = _variance_of(_norm_from_diagonal(G) * unit, n_samples)
         # Every eigenpair: for tall data forming C (m·n² flops) outweighs the
         # eigendecomposition (about n³), and the whole spectrum gives the noise
         # variance from the actual tail and lets partial_fit continue the fit.
@@ -660,6 +704,7 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         n_samples, n_features = X.shape
         if sp.issparse(X) or self.matrix == "correlation":
             variance = _column_variance(X)
+            _check_underflow(variance, _spread(X), self.matrix)
         if self.matrix == "correlation":
             scale = self._scale_from(variance, mean, n_samples)
         else:
@@ -703,17 +748,18 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
                 f"n_samples={n_samples}."
             )
         n_components = self._components_for(X.shape, self.solver)
-        mean, squared_deviations, finite = column_moments(X).compute()
+        mean, squared_deviations, finite, low, high = column_moments(X).compute()
         raise_if_not_finite(finite.all())
         variance = squared_deviations / (n_samples - 1)
         _check_statistics(mean, variance, n_samples)
+        _check_underflow(variance, lambda columns: (high - low)[columns], self.matrix)
         if self.matrix == "correlation":
             scale = self._scale_from(variance, mean, n_samples)
         else:
             scale = np.ones(n_features)
         Z = (X - mean.astype(X.dtype)) / scale.astype(X.dtype)
         total_var = _total_variance_from_squares(
-            np.sum(variance / scale**2) * (n_samples - 1), 1.0, n_samples
+            np.sum(variance / scale**2), np.sqrt(n_samples - 1), n_samples
         )
         solver = "dask" if self.solver == "auto" else self.solver
         k = n_components if isinstance(n_components, Integral) else None
@@ -772,7 +818,10 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         # of the two-pass algorithm (Chan, Golub and LeVeque), the bound
         # scikit-learn's StandardScaler uses.
         eps = np.finfo(np.float64).eps
-        bound = n_samples * eps * variance + (n_samples * mean * eps) ** 2
+        with np.errstate(over="ignore"):
+            # An infinite bound means a mean so large that its rounding alone
+            # exceeds any representable spread: the feature is constant.
+            bound = n_samples * eps * variance + (n_samples * mean * eps) ** 2
         constant = variance <= bound
         if np.any(constant):
             names = getattr(self, "feature_names_in_", None)

@@ -256,3 +256,9 @@ def test_arpack_energy_on_a_single_column():
     model = TruncatedSVDCompressor(0.9, solver="arpack", random_state=0)
     model.fit(np.arange(1.0, 11.0).reshape(-1, 1))
     assert model.n_components_ == 1
+
+
+def test_a_frobenius_norm_beyond_float64_is_a_clear_error(rng):
+    X = rng.uniform(0.5, 1.0, (40, 3)) * 1e308  # finite, but ‖X‖_F is not
+    with pytest.raises(ValueError, match="Frobenius norm of X overflows"):
+        TruncatedSVDCompressor(2).fit(X)

@@ -199,14 +199,35 @@ def test_pca_variance_range_check_on_dask(matrix):
         PCAViaSVD(3, matrix=matrix).fit(chunked(X * 1e-160))
 
 
+@pytest.mark.parametrize("matrix", ["covariance", "correlation"])
+def test_pca_range_limits_on_dask(matrix):
+    # Squares of 1e-170 are exactly zero: still an underflow, not constant data.
+    # A total variance of about 1e305 fits, although (n − 1) times it does not.
+    with pytest.raises(ValueError, match="underflow float64"):
+        PCAViaSVD(3, matrix=matrix).fit(chunked(X * 1e-170))
+    ours = PCAViaSVD(3, matrix=matrix).fit(chunked(X * 1e151))
+    reference = PCAViaSVD(3, matrix=matrix, solver="full").fit(X)
+    np.testing.assert_allclose(
+        ours.explained_variance_ratio_, reference.explained_variance_ratio_, rtol=1e-10
+    )
+
+
+def test_compressor_refuses_a_norm_beyond_float64_on_dask():
+    huge = np.random.default_rng(0).uniform(0.5, 1.0, (40, 3)) * 1e308
+    with pytest.raises(ValueError, match="Frobenius norm of X overflows"):
+        TruncatedSVDCompressor(2).fit(da.from_array(huge, chunks=(10, 3)))
+
+
 @pytest.mark.parametrize("rows", [50, 700, 3000])
 @pytest.mark.parametrize("offset", [0.0, 1e8])
 def test_column_moments_match_numpy(rows, offset):
     from sksvd.linalg._dask_statistics import column_moments
 
     data = X + offset  # a large mean tests the pairwise merge's cancellation
-    mean, squares, finite = column_moments(chunked(data, rows)).compute()
+    mean, squares, finite, low, high = column_moments(chunked(data, rows)).compute()
     assert finite.all()
+    np.testing.assert_array_equal(low, data.min(axis=0))
+    np.testing.assert_array_equal(high, data.max(axis=0))
     np.testing.assert_allclose(mean, data.mean(axis=0), rtol=1e-14)
     centred = data - data.mean(axis=0)
     # Each merge moves the running mean with a rounding error of about eps·|μ|,
@@ -220,13 +241,14 @@ def test_column_moments_with_an_empty_block_and_non_finite_values():
     from sksvd.linalg._dask_statistics import column_moments
 
     data = da.concatenate([chunked(X[:10]), chunked(X[:0]), chunked(X[10:20])])
-    mean, squares, finite = column_moments(data).compute()
+    mean, squares, finite, low, high = column_moments(data).compute()
+    np.testing.assert_array_equal(high - low, np.ptp(X[:20], axis=0))
     assert finite.all()
     np.testing.assert_allclose(mean, X[:20].mean(axis=0), rtol=1e-14)
     np.testing.assert_allclose(squares, X[:20].var(axis=0) * 20, rtol=1e-12)
     holed = X[:20].copy()
     holed[3, 4] = np.inf
-    _, _, finite = column_moments(chunked(holed, 7)).compute()
+    finite = column_moments(chunked(holed, 7)).compute()[2]
     np.testing.assert_array_equal(finite, np.arange(12) != 4)
 
 

@@ -334,7 +334,12 @@ def test_arpack_on_a_single_feature_is_a_clear_error(rng):
 @pytest.mark.parametrize("solver", ["auto", "full", "randomized"])
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize(
-    "magnitude, problem", [(1e200, "overflow float64"), (1e-160, "underflow float64")]
+    "magnitude, problem",
+    [
+        (1e200, "overflow float64"),
+        (1e-160, "underflow float64"),
+        (1e-170, "underflow float64"),  # squares are exactly zero
+    ],
 )
 def test_variances_out_of_range_are_one_clear_error_on_every_path(
     rng, shape, matrix, solver, sparse, magnitude, problem
@@ -345,6 +350,39 @@ def test_variances_out_of_range_are_one_clear_error_on_every_path(
     X = sp.csr_matrix(X) if sparse else X
     with pytest.raises(ValueError, match=problem):
         PCAViaSVD(3, matrix=matrix, solver=solver, random_state=0).fit(X)
+
+
+@pytest.mark.parametrize("matrix", ["covariance", "correlation"])
+@pytest.mark.parametrize("solver", ["auto", "full", "qr", "gram", "randomized"])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_variances_just_inside_the_range_are_fitted(rng, matrix, solver, sparse):
+    # A total variance of 5e304 is representable although (n − 1) times it is
+    # not: every path fits it, and the ratios equal those of the scaled data.
+    X = rng.standard_normal((10_000, 5))
+    huge = sp.csr_matrix(X * 1e152) if sparse else X * 1e152
+    model = PCAViaSVD(2, matrix=matrix, solver=solver, random_state=0)
+    reference = PCAViaSVD(2, matrix=matrix, solver="full").fit(X)
+    np.testing.assert_allclose(
+        model.fit(huge).explained_variance_ratio_,
+        reference.explained_variance_ratio_,
+        rtol=1e-6 if solver == "randomized" else 1e-10,
+    )
+
+
+def test_one_underflowing_feature_is_refused_only_under_correlation(rng):
+    # Beside O(1) features, a 1e-170 feature is lost to rounding under
+    # covariance anyway; under correlation it would have to be standardised.
+    X = rng.standard_normal((200, 4))
+    X[:, 0] *= 1e-170
+    covariance = PCAViaSVD(2).fit(X)
+    reference = PCAViaSVD(2, solver="full").fit(
+        np.column_stack([0 * X[:, 0], X[:, 1:]])
+    )
+    np.testing.assert_allclose(
+        covariance.explained_variance_, reference.explained_variance_, rtol=1e-12
+    )
+    with pytest.raises(ValueError, match=r"features \[0\] vary"):
+        PCAViaSVD(2, matrix="correlation").fit(X)
 
 
 def test_overflowing_means_are_a_clear_error():

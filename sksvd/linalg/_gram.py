@@ -67,11 +67,13 @@ def _shifted_gram(X, mean):
         if not np.all(np.isfinite(raw)):
             return None
         C = raw - n_samples * np.outer(mean, mean)
-    squares = np.diag(raw)
-    info = np.finfo(np.float64)
-    if np.any((squares > 0) & (squares < info.tiny / info.eps)):
-        return None  # entries so small their squares lost digits
-    centred = np.diag(C)
-    if np.any(n_samples * mean**2 > SHIFT_RATIO * np.maximum(centred, 0)):
-        return None  # large means (or constant features): centre exactly
+        squares = np.diag(raw)
+        info = np.finfo(np.float64)
+        if np.any(squares < info.tiny / info.eps):
+            # Entries so small that their squares lost digits, or all of them
+            # (zero columns are rare, and the blocked path handles them exactly).
+            return None
+        centred = np.diag(C)
+        if np.any(n_samples * mean**2 > SHIFT_RATIO * np.maximum(centred, 0)):
+            return None  # large means (or constant features): centre exactly
     return C

@@ -30,8 +30,8 @@ def frobenius_norm(X):
         return 0.0
     # max and min rather than max(abs): no temporary the size of X.
     scale = max(float(np.max(values)), -float(np.min(values)))
-    if scale == 0.0:
-        return 0.0
+    if scale == 0.0 or scale == np.inf:
+        return scale  # all zero, or an infinite entry (a norm that overflowed)
     if _TINY <= scale <= _HUGE:
         scale = 1.0
     flat = np.ravel(values).astype(np.float64, copy=False)
