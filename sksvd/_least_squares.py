@@ -352,6 +352,11 @@ class MinNormLeastSquares(_LinearPredictMixin, RegressorMixin, BaseEstimator):
         A = (X64 - x_mean) * root
         b = (Y - y_mean) * root
         x_mean, y_mean = dask.compute(x_mean, y_mean)
+        # NaN or infinity makes a mean non-finite: say so before the SVD pass,
+        # whose products would otherwise warn from the worker threads.
+        raise_if_not_finite(
+            np.isfinite(x_mean).all() and np.isfinite(y_mean).all(), "X or y"
+        )
         s, Vt, projections, b_norms, finite = dask_svd_projections(A, b)
         raise_if_not_finite(finite, "X or y")
         rcond = default_rcond(X.shape, X.dtype) if self.rcond is None else self.rcond

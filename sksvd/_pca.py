@@ -650,7 +650,9 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         result = None
         if resolved == "gram" and not sp.issparse(X) and n_samples >= n_features:
             with blas_threads_for(X.shape, "gram"):
-                result = self._fit_centred_gram(X, mean, guarded=solver == "auto")
+                result = self._fit_centred_gram(
+                    X, mean, guarded=solver == "auto", asked=asked
+                )
             if result is None:
                 solver = resolved = "qr"  # the guard rejected the Gram result
         if result is None:
@@ -666,7 +668,7 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         self._store(s, Vt, total_var, n_samples, n_components, complete=complete)
         return X
 
-    def _fit_centred_gram(self, X, mean, guarded):
+    def _fit_centred_gram(self, X, mean, guarded, asked=None):
         """Tall dense X: eigenpairs of the centred Gram matrix, without a copy of X.
 
         One blocked pass gives ``C = (X − 1μᵀ)ᵀ(X − 1μᵀ)``; its diagonal holds the
@@ -691,6 +693,14 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         # eigendecomposition (about n³), and the whole spectrum gives the noise
         # variance from the actual tail and lets partial_fit continue the fit.
         s, V, relative_error = gram_eigh(G, n_features, X.dtype)
+        if asked is not None and asked < s.size:
+            # The guard protects the components asked for; the tail only enters
+            # sums (the noise variance), where its absolute error eps·σ₁² is as
+            # small as the total's. A constant feature (σ = 0 in the tail) then
+            # does not send the whole fit to QR.
+            with np.errstate(over="ignore"):
+                ratio = s[0] / s[asked - 1] if s[asked - 1] > 0 else np.inf
+                relative_error = float(np.finfo(X.dtype).eps * np.float64(ratio) ** 2)
         # The shifted formula's cancellation multiplies the rounding error.
         if guarded and not gram_is_accurate(relative_error * cancellation, X.dtype):
             return None
@@ -838,7 +848,8 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
 
     def _store(self, s, Vt, total_var, n_samples, n_components, complete):
         """Attributes from the spectrum; ``complete`` says it is the whole one."""
-        explained_variance = s**2 / (n_samples - 1)
+        # Divided before squaring: σ² may overflow where σ²/(n − 1) does not.
+        explained_variance = (s / np.sqrt(n_samples - 1)) ** 2
         if total_var > 0:
             ratio = explained_variance / total_var
         else:

@@ -301,3 +301,13 @@ def test_least_squares_residual_for_any_magnitude_of_y(magnitude):
         assert ours.residual_sum_of_squares_ == pytest.approx(
             reference.residual_sum_of_squares_, rel=1e-10
         )
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_least_squares_infinite_target_is_a_clear_error(fit_intercept):
+    targets = Y.copy()
+    targets[5] = np.inf
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        MinNormLeastSquares(fit_intercept=fit_intercept).fit(
+            chunked(X), da.from_array(targets, chunks=700)
+        )

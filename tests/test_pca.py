@@ -369,6 +369,37 @@ def test_variances_just_inside_the_range_are_fitted(rng, matrix, solver, sparse)
     )
 
 
+@pytest.mark.parametrize("solver", ["auto", "gram", "full", "qr"])
+def test_largest_variance_fits_although_its_singular_value_squared_does_not(solver):
+    # σ₁ = 1.6e154: σ₁² overflows, σ₁²/(n − 1) = 1.3e305 does not. The Gram
+    # path once returned infinite variances here.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(2000, 6)) @ rng.normal(size=(6, 6))
+    ours = PCAViaSVD(solver=solver).fit(X * 1e152)
+    assert ours.singular_values_[0] > np.sqrt(np.finfo(np.float64).max)
+    reference = PCAViaSVD(solver="full").fit(X)
+    np.testing.assert_allclose(
+        ours.explained_variance_ / 1e304, reference.explained_variance_, rtol=1e-10
+    )
+
+
+def test_a_constant_feature_keeps_the_gram_path_for_a_few_components(rng):
+    # The guard looks at the components asked for: the constant feature's zero
+    # singular value lies in the tail and must not send the fit to QR.
+    X = rng.standard_normal((20_000, 12)) @ rng.standard_normal((12, 12))
+    X[:, 4] = 3.0
+    ours = PCAViaSVD(5).fit(X)
+    assert ours.solver_ == "gram"
+    reference = PCA(5, svd_solver="full").fit(X)
+    np.testing.assert_allclose(
+        ours.explained_variance_, reference.explained_variance_, rtol=1e-10
+    )
+    np.testing.assert_allclose(
+        ours.noise_variance_, reference.noise_variance_, rtol=1e-8
+    )
+    np.testing.assert_allclose(ours.components_, reference.components_, atol=1e-10)
+
+
 def test_one_underflowing_feature_is_refused_only_under_correlation(rng):
     # Beside O(1) features, a 1e-170 feature is lost to rounding under
     # covariance anyway; under correlation it would have to be standardised.

@@ -44,7 +44,8 @@ def centred_gram(X, mean):
     spread = np.maximum(X.max(axis=0) - mean, mean - X.min(axis=0))
     largest = float(spread.max()) if spread.size else 0.0
     info = np.finfo(np.float64)
-    fits = largest < np.sqrt(info.max / (4 * max(n_samples, 1)))
+    # Eigenvalues are bounded by the trace, at most n_samples·n_features·largest².
+    fits = largest < np.sqrt(info.max / (4 * max(n_samples * n_features, 1)))
     normal = largest > np.sqrt(info.tiny / info.eps)
     scale = 1.0 if (fits and normal) or largest == 0.0 else largest
     rows = max(1, BLOCK_BYTES // (8 * max(n_features, 1)))
@@ -69,9 +70,12 @@ def _shifted_gram(X, mean):
         C = raw - n_samples * np.outer(mean, mean)
         squares = np.diag(raw)
         info = np.finfo(np.float64)
-        if np.any(squares < info.tiny / info.eps):
+        if not np.sum(squares) < info.max / 4:
+            return None  # eigenvalues, bounded by the trace, could overflow
+        small = np.flatnonzero(squares < info.tiny / info.eps)
+        if small.size and np.any(X[:, small]):
             # Entries so small that their squares lost digits, or all of them
-            # (zero columns are rare, and the blocked path handles them exactly).
+            # (all-zero columns are exact as they are).
             return None
         centred = np.diag(C)
         if np.any(n_samples * mean**2 > SHIFT_RATIO * np.maximum(centred, 0)):

@@ -44,7 +44,7 @@ def column_norms(X):
     """Return ``‖X[:, j]‖₂`` for each column of a dense X, in float64.
 
     Scaled by the largest magnitude when squares would leave the normal range,
-    as in :func:`frobenius_norm`.
+    as in :func:`frobenius_norm`; a norm beyond float64's range is ``inf``.
 
     Parameters
     ----------
@@ -60,7 +60,10 @@ def column_norms(X):
     scale = max(float(np.max(X)), -float(np.min(X)))
     if scale == 0.0:
         return np.zeros(X.shape[1])
-    if _TINY <= scale <= _HUGE:
-        return np.sqrt(np.einsum("ij,ij->j", X, X))
-    scaled = X / scale
-    return np.sqrt(np.einsum("ij,ij->j", scaled, scaled)) * scale
+    # Norms beyond float64 are inf, and non-finite columns give inf or nan
+    # (the callers check finiteness), without a warning either way.
+    with np.errstate(over="ignore", invalid="ignore"):
+        if not np.isfinite(scale) or _TINY <= scale <= _HUGE:
+            return np.sqrt(np.einsum("ij,ij->j", X, X))
+        scaled = X / scale
+        return np.sqrt(np.einsum("ij,ij->j", scaled, scaled)) * scale

@@ -352,6 +352,10 @@ def residual_squares(b_norms, kept_projections, direct_norms):
     -------
     ndarray of shape (n_targets,)
     """
+    if np.any(np.isinf(b_norms)):
+        # ‖B‖ itself is beyond float64: only the residual tells how large it is.
+        with np.errstate(over="ignore"):
+            return direct_norms() ** 2
     scale = float(np.max(b_norms)) if b_norms.size else 0.0
     if scale == 0.0:
         return np.zeros(b_norms.shape)

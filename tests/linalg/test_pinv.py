@@ -173,3 +173,13 @@ def test_residues_beyond_float64_are_inf_without_a_warning(rng):
     assert residues[0] == np.inf
     x_reference = la.lstsq(A / 1e200, b / 1e200)[0]
     np.testing.assert_allclose(x, x_reference, rtol=1e-10)
+
+
+@pytest.mark.parametrize("max_rank", [None, 1])
+def test_residues_when_the_norm_of_b_itself_overflows(max_rank):
+    # ‖b‖ = 2e308 is beyond float64 and b is orthogonal to A: the residual is b.
+    A = np.array([[1.0], [-1.0], [1.0], [-1.0]])
+    b = np.full(4, 1e308)
+    x, residues, _, _ = lstsq(A, b, max_rank=max_rank)
+    np.testing.assert_allclose(x, 0.0, atol=1e-300)
+    assert residues[0] == np.inf
