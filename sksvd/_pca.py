@@ -40,7 +40,7 @@ from sksvd.linalg._dispatch import (
     dispatch_svd,
     gram_is_accurate,
 )
-from sksvd.linalg._exact import gram_eigh
+from sksvd.linalg._exact import gram_eigh, gram_relative_error
 from sksvd.linalg._gram import centred_gram
 from sksvd.linalg._norms import frobenius_norm
 from sksvd.linalg._result import flip_signs
@@ -698,9 +698,7 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
             # sums (the noise variance), where its absolute error eps·σ₁² is as
             # small as the total's. A constant feature (σ = 0 in the tail) then
             # does not send the whole fit to QR.
-            with np.errstate(over="ignore"):
-                ratio = s[0] / s[asked - 1] if s[asked - 1] > 0 else np.inf
-                relative_error = float(np.finfo(X.dtype).eps * np.float64(ratio) ** 2)
+            relative_error = gram_relative_error(s[:asked], X.dtype)
         # The shifted formula's cancellation multiplies the rounding error.
         if guarded and not gram_is_accurate(relative_error * cancellation, X.dtype):
             return None
@@ -749,7 +747,6 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         Centring and scaling stay lazy; the SVD (TSQR, or a compressed SVD for
         many columns) computes only ``s`` and ``Vt``.
         """
-
         X = validate_dask(self, X, reset=True)
         n_samples, n_features = X.shape
         if n_samples < 2:

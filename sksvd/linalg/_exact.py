@@ -168,12 +168,17 @@ def gram_eigh(G, n_components, dtype):
     # Rounding can leave eigenvalues of a positive semidefinite matrix slightly
     # negative; those are zero singular values.
     s = np.sqrt(np.clip(w, 0, None)).astype(dtype, copy=False)
-    eps = float(np.finfo(dtype).eps)
+    return s, V, gram_relative_error(s, dtype)
+
+
+def gram_relative_error(s, dtype):
+    """``eps·(σ₁/σₖ)²``: the Gram path's worst relative error in ``s`` (descending).
+
+    ``inf`` when ``σₖ`` is zero or the condition number exceeds √(float max).
+    """
     with np.errstate(over="ignore"):
-        # A condition number beyond √(float max) means the estimate is infinite.
         ratio = np.float64(s[0]) / np.float64(s[-1]) if s[-1] > 0 else np.inf
-        relative_error = float(eps * ratio**2)
-    return s, V, relative_error
+        return float(np.finfo(dtype).eps * ratio**2)
 
 
 def gram_scale(A):
