@@ -14,22 +14,23 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sksvd._compat import Interval, RealNotInt, StrOptions, _fit_context
 from sksvd._dask_input import is_dask_array, validate_dask
-from sksvd.linalg._checks import check_rank
-from sksvd.linalg._dask import (
-    check_dask_array,
-    lazily_checked,
-    raise_if_not_finite,
-)
-from sksvd.linalg._dask_statistics import lazy_frobenius_norm
-from sksvd.linalg._dispatch import (
+from sksvd._docstrings import fill_shared_docs
+from sksvd.linalg._engine import (
     BACKWARD_STABLE_SOLVERS,
     SOLVERS,
-    dispatch_svd,
-    dispatch_svd_by_energy,
+    check_dask_array,
+    check_rank,
+    check_solver_input,
+    decompose,
+    frobenius_norm,
+    input_kind,
+    lazily_checked,
+    lazy_frobenius_norm,
+    raise_if_not_finite,
 )
-from sksvd.linalg._norms import frobenius_norm
 
 
+@fill_shared_docs
 class TruncatedSVDCompressor(
     ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
 ):
@@ -51,19 +52,13 @@ class TruncatedSVDCompressor(
           randomized solver grows its basis until the fraction is reached instead
           of computing the whole spectrum.
 
-    solver : {"auto", "full", "qr", "gram", "randomized", "arpack", "propack"}, \
-            default="auto"
-        The engine's solver; see :func:`sksvd.linalg.svd` and
-        :func:`sksvd.linalg.choose_solver` for what ``"auto"`` picks.
+    %(svd_solver)s
 
-    n_oversamples : int, default=10
-        Extra sketch columns for the randomized solver.
+    %(n_oversamples)s
 
-    n_iter : int or "auto", default="auto"
-        Power iterations for the randomized solver.
+    %(n_iter)s
 
-    random_state : int, RandomState instance or None, default=None
-        Seeds the randomized and Krylov solvers; pass an int for repeatable fits.
+    %(random_state)s
 
     Attributes
     ----------
@@ -82,8 +77,7 @@ class TruncatedSVDCompressor(
     n_components_ : int
         The rank kept.
 
-    solver_ : str
-        The solver that ran: the one ``"auto"`` chose, after its accuracy guard.
+    %(solver_)s
 
     compression_ratio_ : float
         Numbers stored for the factors, ``k·(m + n + 1)``, over the ``m·n``
@@ -94,11 +88,9 @@ class TruncatedSVDCompressor(
         ``‖X‖²_F − Σᵢ≤ₖ σᵢ²`` (no second pass over the data). The subtraction
         leaves an absolute uncertainty of about ``√eps·‖X‖_F``.
 
-    n_features_in_ : int
-        Number of features seen during fit.
+    %(n_features_in_)s
 
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during fit, when ``X`` has string column names.
+    %(feature_names_in_)s
 
     See Also
     --------
@@ -314,6 +306,30 @@ class TruncatedSVDCompressor(
 
     def _fit(self, X):
         """Validate X, run the engine once, store attributes; return X and U."""
+        check_solver_input(self.solver, input_kind(X))
+        X, norm = self._validated_with_norm(X)
+        if isinstance(self.n_components, Integral):
+            check_rank(self.n_components, X.shape, self.solver)
+            k, energy = self.n_components, None
+        else:
+            k, energy = None, self.n_components
+        U, s, Vt = result = decompose(
+            X,
+            k,
+            energy=energy,
+            norm=norm,
+            solver=self.solver,
+            random_state=self.random_state,
+            n_oversamples=self.n_oversamples,
+            n_iter=self.n_iter,
+        )
+        self._store(result, norm, X.shape)
+        # U Σ equals X V only for backward-stable factors; otherwise fit_transform
+        # recomputes X V so that it agrees with transform.
+        return X, (U if result.solver in BACKWARD_STABLE_SOLVERS else None)
+
+    def _validated_with_norm(self, X):
+        """X validated (lazily for dask) and ``‖X‖_F``, refused if it overflows."""
         if is_dask_array(X):
             X = validate_dask(self, X, reset=True)
             norm = float(lazy_frobenius_norm(X).compute())
@@ -330,26 +346,16 @@ class TruncatedSVDCompressor(
                 "a factor √(n_samples·n_features) of the largest float64); divide X "
                 "by a constant first."
             )
-        options = {
-            "solver": self.solver,
-            "random_state": self.random_state,
-            "n_oversamples": self.n_oversamples,
-            "n_iter": self.n_iter,
-            "return_solver": True,
-        }
-        if isinstance(self.n_components, Integral):
-            check_rank(self.n_components, X.shape, self.solver)
-            (U, s, Vt), self.solver_ = dispatch_svd(X, self.n_components, **options)
-        else:
-            (U, s, Vt), self.solver_ = dispatch_svd_by_energy(
-                X, self.n_components, norm=norm, **options
-            )
+        return X, norm
 
+    def _store(self, result, norm, shape):
+        _, s, Vt = result
         k = s.size
-        n_samples, n_features = X.shape
+        n_samples, n_features = shape
         self.components_ = Vt
         self.singular_values_ = s
         self.n_components_ = k
+        self.solver_ = result.solver
         if norm == 0.0:
             self.explained_energy_ratio_ = np.zeros_like(s)
         else:
@@ -359,6 +365,3 @@ class TruncatedSVDCompressor(
         self.compression_ratio_ = (
             k * (n_samples + n_features + 1) / (n_samples * n_features)
         )
-        # U Σ equals X V only for backward-stable factors; otherwise fit_transform
-        # recomputes X V so that it agrees with transform.
-        return X, (U if self.solver_ in BACKWARD_STABLE_SOLVERS else None)

@@ -1,14 +1,11 @@
 """Minimum-norm least squares through the pseudo-inverse, and rank selection by CV."""
 
-import warnings
 from numbers import Integral, Real
 from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.linalg import lsmr
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
 from sklearn.utils.extmath import safe_sparse_dot
@@ -21,29 +18,30 @@ from sksvd._compat import (
     check_sample_weight,
 )
 from sksvd._dask_input import is_dask_array, validate_dask
-from sksvd.linalg._centered import CenteredOperator
-from sksvd.linalg._dask import (
-    dask_svd_projections,
-    lazily_checked,
-    raise_if_not_finite,
-)
-from sksvd.linalg._dask_statistics import lazy_column_norms
-from sksvd.linalg._dispatch import dispatch_svd
-from sksvd.linalg._pinv import (
-    SOLVE_SOLVERS,
-    LeastSquaresFactors,
+from sksvd._docstrings import fill_shared_docs
+from sksvd.linalg._engine import (
+    LSTSQ_SOLVERS,
+    Operand,
     cut_off,
     default_rcond,
-    least_squares_factors,
-    residual_squares,
+    lazily_checked,
+    least_squares,
+    raise_if_not_finite,
     solve_from_factors,
 )
 
 _COMMON_CONSTRAINTS = {
     "fit_intercept": ["boolean"],
     "rcond": [Interval(Real, 0, None, closed="left"), None],
-    "solver": [StrOptions(set(SOLVE_SOLVERS))],
+    "solver": [StrOptions(set(LSTSQ_SOLVERS))],
 }
+
+
+def _check_weight_sum(weights):
+    if not weights.sum() > 0:
+        raise ValueError(
+            "sample_weight sums to zero: at least one sample needs a positive weight."
+        )
 
 
 class _LinearPredictMixin:
@@ -93,33 +91,22 @@ def _as_targets(y):
 
 
 class _CentredProblem(NamedTuple):
-    """The weighted, centred problem ``A β ≈ b`` and the factors that solve it."""
+    """The weighted, centred problem ``A β ≈ b``: its means, operand and target."""
 
     x_mean: np.ndarray
     y_mean: np.ndarray
-    A: np.ndarray
+    operand: Operand
     b: np.ndarray
-    factors: LeastSquaresFactors
 
 
-def _centred_problem(X, Y, weights, fit_intercept, solver, need_u=False):
-    """Centre with the weighted means, weight the rows by √w, and factor once."""
+def _centred_problem(X, Y, weights, fit_intercept):
+    """Centre with the weighted means and weight the rows by √w, implicitly."""
     x_mean, y_mean = _centre(X, Y, weights, fit_intercept)
-    root = np.sqrt(weights)[:, np.newaxis]
-    A = (np.asarray(X, dtype=np.float64) - x_mean) * root
-    b = (Y - y_mean) * root
-    factors = least_squares_factors(A, b, solver, need_u=need_u)
-    return _CentredProblem(x_mean, y_mean, A, b, factors)
-
-
-def _set_solution(estimator, problem, rank, cutoff, one_target, dtype):
-    """Store the rank-``rank`` minimum-norm solution and its diagnostics."""
-    coef, residues = solve_from_factors(problem.factors, problem.A, problem.b, rank)
-    estimator.rank_, estimator.cutoff_ = rank, cutoff
-    estimator.singular_values_ = problem.factors.s
-    _set_coefficients(
-        estimator, coef, problem.x_mean, problem.y_mean, residues, one_target, dtype
-    )
+    b = (Y - y_mean) * np.sqrt(weights)[:, np.newaxis]
+    X64 = X.astype(np.float64) if sp.issparse(X) else np.asarray(X, np.float64)
+    uniform = bool(np.all(weights == 1))
+    operand = Operand(X64, mean=x_mean, weights=None if uniform else weights)
+    return _CentredProblem(x_mean, y_mean, operand, b)
 
 
 def _set_coefficients(estimator, coef, x_mean, y_mean, residues, one_target, dtype):
@@ -134,6 +121,17 @@ def _set_coefficients(estimator, coef, x_mean, y_mean, residues, one_target, dty
         estimator.residual_sum_of_squares_ = residues
 
 
+def _store_solution(estimator, solution, x_mean, y_mean, one_target, dtype):
+    """The fitted attributes of a least-squares solution from the engine."""
+    estimator.rank_, estimator.cutoff_ = solution.rank, solution.cutoff
+    estimator.singular_values_ = solution.s
+    estimator.solver_ = solution.solver
+    _set_coefficients(
+        estimator, solution.x, x_mean, y_mean, solution.residues, one_target, dtype
+    )
+
+
+@fill_shared_docs
 class MinNormLeastSquares(_LinearPredictMixin, RegressorMixin, BaseEstimator):
     """Linear regression by the minimum-norm least-squares solution ``x⁺ = A⁺b``.
 
@@ -146,28 +144,14 @@ class MinNormLeastSquares(_LinearPredictMixin, RegressorMixin, BaseEstimator):
 
     Parameters
     ----------
-    fit_intercept : bool, default=True
-        Fit an intercept. X and y are then centred (with the sample weights), so
-        the intercept is not part of the minimised norm, as in scikit-learn. This
-        differs from :func:`sksvd.linalg.lstsq` on ``[1, X]``, which would shrink
-        the intercept too: on wide data (more features than samples) the two give
-        different coefficients.
+    %(fit_intercept)s
 
-    rcond : float, default=None
-        Singular values ``σᵢ ≤ rcond·σ₁`` of the centred design are treated as
-        zero. None uses :func:`sksvd.linalg.default_rcond`: ``eps·max(m, n)`` for
-        float64 data, ``10·eps₃₂`` for float32 data (with the SVD run in float64).
+    %(rcond)s
 
     max_rank : int, default=None
         Keep at most this many singular values.
 
-    solver : {"auto", "full", "qr"}, default="auto"
-        ``"qr"``: Householder QR, then the SVD of the triangular factor (cost
-        linear in the number of samples); ``"full"``: LAPACK's SVD; ``"auto"``:
-        ``"qr"`` when ``n_samples ≥ 2·n_features``. Truncated and Gram solvers are
-        not offered: the cut-off needs every singular value, and squaring the
-        matrix would square the condition number of the solution. Sparse X is
-        solved by LSMR instead (see Notes).
+    %(lstsq_solver)s
 
     Attributes
     ----------
@@ -188,13 +172,15 @@ class MinNormLeastSquares(_LinearPredictMixin, RegressorMixin, BaseEstimator):
 
     residual_sum_of_squares_ : float or ndarray of shape (n_targets,)
         Weighted residual sum of squares on the training data, from the SVD as
-        ``‖b‖² − Σᵢ≤ᵣ (uᵢᵀb)²`` (no second pass over X).
+        ``‖b‖² − Σᵢ≤ᵣ (uᵢᵀb)²`` (no second pass over X), or directly where that
+        difference would cancel or the route gives it (gelsd, LSMR).
 
-    n_features_in_ : int
-        Number of features seen during fit.
+    %(solver_)s One of ``"gram"``, ``"gelsd"``, ``"qr"``, ``"full"``,
+        ``"lsmr"``, ``"arpack"``, ``"dask"``.
 
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during fit, when X has string column names.
+    %(n_features_in_)s
+
+    %(feature_names_in_)s
 
     See Also
     --------
@@ -215,11 +201,11 @@ class MinNormLeastSquares(_LinearPredictMixin, RegressorMixin, BaseEstimator):
 
     For sparse X the same minimum-norm solution is reached by LSMR (Fong and
     Saunders) on the implicitly centred, weighted design, started from zero, with
-    tolerances ``atol = btol = eps·1e2`` and ``conlim = 1/rcond``; the SVD
-    attributes are then None, and a ``ConvergenceWarning`` says when LSMR stops at
-    its iteration limit. With ``max_rank`` below ``min(n_samples, n_features) − 1``
-    the leading singular triplets of that implicit design come from ARPACK
-    instead, and the truncated solution follows the dense formula (with
+    tolerances ``atol = btol = eps·1e2`` and no condition-number limit; the SVD
+    attributes are then None (``rcond`` does not apply and is refused if given),
+    and a ``ConvergenceWarning`` says when LSMR stops at its iteration limit.
+    With ``max_rank`` below ``min(n_samples, n_features) − 1`` the leading
+    singular triplets of that implicit design come from ARPACK instead, and the truncated solution follows the dense formula (with
     ``singular_values_`` holding only those computed).
 
     References
@@ -275,37 +261,43 @@ class MinNormLeastSquares(_LinearPredictMixin, RegressorMixin, BaseEstimator):
             The fitted estimator.
         """
         if is_dask_array(X):
-            self._fit_dask(X, y, sample_weight)
-            return self
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse=self._sparse_formats,
-            dtype=[np.float64, np.float32],
-            multi_output=True,
-            y_numeric=True,
-        )
-        weights = check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
-        )
-        if not weights.sum() > 0:
-            raise ValueError(
-                "sample_weight sums to zero: at least one sample needs a positive "
-                "weight."
+            X, y, problem = self._dask_problem(X, y, sample_weight)
+        else:
+            X, y = validate_data(
+                self,
+                X,
+                y,
+                accept_sparse=self._sparse_formats,
+                dtype=[np.float64, np.float32],
+                multi_output=True,
+                y_numeric=True,
             )
-        Y = _as_targets(y)
-        rcond = default_rcond(X.shape, X.dtype) if self.rcond is None else self.rcond
-        if sp.issparse(X):
-            self._fit_sparse(X, Y, weights, rcond, one_target=y.ndim == 1)
-            return self
-        problem = _centred_problem(X, Y, weights, self.fit_intercept, self.solver)
-        rank, cutoff = cut_off(problem.factors.s, rcond, self.max_rank)
-        _set_solution(self, problem, rank, cutoff, y.ndim == 1, X.dtype)
+            weights = check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
+            _check_weight_sum(weights)
+            problem = _centred_problem(X, _as_targets(y), weights, self.fit_intercept)
+        solution = least_squares(
+            problem.operand,
+            problem.b,
+            rcond=self.rcond,
+            dtype=X.dtype,
+            max_rank=self.max_rank,
+            solver=self.solver,
+        )
+        one_target = y.ndim == 1
+        _store_solution(
+            self, solution, problem.x_mean, problem.y_mean, one_target, X.dtype
+        )
         return self
 
-    def _fit_dask(self, X, y, sample_weight):
-        """The dask path: the TSQR-based SVD and the projections in one pass."""
+    def _dask_problem(self, X, y, sample_weight):
+        """Validate dask X (and y, weights) lazily; the centred problem, lazily.
+
+        The means are computed here (one pass): NaN or infinity makes a mean
+        non-finite, which is refused before the SVD pass, whose products would
+        otherwise warn from the worker threads.
+        """
         import dask
         import dask.array as da
 
@@ -324,7 +316,6 @@ class MinNormLeastSquares(_LinearPredictMixin, RegressorMixin, BaseEstimator):
                 f"y must have shape ({X.shape[0]},) or ({X.shape[0]}, n_targets) to "
                 f"match X; got {y.shape}."
             )
-        one_target = y.ndim == 1
         Y = y.astype(np.float64).reshape(y.shape[0], -1).rechunk({0: X.chunks[0]})
         X64 = X.astype(np.float64)
         if sample_weight is None:
@@ -335,11 +326,7 @@ class MinNormLeastSquares(_LinearPredictMixin, RegressorMixin, BaseEstimator):
                 raise ValueError(
                     f"sample_weight must be non-negative with shape ({X.shape[0]},)."
                 )
-            if not weights.sum() > 0:
-                raise ValueError(
-                    "sample_weight sums to zero: at least one sample needs a "
-                    "positive weight."
-                )
+            _check_weight_sum(weights)
             weights = da.from_array(weights, chunks=X.chunks[0])
         total = weights.sum()
         if self.fit_intercept:
@@ -348,75 +335,13 @@ class MinNormLeastSquares(_LinearPredictMixin, RegressorMixin, BaseEstimator):
         else:
             x_mean = da.zeros(X.shape[1])
             y_mean = da.zeros(Y.shape[1])
-        root = da.sqrt(weights)[:, None]
-        A = (X64 - x_mean) * root
-        b = (Y - y_mean) * root
         x_mean, y_mean = dask.compute(x_mean, y_mean)
-        # NaN or infinity makes a mean non-finite: say so before the SVD pass,
-        # whose products would otherwise warn from the worker threads.
         raise_if_not_finite(
             np.isfinite(x_mean).all() and np.isfinite(y_mean).all(), "X or y"
         )
-        s, Vt, projections, b_norms, finite = dask_svd_projections(A, b)
-        raise_if_not_finite(finite, "X or y")
-        rcond = default_rcond(X.shape, X.dtype) if self.rcond is None else self.rcond
-        rank, cutoff = cut_off(s, rcond, self.max_rank)
-        coef = Vt[:rank].T @ (projections[:rank] / s[:rank, None])
-
-        def direct_norms():
-            # A second pass, only for a nearly exact fit; the means are known now.
-            residual = ((Y - y_mean) - (X64 - x_mean) @ coef) * root
-            return lazy_column_norms(residual).compute()
-
-        residues = residual_squares(b_norms, projections[:rank], direct_norms)
-        self.rank_, self.cutoff_, self.singular_values_ = rank, cutoff, s
-        _set_coefficients(self, coef, x_mean, y_mean, residues, one_target, X.dtype)
-
-    def _fit_sparse(self, X, Y, weights, rcond, one_target):
-        x_mean, y_mean = _centre(X, Y, weights, self.fit_intercept)
-        root = np.sqrt(weights)
-        b = (Y - y_mean) * root[:, np.newaxis]
-        operator = CenteredOperator(
-            X.astype(np.float64), x_mean, np.ones(X.shape[1]), row_scale=root
-        )
-        if self.max_rank is not None and self.max_rank < min(X.shape) - 1:
-            # A truncated solution needs the leading singular triplets: ARPACK on
-            # the implicitly centred design, then the same formula as dense X.
-            U, s, Vt = dispatch_svd(
-                operator, self.max_rank, solver="arpack", random_state=0
-            )
-            rank, cutoff = cut_off(s, rcond, self.max_rank)
-            factors = LeastSquaresFactors(s, Vt, U.T @ b, U, "arpack")
-            problem = _CentredProblem(x_mean, y_mean, operator, b, factors)
-            _set_solution(self, problem, rank, cutoff, one_target, X.dtype)
-            return
-        tolerance = 1e2 * np.finfo(np.float64).eps
-        conlim = 1.0 / rcond if rcond > 0 else 0.0
-        max_iter = 10 * min(X.shape) + 10
-        coef = np.empty((X.shape[1], b.shape[1]))
-        residues = np.empty(b.shape[1])
-        for target in range(b.shape[1]):
-            solution = lsmr(
-                operator,
-                b[:, target],
-                atol=tolerance,
-                btol=tolerance,
-                conlim=conlim,
-                maxiter=max_iter,
-            )
-            coef[:, target], stop = solution[0], solution[1]
-            residues[target] = solution[3] ** 2
-            if stop == 7:
-                warnings.warn(
-                    f"LSMR stopped after {max_iter} iterations without converging "
-                    f"(target {target}); the coefficients may be inaccurate. The "
-                    "design is likely ill-conditioned: scale the features, or pass "
-                    "dense X to use the SVD.",
-                    ConvergenceWarning,
-                    stacklevel=3,
-                )
-        self.rank_ = self.singular_values_ = self.cutoff_ = None
-        _set_coefficients(self, coef, x_mean, y_mean, residues, one_target, X.dtype)
+        b = (Y - y_mean) * da.sqrt(weights)[:, None]
+        operand = Operand(X64, mean=x_mean, weights=weights)
+        return X, y, _CentredProblem(x_mean, y_mean, operand, b)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -432,6 +357,7 @@ class _FixedPredictions(RegressorMixin, BaseEstimator):
         return predictions
 
 
+@fill_shared_docs
 class MinNormLeastSquaresCV(_LinearPredictMixin, RegressorMixin, BaseEstimator):
     """Minimum-norm least squares with the rank chosen by cross-validation.
 
@@ -456,14 +382,11 @@ class MinNormLeastSquaresCV(_LinearPredictMixin, RegressorMixin, BaseEstimator):
         predictions; None is the negative mean squared error (averaged over
         targets).
 
-    fit_intercept : bool, default=True
-        As in :class:`MinNormLeastSquares`.
+    %(fit_intercept)s
 
-    rcond : float, default=None
-        As in :class:`MinNormLeastSquares`.
+    %(rcond)s
 
-    solver : {"auto", "full", "qr"}, default="auto"
-        As in :class:`MinNormLeastSquares`.
+    %(lstsq_solver)s
 
     Attributes
     ----------
@@ -481,11 +404,12 @@ class MinNormLeastSquaresCV(_LinearPredictMixin, RegressorMixin, BaseEstimator):
     coef_, intercept_, rank_, singular_values_, cutoff_, residual_sum_of_squares_
         Those of the model refitted with ``max_rank=best_rank_``.
 
-    n_features_in_ : int
-        Number of features seen during fit.
+    %(solver_)s ``"qr"`` or ``"full"`` (``U`` is needed for the leverages) with
+        ``cv=None``.
 
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during fit, when X has string column names.
+    %(n_features_in_)s
+
+    %(feature_names_in_)s
 
     See Also
     --------
@@ -582,14 +506,15 @@ class MinNormLeastSquaresCV(_LinearPredictMixin, RegressorMixin, BaseEstimator):
         Y = _as_targets(y)
         # One SVD of all the data gives the candidate ranks, the leave-one-out
         # scores and the refitted model.
-        problem = _centred_problem(
-            X, Y, np.ones(X.shape[0]), self.fit_intercept, self.solver, need_u=True
-        )
+        problem = _centred_problem(X, Y, np.ones(X.shape[0]), self.fit_intercept)
         rcond = default_rcond(X.shape, X.dtype) if self.rcond is None else self.rcond
-        numerical_rank, _ = cut_off(problem.factors.s, rcond, None)
+        factors = self._factors(problem, rcond, need="u")
+        numerical_rank, _ = cut_off(factors.s, rcond, None)
         ranks = self._candidate_ranks(X.shape, numerical_rank)
         if self.cv is None:
-            scores = self._leave_one_out_scores(problem, Y, y, ranks, numerical_rank)
+            scores = self._leave_one_out_scores(
+                factors, problem.b, Y, y, ranks, numerical_rank
+            )
             scores = scores[np.newaxis]
         else:
             cv = check_cv(self.cv, y, classifier=False)
@@ -608,9 +533,21 @@ class MinNormLeastSquaresCV(_LinearPredictMixin, RegressorMixin, BaseEstimator):
         best = int(np.argmax(mean))
         self.best_rank_ = int(ranks[best])
         self.best_score_ = float(mean[best])
-        rank, cutoff = cut_off(problem.factors.s, rcond, self.best_rank_)
-        _set_solution(self, problem, rank, cutoff, y.ndim == 1, X.dtype)
+        rank, cutoff = cut_off(factors.s, rcond, self.best_rank_)
+        coef, residues = solve_from_factors(factors, problem.b, rank)
+        self.rank_, self.cutoff_, self.singular_values_ = rank, cutoff, factors.s
+        _set_coefficients(
+            self, coef, problem.x_mean, problem.y_mean, residues, y.ndim == 1, X.dtype
+        )
         return self
+
+    def _factors(self, problem, rcond, need):
+        """One factorisation of the centred problem, by the engine's policy."""
+        solution = least_squares(
+            problem.operand, problem.b, rcond=rcond, solver=self.solver, need=need
+        )
+        self.solver_ = solution.solver
+        return solution.factors
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -648,10 +585,10 @@ class MinNormLeastSquaresCV(_LinearPredictMixin, RegressorMixin, BaseEstimator):
             return -float(np.mean((y_true - y_pred) ** 2))
         return float(scorer(_FixedPredictions(), y_pred, y_true))
 
-    def _leave_one_out_scores(self, problem, Y, y, ranks, numerical_rank):
+    def _leave_one_out_scores(self, factors, b, Y, y, ranks, numerical_rank):
         n_samples = Y.shape[0]
-        U = problem.factors.U[:, :numerical_rank]
-        projections = problem.factors.P[:numerical_rank]  # Uᵀb, (r, n_targets)
+        U = factors.U[:, :numerical_rank]
+        projections = factors.P[:numerical_rank]  # Uᵀb, (r, n_targets)
         # hᵢᵢ(k) = 1/n (the intercept's column, if any) + Σⱼ≤ₖ Uᵢⱼ².
         base = 1.0 / n_samples if self.fit_intercept else 0.0
         leverage = np.cumsum(U**2, axis=1) + base
@@ -659,7 +596,7 @@ class MinNormLeastSquaresCV(_LinearPredictMixin, RegressorMixin, BaseEstimator):
         scores = np.empty(len(ranks))
         for position, rank in enumerate(ranks):
             k = min(int(rank), numerical_rank)
-            residual = problem.b - U[:, :k] @ projections[:k]
+            residual = b - U[:, :k] @ projections[:k]
             h = leverage[:, k - 1] if k > 0 else np.full(n_samples, base)
             if np.any(1.0 - h <= 1e-12):
                 scores[position] = -np.inf
@@ -673,11 +610,14 @@ class MinNormLeastSquaresCV(_LinearPredictMixin, RegressorMixin, BaseEstimator):
     def _fold_scores(self, X, y, train, test, ranks):
         Y = _as_targets(y)
         problem = _centred_problem(
-            X[train], Y[train], np.ones(train.size), self.fit_intercept, self.solver
+            X[train], Y[train], np.ones(train.size), self.fit_intercept
         )
         shape = (train.size, X.shape[1])
         rcond = default_rcond(shape, X.dtype) if self.rcond is None else self.rcond
-        s, Vt, P = problem.factors.s, problem.factors.Vt, problem.factors.P
+        solution = least_squares(
+            problem.operand, problem.b, rcond=rcond, solver=self.solver, need="factors"
+        )
+        s, Vt, P = solution.factors.s, solution.factors.Vt, solution.factors.P
         r, _ = cut_off(s, rcond, None)
         # Coordinates of the coefficients and of the held-out samples on each
         # right singular vector: the prediction at rank k sums the first k terms.

@@ -13,7 +13,7 @@ from sklearn.base import (
     TransformerMixin,
 )
 from sklearn.utils import check_array
-from sklearn.utils.extmath import fast_logdet, safe_sparse_dot
+from sklearn.utils.extmath import fast_logdet
 from sklearn.utils.sparsefuncs import mean_variance_axis, min_max_axis
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -25,49 +25,30 @@ from sksvd._compat import (
     infer_pca_dimension,
 )
 from sksvd._dask_input import is_dask_array, validate_dask
-from sksvd.linalg._centered import CenteredOperator
-from sksvd.linalg._checks import check_rank
-from sksvd.linalg._dask import (
+from sksvd._docstrings import fill_shared_docs
+from sksvd.linalg._engine import (
+    PARTIAL_SPECTRUM_SOLVERS,
+    SOLVERS,
+    Operand,
+    centred_product,
     check_dask_array,
+    check_rank,
+    check_solver_input,
+    column_moments,
+    decompose,
+    explicit_columns,
+    frobenius_norm,
+    input_kind,
     lazily_checked,
     raise_if_not_finite,
 )
-from sksvd.linalg._dask_statistics import column_moments
-from sksvd.linalg._dispatch import (
-    SOLVERS,
-    blas_threads_for,
-    choose_solver,
-    dispatch_svd,
-    gram_is_accurate,
-)
-from sksvd.linalg._exact import gram_eigh, gram_relative_error
-from sksvd.linalg._gram import centred_gram
-from sksvd.linalg._norms import frobenius_norm
-from sksvd.linalg._result import flip_signs
-
-_PARTIAL_SPECTRUM_SOLVERS = ("randomized", "arpack", "propack")
-
-
-def _total_variance_from_squares(squares, unit, n_samples):
-    """``unit²·squares / (n − 1)``, with the range checks of :func:`_variance_of`."""
-    return _variance_of(float(np.sqrt(squares)) * unit, n_samples)
-
-
-def _norm_from_diagonal(G):
-    """``√trace(G)`` of a Gram matrix, without overflow: the norm of √diag(G)."""
-    return frobenius_norm(np.sqrt(np.maximum(np.diag(G), 0)))
-
-
-def _total_variance(Z, n_samples):
-    """Sum of the column variances of the centred Z, or a clear error."""
-    return _variance_of(frobenius_norm(Z), n_samples)
 
 
 def _column_mean(X):
     """float64 column means of dense or sparse X, refused if they overflow.
 
     In float64 even for float32 X, as scikit-learn's StandardScaler: float32 sums
-    would hide constant features from the test in ``_scale_from``.
+    would hide constant features from the test in ``_ScaleRule``.
     """
     with np.errstate(over="ignore", invalid="ignore"):
         mean = (
@@ -75,62 +56,9 @@ def _column_mean(X):
             if sp.issparse(X)
             else X.mean(axis=0, dtype=np.float64)
         )
-    _check_statistics(mean, None, X.shape[0])
+    if not np.all(np.isfinite(mean)):
+        _variance_of(np.inf, X.shape[0])
     return mean
-
-
-def _column_variance(X):
-    """float64 column variances (ddof=1) of dense or sparse X, range-checked."""
-    n_samples = X.shape[0]
-    with np.errstate(over="ignore", invalid="ignore"):
-        if sp.issparse(X):
-            variance = mean_variance_axis(X.astype(np.float64), axis=0)[1]
-            variance = variance * n_samples / (n_samples - 1)
-        else:
-            variance = X.var(axis=0, ddof=1, dtype=np.float64)
-    _check_statistics(0.0, variance, n_samples)
-    return variance
-
-
-def _check_statistics(mean, variance, n_samples):
-    """Refuse means or variances that float64 cannot hold, by the rule of
-    :func:`_variance_of`.
-
-    Sums and squares beyond float64's range were computed without a warning and
-    left ``inf`` or ``nan``: that is an overflow. A total variance in
-    ``(0, tiny/eps)`` is an underflow.
-    """
-    total = 0.0 if variance is None else float(np.sum(variance))
-    if not (np.all(np.isfinite(mean)) and np.isfinite(total)):
-        total = np.inf
-    if total == 0.0:
-        return  # constant data, or means only: nothing to refuse
-    _variance_of(float(np.sqrt(total)) * np.sqrt(n_samples - 1), n_samples)
-
-
-def _check_underflow(variance, spread, matrix):
-    """Refuse variances that underflowed to (near) zero while their features vary.
-
-    Squares of deviations below about 1e-162 are zero in float64, which would
-    make a varying feature look constant. Under ``"covariance"`` only a total
-    below ``tiny/eps`` matters (a tiny feature beside normal ones is lost to
-    rounding either way); under ``"correlation"`` each feature is divided by its
-    own standard deviation, so each must be representable. ``spread(columns)``
-    gives ``max − min`` of those columns; it is called only for the features
-    whose variance is below ``tiny/eps``.
-    """
-    info = np.finfo(np.float64)
-    floor = info.tiny / info.eps
-    small = np.flatnonzero(variance < floor)
-    if small.size == 0 or (matrix == "covariance" and np.sum(variance) >= floor):
-        return
-    varying = small[np.asarray(spread(small)) > 0]
-    if varying.size:
-        raise ValueError(
-            f"The variances of X underflow float64 (features {varying.tolist()} "
-            f"vary, but their variances are below {floor:.3g}); multiply X, or "
-            "those features, by a constant first."
-        )
 
 
 def _spread(X):
@@ -144,6 +72,55 @@ def _spread(X):
         return np.ptp(part, axis=0)
 
     return spread
+
+
+class _ScaleRule:
+    """The column divisors of PCA, from the centred column norms, with range checks.
+
+    Called by the engine once, with ``‖xⱼ − μⱼ1‖`` for each column (from
+    whichever pass its solver makes). Refuses variances that over- or underflow
+    float64 (see :func:`_variance_of` and :meth:`_check_underflow`) and returns
+    ones under ``"covariance"`` and the standard deviations under
+    ``"correlation"`` (1 for constant features, with a warning).
+    """
+
+    def __init__(self, estimator, mean, n_samples, spread=None):
+        self.estimator, self.mean, self.n_samples = estimator, mean, n_samples
+        self.spread = spread
+
+    def __call__(self, norms):
+        n = self.n_samples
+        total = frobenius_norm(norms)
+        # Squares beyond float64 were left inf or nan (inf − inf): an overflow.
+        _variance_of(total if np.isfinite(total) else np.inf, n)
+        with np.errstate(under="ignore"):
+            variance = (norms / np.sqrt(n - 1)) ** 2
+        if self.spread is not None:
+            self._check_underflow(variance)
+        return self.estimator._scale_from(variance, self.mean, n)
+
+    def _check_underflow(self, variance):
+        """Refuse variances that underflowed to (near) zero while their features vary.
+
+        Squares of deviations below about 1e-162 are zero in float64, which would
+        make a varying feature look constant. Under ``"covariance"`` only a total
+        below ``tiny/eps`` matters (a tiny feature beside normal ones is lost to
+        rounding either way); under ``"correlation"`` each feature is divided by
+        its own standard deviation, so each must be representable.
+        """
+        info = np.finfo(np.float64)
+        floor = info.tiny / info.eps
+        small = np.flatnonzero(variance < floor)
+        covariance = self.estimator.matrix == "covariance"
+        if small.size == 0 or (covariance and np.sum(variance) >= floor):
+            return
+        varying = small[np.asarray(self.spread(small)) > 0]
+        if varying.size:
+            raise ValueError(
+                f"The variances of X underflow float64 (features {varying.tolist()} "
+                f"vary, but their variances are below {floor:.3g}); multiply X, or "
+                "those features, by a constant first."
+            )
 
 
 def _variance_of(norm, n_samples):
@@ -167,6 +144,7 @@ def _variance_of(norm, n_samples):
     return (norm / np.sqrt(n_samples - 1)) ** 2  # squared last: it may be huge
 
 
+@fill_shared_docs
 class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Principal component analysis by the SVD of the centred (and scaled) data.
 
@@ -203,21 +181,15 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         ``max(n_samples, n_features)·eps·√explained_variance_[0]`` (numerically
         zero) are divided by that floor instead, so rounding noise is not blown up.
 
-    solver : {"auto", "full", "qr", "gram", "randomized", "arpack", "propack"}, \
-            default="auto"
-        The engine's solver; see :func:`sksvd.linalg.svd` and
-        :func:`sksvd.linalg.choose_solver`. Sparse data is centred implicitly
-        (never densified) by ``"randomized"``, ``"arpack"`` and ``"propack"``, and
-        densified by the others.
+    %(svd_solver)s Sparse data is centred implicitly
+        (never densified) by ``"randomized"``, ``"arpack"`` and ``"propack"``,
+        and densified by the others.
 
-    n_oversamples : int, default=10
-        Extra sketch columns for the randomized solver.
+    %(n_oversamples)s
 
-    n_iter : int or "auto", default="auto"
-        Power iterations for the randomized solver.
+    %(n_iter)s
 
-    random_state : int, RandomState instance or None, default=None
-        Seeds the randomized and Krylov solvers.
+    %(random_state)s
 
     Attributes
     ----------
@@ -250,9 +222,7 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
     n_components_ : int
         Number of components kept.
 
-    solver_ : str
-        The solver that ran: the one ``"auto"`` chose, after its accuracy guard
-        (``"full"`` after ``partial_fit``).
+    %(solver_)s ``"full"`` after ``partial_fit``.
 
     noise_variance_ : float
         Probabilistic PCA's estimate of the noise variance (Tipping and Bishop):
@@ -261,11 +231,9 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
     n_samples_ : int
         Number of samples seen by ``fit``, or by all ``partial_fit`` calls.
 
-    n_features_in_ : int
-        Number of features seen during fit.
+    %(n_features_in_)s
 
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during fit, when ``X`` has string column names.
+    %(feature_names_in_)s
 
     See Also
     --------
@@ -458,24 +426,26 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
             shift = np.sqrt(n_seen * n_batch / (n_seen + n_batch)) * (mean - batch_mean)
             rows = np.vstack([self._factor, centred, shift[np.newaxis]])
             mean = mean + (batch_mean - mean) * n_batch / (n_seen + n_batch)
-        _, self._factor = la.qr(rows, mode="raw", check_finite=False)
+        _, factor = la.qr(rows, mode="raw", check_finite=False)
         n_samples = n_seen + X.shape[0]
-
-        _total_variance(self._factor, n_samples)  # refuses over- and underflow
-        variance = np.sum(self._factor**2, axis=0) / (n_samples - 1)
-        scale = self._scale_from(variance, mean, n_samples)
-        _, s, Vt = dispatch_svd(
-            self._factor / scale, None, solver="full", compute_u=False
-        )
-        self.solver_ = "full"
+        # R's column norms are the centred column norms of all the batches: the
+        # same rule as fit settles the scaling from them.
+        operand = Operand(factor, mean=None, scale=_ScaleRule(self, mean, n_samples))
+        result = decompose(operand, None, solver="full", compute_u=False)
         size = min(n_samples, X.shape[1])
         # The whole spectrum is at hand, so every n_components rule applies.
         n_components = self._components_for((n_samples, X.shape[1]), "full")
-        total_var = _total_variance(self._factor / scale, n_samples)
-        self.mean_, self.scale_ = mean.astype(X.dtype), scale.astype(X.dtype)
+        total_var = _variance_of(
+            frobenius_norm(operand.norms / operand.scale_used), n_samples
+        )
+        self._factor = factor
+        self.solver_ = result.solver
+        self.mean_ = mean.astype(X.dtype)
+        self.scale_ = operand.scale_used.astype(X.dtype)
+        self._explicit_columns = explicit_columns(mean, operand.norms, n_samples)
         self._store(
-            s[:size].astype(X.dtype),
-            Vt[:size].astype(X.dtype),
+            result.s[:size].astype(X.dtype),
+            result.Vt[:size].astype(X.dtype),
             total_var,
             n_samples,
             n_components,
@@ -546,15 +516,40 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        residual = X - self.mean_
-        precision = self.get_precision()
-        n_features = X.shape[1]
+        n_features, k = X.shape[1], self.n_components_
+        noise = self.noise_variance_
+        if noise == 0.0:
+            return self._score_samples_singular(X)
+        # Closed form in the scaled space Z = (X − μ)D⁻¹, whose model covariance
+        # has eigenvalues max(λᵢ, σ²) along the components and σ² elsewhere: no
+        # precision matrix (entries up to 1/σ², which cancel) is formed.
+        Z = (X - self.mean_) / self.scale_
+        projections = Z @ self.components_.T
+        residual = Z - projections @ self.components_
+        variances = np.maximum(self.explained_variance_, noise).astype(np.float64)
+        with np.errstate(over="ignore", invalid="ignore"):
+            quadratic = (
+                np.sum(projections**2 / variances, axis=1)
+                + np.einsum("ij,ij->i", residual, residual) / noise
+            )
+        log_det = (
+            np.sum(np.log(variances))
+            + (n_features - k) * log(noise)
+            + 2 * np.sum(np.log(self.scale_.astype(np.float64)))
+        )
         # A sample so far out that its quadratic form overflows has density 0 in
         # floating point: its log-likelihood is -inf, not an error.
+        quadratic = np.where(np.isnan(quadratic), np.inf, quadratic)
+        return -0.5 * (quadratic + n_features * log(2.0 * np.pi) + log_det)
+
+    def _score_samples_singular(self, X):
+        """score_samples when the noise variance is zero: the precision is inverted."""
+        residual = X - self.mean_
+        precision = self.get_precision()
         with np.errstate(over="ignore", invalid="ignore"):
             quadratic = np.sum(residual * (residual @ precision), axis=1)
         log_like = -0.5 * np.where(np.isnan(quadratic), np.inf, quadratic)
-        log_like -= 0.5 * (n_features * log(2.0 * np.pi) - fast_logdet(precision))
+        log_like -= 0.5 * (X.shape[1] * log(2.0 * np.pi) - fast_logdet(precision))
         return log_like
 
     def score(self, X, y=None):
@@ -625,170 +620,79 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
     def _fit(self, X):
         """Validate X, run the engine once, store attributes; return validated X."""
         self.__dict__.pop("_factor", None)
-        if is_dask_array(X):
-            return self._fit_dask(X)
-        X = validate_data(
-            self, X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32]
+        check_solver_input(self.solver, input_kind(X))
+        X = self._validate_fit_input(X)
+        n_components = self._components_for(X.shape, self.solver)
+        operand = self._operand(X)
+        result = decompose(
+            operand,
+            n_components if isinstance(n_components, Integral) else None,
+            solver=self.solver,
+            whole_spectrum=True,
+            compute_u=False,
+            random_state=self.random_state,
+            n_oversamples=self.n_oversamples,
+            n_iter=self.n_iter,
         )
-        n_samples, n_features = X.shape
-        if n_samples < 2:
+        self._store_fit(result, operand, n_components)
+        return X
+
+    def _validate_fit_input(self, X):
+        if is_dask_array(X):
+            X = validate_dask(self, X, reset=True)
+        else:
+            X = validate_data(
+                self, X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32]
+            )
+        if X.shape[0] < 2:
             raise ValueError(
                 "PCAViaSVD needs at least 2 samples to estimate variances; got "
-                f"n_samples={n_samples}."
+                f"n_samples={X.shape[0]}."
             )
-        n_components = self._components_for(X.shape, self.solver)
-        asked = n_components if isinstance(n_components, Integral) else None
-        solver = self.solver
-        if sp.issparse(X) and solver == "auto":
-            # Resolved here because it decides whether X is centred implicitly;
-            # for dense X the engine resolves "auto" itself (with its guard).
-            solver = choose_solver(X.shape, asked, sparse=True)
-        resolved = solver
-        if resolved == "auto" and not sp.issparse(X):
-            resolved = choose_solver(X.shape, asked)
-        mean = _column_mean(X)
-        result = None
-        if resolved == "gram" and not sp.issparse(X) and n_samples >= n_features:
-            with blas_threads_for(X.shape, "gram"):
-                result = self._fit_centred_gram(
-                    X, mean, guarded=solver == "auto", asked=asked
-                )
-            if result is None:
-                solver = resolved = "qr"  # the guard rejected the Gram result
-        if result is None:
-            result = self._fit_centred_copy(X, mean, solver, asked, resolved)
-        s, Vt, scale, total_var = result
-        self.mean_ = mean.astype(X.dtype)
-        self.scale_ = scale.astype(X.dtype)
-        complete = s.size == min(X.shape)
+        return X
+
+    def _operand(self, X):
+        """The statistics step: ``(X − 1μᵀ) D⁻¹`` with D settled by the engine.
+
+        For dask input the means and centred column norms come from one pass
+        over the data; otherwise the mean here, and the norms from the pass the
+        engine's solver makes anyway.
+        """
+        n_samples = X.shape[0]
+        if not is_dask_array(X):
+            mean = _column_mean(X)
+            rule = _ScaleRule(self, mean, n_samples, _spread(X))
+            return Operand(X, mean=mean, scale=rule)
+        mean, squared_deviations, finite, low, high = column_moments(X).compute()
+        raise_if_not_finite(finite.all())
+        if not np.all(np.isfinite(mean)):
+            _variance_of(np.inf, n_samples)
+        with np.errstate(invalid="ignore"):
+            norms = np.sqrt(squared_deviations)
+        rule = _ScaleRule(self, mean, n_samples, lambda columns: (high - low)[columns])
+        return Operand(X, mean=mean, scale=rule, column_norms=norms)
+
+    def _store_fit(self, result, operand, n_components):
+        """Attributes of a fit from the engine's result and the resolved operand."""
+        _, s, Vt = result
+        n_samples, n_features = operand.shape
+        dtype = operand.dtype
+        scale = operand.scale_used
+        self.solver_ = result.solver
+        self.mean_ = operand.mean.astype(dtype)
+        self.scale_ = scale.astype(dtype)
+        # Columns whose mean is large next to their spread: sparse data is
+        # centred explicitly there when projected (see centred_product).
+        self._explicit_columns = explicit_columns(
+            operand.mean, operand.norms, n_samples
+        )
+        total_var = _variance_of(frobenius_norm(operand.norms / scale), n_samples)
+        complete = s.size == min(n_samples, n_features)
         if complete:
             # Z = U Σ Vᵀ with Z = (X − 1μᵀ)D⁻¹, so R = Σ Vᵀ D has RᵀR equal to the
             # centred scatter of X: the state partial_fit continues from.
             self._factor = (s[:, np.newaxis] * Vt) * self.scale_
         self._store(s, Vt, total_var, n_samples, n_components, complete=complete)
-        return X
-
-    def _fit_centred_gram(self, X, mean, guarded, asked=None):
-        """Tall dense X: eigenpairs of the centred Gram matrix, without a copy of X.
-
-        One blocked pass gives ``C = (X − 1μᵀ)ᵀ(X − 1μᵀ)``; its diagonal holds the
-        centred sums of squares, so the correlation scaling is ``D⁻¹CD⁻¹`` with no
-        second pass. Returns None when ``"auto"``'s accuracy guard rejects the
-        result (the caller then factors a centred copy by QR).
-        """
-        n_samples, n_features = X.shape
-        C, unit, cancellation = centred_gram(X, mean)
-        _variance_of(_norm_from_diagonal(C) * unit, n_samples)  # range check
-        with np.errstate(under="ignore"):
-            variance = np.diag(C) * unit * unit / (n_samples - 1)
-        _check_underflow(variance, _spread(X), self.matrix)
-        if self.matrix == "correlation":
-            scale = self._scale_from(variance, mean, n_samples)
-        else:
-            scale = np.ones(n_features)
-        # In units of `unit`: the Gram matrix of (X − 1μᵀ) D⁻¹ / unit.
-        G = C / np.outer(scale, scale)
-        total_var = _variance_of(_norm_from_diagonal(G) * unit, n_samples)
-        # Every eigenpair: for tall data forming C (m·n² flops) outweighs the
-        # eigendecomposition (about n³), and the whole spectrum gives the noise
-        # variance from the actual tail and lets partial_fit continue the fit.
-        s, V, relative_error = gram_eigh(G, n_features, X.dtype)
-        if asked is not None and asked < s.size:
-            # The guard protects the components asked for; the tail only enters
-            # sums (the noise variance), where its absolute error eps·σ₁² is as
-            # small as the total's. A constant feature (σ = 0 in the tail) then
-            # does not send the whole fit to QR.
-            relative_error = gram_relative_error(s[:asked], X.dtype)
-        # The shifted formula's cancellation multiplies the rounding error.
-        if guarded and not gram_is_accurate(relative_error * cancellation, X.dtype):
-            return None
-        s = s * unit
-        _, Vt = flip_signs(None, np.ascontiguousarray(V.T, dtype=X.dtype))
-        self.solver_ = "gram"
-        return s, Vt, scale, total_var
-
-    def _fit_centred_copy(self, X, mean, solver, asked, resolved):
-        """Centre (and scale) a copy of X, or wrap sparse X, and call the engine."""
-        n_samples, n_features = X.shape
-        if sp.issparse(X) or self.matrix == "correlation":
-            variance = _column_variance(X)
-            _check_underflow(variance, _spread(X), self.matrix)
-        if self.matrix == "correlation":
-            scale = self._scale_from(variance, mean, n_samples)
-        else:
-            scale = np.ones(n_features)
-        if sp.issparse(X) and solver in _PARTIAL_SPECTRUM_SOLVERS:
-            Z = CenteredOperator(X, mean, scale)
-            total_var = float(np.sum(variance / scale**2))
-        else:
-            Z = (X.toarray() if sp.issparse(X) else X) - mean.astype(X.dtype)
-            if self.matrix == "correlation":
-                Z /= scale.astype(X.dtype)
-            total_var = _total_variance(Z, n_samples)
-        # LAPACK computes the whole spectrum anyway: keeping all of it gives the
-        # noise variance from the actual tail and lets partial_fit continue this
-        # fit. The other solvers are asked for n_components only.
-        everything = resolved in ("full", "qr") and not sp.issparse(X)
-        (_, s, Vt), self.solver_ = dispatch_svd(
-            Z,
-            None if everything else asked,
-            solver=solver,
-            compute_u=False,
-            random_state=self.random_state,
-            n_oversamples=self.n_oversamples,
-            n_iter=self.n_iter,
-            return_solver=True,
-        )
-        return s, Vt, scale, total_var
-
-    def _fit_dask(self, X):
-        """The dask path: statistics in one pass, then the engine's dask solver.
-
-        Centring and scaling stay lazy; the SVD (TSQR, or a compressed SVD for
-        many columns) computes only ``s`` and ``Vt``.
-        """
-        X = validate_dask(self, X, reset=True)
-        n_samples, n_features = X.shape
-        if n_samples < 2:
-            raise ValueError(
-                "PCAViaSVD needs at least 2 samples to estimate variances; got "
-                f"n_samples={n_samples}."
-            )
-        n_components = self._components_for(X.shape, self.solver)
-        mean, squared_deviations, finite, low, high = column_moments(X).compute()
-        raise_if_not_finite(finite.all())
-        variance = squared_deviations / (n_samples - 1)
-        _check_statistics(mean, variance, n_samples)
-        _check_underflow(variance, lambda columns: (high - low)[columns], self.matrix)
-        if self.matrix == "correlation":
-            scale = self._scale_from(variance, mean, n_samples)
-        else:
-            scale = np.ones(n_features)
-        Z = (X - mean.astype(X.dtype)) / scale.astype(X.dtype)
-        total_var = _total_variance_from_squares(
-            np.sum(variance / scale**2), np.sqrt(n_samples - 1), n_samples
-        )
-        solver = "dask" if self.solver == "auto" else self.solver
-        k = n_components if isinstance(n_components, Integral) else None
-        if solver == "dask" and len(Z.chunks[1]) == 1:
-            k = None  # TSQR computes the whole spectrum in the same pass
-        (_, s, Vt), self.solver_ = dispatch_svd(
-            Z,
-            k,
-            solver=solver,
-            compute_u=False,
-            random_state=self.random_state,
-            n_oversamples=self.n_oversamples,
-            n_iter=self.n_iter,
-            return_solver=True,
-        )
-        self.mean_ = mean.astype(X.dtype)
-        self.scale_ = scale.astype(X.dtype)
-        complete = s.size == min(X.shape)
-        if complete:
-            self._factor = (s[:, np.newaxis] * Vt) * self.scale_
-        self._store(s, Vt, total_var, n_samples, n_components, complete=complete)
-        return X
 
     def _components_for(self, shape, solver):
         """Check ``n_components`` against the data; None becomes a number."""
@@ -804,7 +708,7 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         if isinstance(self.n_components, Integral):
             check_rank(self.n_components, shape, solver)
             return self.n_components
-        if solver in _PARTIAL_SPECTRUM_SOLVERS:
+        if solver in PARTIAL_SPECTRUM_SOLVERS:
             raise ValueError(
                 f"n_components={self.n_components!r} needs the whole spectrum, "
                 f"which solver={solver!r} does not compute; use solver='auto', "
@@ -888,13 +792,10 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
 
     def _project(self, X):
         W = (self.components_ / self.scale_).T
-        if sp.issparse(X):
-            # (X − 1μᵀ) D⁻¹ V = X (D⁻¹V) − 1 (μᵀ D⁻¹ V): sparse X stays sparse.
-            scores = safe_sparse_dot(X, W, dense_output=True) - self.mean_ @ W
-        else:
-            # Centring first avoids the cancellation of X·W − μ·W when the mean
-            # is large next to the spread.
-            scores = (X - self.mean_) @ W
+        # Dense X is centred first; sparse X stays sparse, except for columns
+        # whose mean is large next to their spread, where X·W − μ·W cancels.
+        explicit = getattr(self, "_explicit_columns", None)
+        scores = centred_product(X, self.mean_, W, explicit)
         if self.whiten:
             scores /= self._whitening_scale()
         return scores

@@ -14,8 +14,7 @@ import numpy as np
 
 from sksvd._compat import Interval, StrOptions, validate_params
 from sksvd._compression import TruncatedSVDCompressor
-from sksvd.linalg._dispatch import SOLVERS
-from sksvd.linalg._norms import frobenius_norm
+from sksvd.linalg._engine import SOLVERS, frobenius_norm
 
 _FORMAT_VERSION = 1
 

@@ -261,13 +261,13 @@ def test_leave_one_out_uses_one_svd(collinear, monkeypatch):
     import sksvd._least_squares as module
 
     calls = []
-    original = module.least_squares_factors
+    original = module.least_squares
 
     def counting(*args, **kwargs):
         calls.append(1)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(module, "least_squares_factors", counting)
+    monkeypatch.setattr(module, "least_squares", counting)
     MinNormLeastSquaresCV().fit(*collinear)
     assert len(calls) == 1
     calls.clear()

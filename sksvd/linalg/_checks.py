@@ -5,6 +5,8 @@ Shared by the engine and the estimators.
 
 import numpy as np
 
+from sksvd.linalg._policy import largest_rank
+
 
 def check_rank(rank, shape, solver, name="n_components"):
     """Raise a ValueError naming the problem if ``rank`` components can't be had.
@@ -13,16 +15,14 @@ def check_rank(rank, shape, solver, name="n_components"):
     returns at most one fewer.
     """
     n_samples, n_features = shape
-    largest = min(n_samples, n_features)
-    if solver == "arpack":
-        largest -= 1
-        if rank > largest:
-            raise ValueError(
-                f"{name}={rank} is too large for solver='arpack', which returns "
-                f"at most min(n_samples, n_features) - 1 = {largest} components "
-                f"(n_samples={n_samples}, n_features={n_features}). Use a smaller "
-                f"{name} or solver='full'."
-            )
+    largest = largest_rank(solver, shape)
+    if largest < min(shape) and rank > largest:
+        raise ValueError(
+            f"{name}={rank} is too large for solver={solver!r}, which returns "
+            f"at most min(n_samples, n_features) - 1 = {largest} components "
+            f"(n_samples={n_samples}, n_features={n_features}). Use a smaller "
+            f"{name} or solver='full'."
+        )
     if rank > largest:
         raise ValueError(
             f"{name}={rank} must be between 1 and min(n_samples, n_features)="

@@ -1,70 +1,126 @@
-"""The Gram matrix of centred data, accumulated block by block without a copy."""
+"""The Gram solver: ``XᵀX`` of (centred, weighted) data in float64, and its eigenpairs.
+
+Squaring doubles the condition number's exponent, so this solver is fast but
+inexact for small singular values; :func:`sksvd.linalg._policy.gram_error_estimate`
+says by how much, and the engine's guard refuses it when that is too much.
+"""
 
 import numpy as np
+import scipy.linalg as la
+import scipy.sparse as sp
 
-# Rows per block are chosen so that one centred block takes about this many bytes.
-BLOCK_BYTES = 4 * 2**20
+from sksvd.linalg._policy import GRAM_BLOCK_ROWS
+
+# A block converted to float64 (float32 data, centred or weighted blocks) takes
+# at most about this many bytes.
+_BLOCK_BYTES = 32 * 2**20
 # Largest mean²/variance of a feature for which XᵀX − n·μμᵀ is used: its rounding
-# error relative to the centred sums of squares is about eps·(1 + μ²/σ²).
+# error relative to the centred sums of squares is about eps·(1 + nμ²/C).
 SHIFT_RATIO = 100.0
+# Up to this order the whole eigendecomposition by NumPy costs little; beyond,
+# SciPy's syevr computes only the k leading pairs.
+NUMPY_EIGH_MAX = 1000
 
 
-def centred_gram(X, mean):
-    """``(X − 1μᵀ)ᵀ(X − 1μᵀ)`` in float64, from blocks of rows.
+def gram_matrix(X, mean=None, weights=None):
+    """``Zᵀ Z / unit²`` for ``Z = diag(√w)(X − 1μᵀ)``, in float64.
 
-    Each block of rows is centred into a small buffer and multiplied by its own
-    transpose, so the extra memory is one block (about 4 MiB) and the ``n × n``
-    result, not a centred copy of X. Centring before multiplying keeps the
-    accuracy of the two-pass algorithm (no ``XᵀX − n μμᵀ`` cancellation). Data
-    whose squares would leave float64's range is divided by its largest centred
-    magnitude first; the returned ``scale`` says by how much (G is then the Gram
-    matrix of ``(X − 1μᵀ)/scale``).
+    The product is accumulated over blocks of at most ``GRAM_BLOCK_ROWS`` rows
+    (fewer when a float64 block would exceed 32 MiB) and the block products are
+    summed pairwise, so the rounding error grows with the logarithm of the row
+    count, not with the row count (measured: at most 0.45·eps·κ² relative in the
+    singular values from 10⁴ to 4·10⁶ rows, where one BLAS product over all the
+    rows reached 1.1·eps·κ²). Float32 data is converted block by block, so its
+    Gram matrix carries float64's error, not float32's.
 
-    When every feature's mean is small next to its spread (``μ² ≤ 100·σ²``) and
-    nothing over- or underflows, the cheaper ``XᵀX − n·μμᵀ`` (one BLAS product,
-    no centring) is exact to about ``100·eps`` of the centred sums of squares and
-    is used instead.
+    When ``mean`` is given and every feature's mean is small next to its spread
+    (``nμ² ≤ 100·C``), the cheaper ``XᵀX − n·μμᵀ`` is used (no centred copy of a
+    block); otherwise each block is centred before it is multiplied. Data whose
+    squares would leave float64's range is divided by its largest (centred)
+    magnitude ``unit`` first.
+
+    Parameters
+    ----------
+    X : ndarray or sparse matrix of shape (n_samples, n_features)
+    mean : ndarray of shape (n_features,), default=None
+    weights : ndarray of shape (n_samples,), default=None
+        Row weights ``w`` (the rows are multiplied by ``√w``).
 
     Returns
     -------
     G : ndarray of shape (n_features, n_features)
-    scale : float
+    unit : float
     cancellation : float
         ``1 + max nμⱼ²/Cⱼⱼ`` when the shifted formula was used, 1 otherwise: the
-        factor by which its rounding error exceeds that of centred data, for the
-        caller's accuracy estimate.
+        factor by which its rounding error exceeds that of centred data.
     """
     n_samples, n_features = X.shape
+    if sp.issparse(X):
+        if mean is not None or weights is not None:
+            raise ValueError("the Gram solver takes dense data when centring")
+        unit = _unit(float(_largest(X.data)), X.shape)
+        A = X / unit if unit != 1.0 else X
+        G = (A.T @ A).toarray().astype(np.float64, copy=False)
+        return G, unit, 1.0
+    root = None if weights is None else np.sqrt(np.asarray(weights, np.float64))
+    if mean is None:
+        unit = _unit(_largest(X) * (1.0 if root is None else root.max()), X.shape)
+        return _blocked(X, None, root, unit), unit, 1.0
     mean = np.asarray(mean, dtype=np.float64)
-    shifted = _shifted_gram(X, mean)
-    if shifted is not None:
-        centred = np.maximum(np.diag(shifted), np.finfo(np.float64).tiny)
-        return shifted, 1.0, 1.0 + float(np.max(n_samples * mean**2 / centred))
+    if root is None:
+        shifted = _shifted(X, mean)
+        if shifted is not None:
+            centred = np.maximum(np.diag(shifted), np.finfo(np.float64).tiny)
+            return shifted, 1.0, 1.0 + float(np.max(n_samples * mean**2 / centred))
     # The largest centred magnitude, from column extremes (no temporary array).
     spread = np.maximum(X.max(axis=0) - mean, mean - X.min(axis=0))
     largest = float(spread.max()) if spread.size else 0.0
-    info = np.finfo(np.float64)
-    # Eigenvalues are bounded by the trace, at most n_samples·n_features·largest².
-    fits = largest < np.sqrt(info.max / (4 * max(n_samples * n_features, 1)))
-    normal = largest > np.sqrt(info.tiny / info.eps)
-    scale = 1.0 if (fits and normal) or largest == 0.0 else largest
-    rows = max(1, BLOCK_BYTES // (8 * max(n_features, 1)))
-    G = np.zeros((n_features, n_features))
-    for start in range(0, n_samples, rows):
-        block = np.asarray(X[start : start + rows], dtype=np.float64) - mean
-        if scale != 1.0:
-            block /= scale
-        G += block.T @ block
-    return G, scale, 1.0
+    if root is not None:
+        largest *= float(root.max())
+    unit = _unit(largest, X.shape)
+    return _blocked(X, mean, root, unit), unit, 1.0
 
 
-def _shifted_gram(X, mean):
+def _rows_per_block(n_features):
+    return int(max(1, min(GRAM_BLOCK_ROWS, _BLOCK_BYTES // (8 * max(n_features, 1)))))
+
+
+def _blocked(X, mean, root, unit):
+    """Pairwise sum of the block products ``BᵀB``, B the prepared rows of X."""
+    rows = _rows_per_block(X.shape[1])
+    plain = mean is None and root is None and unit == 1.0 and X.dtype == np.float64
+    # Partial sums on a stack: the binary counter of the pairwise summation.
+    stack = []
+    for count, start in enumerate(range(0, X.shape[0], rows), start=1):
+        block = X[start : start + rows]
+        if not plain:
+            block = np.array(block, dtype=np.float64)
+            if mean is not None:
+                block -= mean
+            if root is not None:
+                block *= root[start : start + rows, np.newaxis]
+            if unit != 1.0:
+                block /= unit
+        product = block.T @ block
+        while count % 2 == 0:
+            product = stack.pop() + product
+            count //= 2
+        stack.append(product)
+    if not stack:
+        return np.zeros((X.shape[1], X.shape[1]))
+    total = stack.pop()
+    while stack:
+        total = stack.pop() + total
+    return total
+
+
+def _shifted(X, mean):
     """``XᵀX − n·μμᵀ`` when that is accurate, else None."""
     if X.dtype != np.float64:
-        return None  # float32 products would lose what the float64 path keeps
+        return None  # float32 squares would lose what the centred path keeps
     n_samples = X.shape[0]
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        raw = X.T @ X
+        raw = _blocked(X, None, None, 1.0)
         if not np.all(np.isfinite(raw)):
             return None
         C = raw - n_samples * np.outer(mean, mean)
@@ -81,3 +137,90 @@ def _shifted_gram(X, mean):
         if np.any(n_samples * mean**2 > SHIFT_RATIO * np.maximum(centred, 0)):
             return None  # large means (or constant features): centre exactly
     return C
+
+
+def _largest(values):
+    # max and min rather than max(abs): no temporary the size of the data.
+    if values.size == 0:
+        return 0.0
+    return max(float(values.max()), -float(values.min()))
+
+
+def _unit(largest, shape):
+    """1, or ``largest`` when squares of such entries would leave the normal range.
+
+    Eigenvalues are bounded by the trace, at most ``m·n·largest²``; an entry of
+    relative size eps stays a normal number when squared while
+    ``eps·largest² > tiny``.
+    """
+    info = np.finfo(np.float64)
+    if largest == 0.0:
+        return 1.0
+    fits = largest < np.sqrt(info.max / (4 * max(shape[0] * shape[1], 1)))
+    normal = largest > np.sqrt(info.tiny / info.eps)
+    return 1.0 if fits and normal else largest
+
+
+def zero_columns(G, unit, n_samples, mean=None):
+    """Columns whose (centred) values are zero up to the rounding of the mean.
+
+    ``G`` is the Gram matrix of the data divided by ``unit``. A constant
+    feature's centred values are ``c − μ̂`` with ``|μ̂ − c|`` at most about
+    ``n·eps·|c|``; an all-zero column gives exactly zero. Such a column's row and
+    column of ``G`` are rounding only; the caller sets them to zero, so that its
+    singular value is exactly zero, as it is in exact arithmetic.
+    """
+    diagonal = np.diag(G)
+    if mean is None:
+        return np.flatnonzero(diagonal == 0)
+    eps = np.finfo(np.float64).eps
+    with np.errstate(over="ignore", under="ignore"):
+        spread = n_samples * eps * np.abs(np.asarray(mean, np.float64)) / unit
+        return np.flatnonzero(diagonal <= n_samples * spread**2)
+
+
+def gram_eigh(G, n_components):
+    """Leading singular values and right vectors from a Gram matrix ``G = AᵀA``.
+
+    Returns ``s`` (float64, descending) and ``V`` of shape (q, k). ``G`` is
+    overwritten. Only the ``k`` largest eigenpairs are computed (``syevr`` on
+    an index range) when ``q`` is large.
+    """
+    q, k = G.shape[0], n_components
+    if q <= NUMPY_EIGH_MAX:
+        # NumPy's LAPACK, like the NumPy product that formed G: alternating
+        # between NumPy's and SciPy's OpenBLAS builds makes their idle threads
+        # contend (the pair ran 2× slower than either alone on 2 cores).
+        w, V = np.linalg.eigh(G)
+        w, V = w[::-1][:k], V[:, ::-1][:, :k]
+    else:
+        w, V = la.eigh(
+            G, subset_by_index=[q - k, q - 1], check_finite=False, overwrite_a=True
+        )
+        w, V = w[::-1], V[:, ::-1]
+    # Eigenvectors inside tight eigenvalue clusters can lose some orthogonality
+    # (350·eps seen at a relative gap of 1e-12); a QR of the q × k V restores it
+    # at a cost of q·k², negligible beside forming the Gram matrix.
+    V, R = np.linalg.qr(V)
+    V *= np.where(np.diag(R) < 0, -1.0, 1.0)
+    # Rounding can leave eigenvalues of a positive semidefinite matrix slightly
+    # negative; those are zero singular values.
+    return np.sqrt(np.clip(w, 0, None)), V
+
+
+def long_factor(Y, s):
+    """The orthonormal long factor ``X V Σ⁻¹`` from ``Y = X V``.
+
+    When the columns of ``Y/s`` could lose orthogonality beyond ``√eps``
+    (``σₖ < eps^(1/4)·σ₁``) they come from a QR decomposition of ``Y`` instead:
+    for a well-separated spectrum ``Y = U Σ`` has a diagonal triangular factor,
+    so this keeps the recoverable columns and completes the numerically zero
+    ones to an orthonormal set.
+    """
+    eps = float(np.finfo(Y.dtype).eps)
+    if s.size == 0 or (s[-1] > 0 and s[-1] >= eps**0.25 * s[0]):
+        return Y / s
+    Q, R = la.qr(Y, mode="economic", check_finite=False, overwrite_a=True)
+    signs = np.sign(np.diag(R))
+    signs[signs == 0] = 1
+    return Q * signs

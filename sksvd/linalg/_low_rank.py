@@ -8,7 +8,8 @@ from sklearn.utils import check_array
 
 from sksvd._compat import Interval, Options, StrOptions, validate_params
 from sksvd.linalg._checks import check_rank
-from sksvd.linalg._dispatch import SOLVERS, dispatch_svd
+from sksvd.linalg._decompose import decompose
+from sksvd.linalg._policy import SOLVERS
 
 
 @validate_params(
@@ -77,7 +78,7 @@ def low_rank_approximation(X, rank, *, solver="auto", random_state=None):
     """
     X = check_array(X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32])
     check_rank(rank, X.shape, solver, name="rank")
-    U, s, Vt = dispatch_svd(X, rank, solver=solver, random_state=random_state)
+    U, s, Vt = decompose(X, rank, solver=solver, random_state=random_state)
     return (U * s) @ Vt
 
 

@@ -1,93 +1,14 @@
 """Pseudo-inverse, minimum-norm least squares and null spaces from one SVD."""
 
 from numbers import Integral, Real
-from typing import NamedTuple
 
 import numpy as np
-import scipy.linalg as la
 from sklearn.utils import check_array
 
 from sksvd._compat import Interval, validate_params
-from sksvd.linalg._dispatch import blas_threads_for, choose_solver, dispatch_svd
-from sksvd.linalg._exact import gram_eigh, gram_scale, lapack_svd
-from sksvd.linalg._norms import column_norms
-from sksvd.linalg._result import flip_signs
-
-# Solvers that return every singular value, as a cut-off needs.
-SOLVE_SOLVERS = ("auto", "full", "qr")
-# A float32 matrix's rounding perturbs it by at most about eps/√3·σ₁ (see
-# default_rcond); this many times eps leaves a margin of seventeen.
-_FLOAT32_RCOND_FACTOR = 10
-
-
-def default_rcond(shape, dtype):
-    """The default relative cut-off ``rcond`` for a matrix of this shape and dtype.
-
-    - float64: ``eps₆₄·max(m, n)``, NumPy's ``lstsq`` and SciPy's ``null_space``
-      default.
-    - float32: ``10·eps₃₂`` (1.2e-6), independent of the shape, with the SVD run in
-      float64.
-
-    Why not NumPy's rule for float32: NumPy applies float64's eps to float32 data,
-    so the rounding noise of a low-rank float32 matrix counts as rank (a rank-5
-    50 × 50 matrix comes out rank 50); ``max(m, n)·eps₃₂`` instead grows with the
-    long side and, past 500,000 rows, drops real directions with ``σ < 0.06·σ₁``
-    (scikit-learn issue #33032). The noise that storing a matrix in float32 adds is
-    a perturbation ``E`` with entries of standard deviation about
-    ``eps₃₂·rms(A)/(2√3)``; its norm is about ``eps₃₂·rms(A)·(√m + √n)/(2√3)`` while
-    ``σ₁ ≥ ‖A‖_F/√min(m, n) = rms(A)·√max(m, n)``, so
-    ``‖E‖₂/σ₁ ≤ eps₃₂/√3`` whatever the shape. Running the SVD in float64 keeps the
-    computation's own error far below that, so a fixed multiple of ``eps₃₂``
-    separates noise from signal at any size.
-
-    Parameters
-    ----------
-    shape : tuple of (int, int)
-    dtype : numpy dtype, float32 or float64
-
-    Returns
-    -------
-    rcond : float
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sksvd.linalg import default_rcond
-    >>> default_rcond((1000, 10), np.float64)
-    2.22...e-13
-    >>> default_rcond((1_000_000, 50), np.float32)
-    1.19...e-06
-    """
-    if np.dtype(dtype) == np.float32:
-        return _FLOAT32_RCOND_FACTOR * float(np.finfo(np.float32).eps)
-    return float(np.finfo(np.float64).eps) * max(shape)
-
-
-def cut_off(s, rcond, max_rank):
-    """Number of singular values kept, and the absolute threshold used.
-
-    ``σᵢ`` is kept when ``σᵢ > rcond·σ₁``, and at most ``max_rank`` of them.
-    """
-    largest = float(s[0]) if s.size else 0.0
-    cutoff = rcond * largest
-    rank = int(np.count_nonzero(s > cutoff))
-    if max_rank is not None:
-        rank = min(rank, max_rank)
-    return rank, cutoff
-
-
-def solve_svd(A, solver="auto"):
-    """Thin SVD of a validated matrix in float64, by LAPACK or QR-then-SVD.
-
-    ``"auto"`` asks :func:`~sksvd.linalg.choose_solver` for a backward-stable
-    solver: Householder QR and the SVD of ``R`` for tall or wide data (cost linear
-    in the long side), LAPACK's SVD otherwise. Float32 data is promoted: see
-    :func:`default_rcond`.
-    """
-    A = np.asarray(A, dtype=np.float64)
-    if solver == "auto":
-        solver = choose_solver(A.shape, backward_stable=True)
-    return dispatch_svd(A, None, solver=solver)
+from sksvd.linalg._decompose import decompose
+from sksvd.linalg._lstsq import cut_off, default_rcond, least_squares
+from sksvd.linalg._operand import Operand
 
 
 def _check_matrix(A, name="A"):
@@ -145,7 +66,8 @@ def pinv(A, rcond=None, max_rank=None):
            [0.06, 0.12]])
     """
     A = _check_matrix(A)
-    U, s, Vt = solve_svd(A)
+    # Float32 data is factored in float64: see default_rcond.
+    U, s, Vt = decompose(np.asarray(A, dtype=np.float64), backward_stable=True)
     rcond = default_rcond(A.shape, A.dtype) if rcond is None else rcond
     rank, _ = cut_off(s, rcond, max_rank)
     return ((Vt[:rank].T / s[:rank]) @ U[:, :rank].T).astype(A.dtype, copy=False)
@@ -208,12 +130,15 @@ def lstsq(A, b, rcond=None, max_rank=None):
     ``x⁺`` lies in the span of ``v₁ … v_r``, orthogonal to the null space, which is
     what makes it the solution of least norm.
 
-    Routes, all in float64: tall, well-conditioned A (``m ≥ 16n``, estimated
-    ``eps·κ² ≤ 1e-12``) takes the Gram matrix ``AᵀA`` (half a QR's work), where
-    the residual comes from the projections as above; otherwise LAPACK's
-    ``gelsd`` applies the same cut-off (``σᵢ ≤ rcond·σ₁`` is zero) without forming
-    U, and the residual is computed directly; with ``max_rank``, the SVD (QR then
-    SVD of R for tall A).
+    Routes, all in float64, as the least-squares policy table says
+    (``sksvd.linalg._policy.choose_least_squares_solver``): tall,
+    well-conditioned A (``m ≥ 16n``, estimated relative error at most 1e-12)
+    takes the Gram matrix ``AᵀA`` (half a QR's work), where the residual comes
+    from the projections as above; if the guard rejects it, or A is not that
+    tall, LAPACK's ``gelsd`` applies the same cut-off (``σᵢ ≤ rcond·σ₁`` is zero)
+    without forming U, and the residual is computed directly; with
+    ``max_rank``, the SVD (QR then SVD of R for tall A). ``AᵀA`` is formed at
+    most once.
 
     Examples
     --------
@@ -234,146 +159,16 @@ def lstsq(A, b, rcond=None, max_rank=None):
             f"shape {A.shape}; got {b.shape}."
         )
     B = b.reshape(b.shape[0], -1)
-    rcond = default_rcond(A.shape, A.dtype) if rcond is None else rcond
-    factors = gram_factors(np.asarray(A, dtype=np.float64), B)
-    if factors is None and max_rank is None:
-        # Rank-deficient or ill-conditioned without a rank cap: LAPACK's gelsd
-        # applies the same cut-off (σᵢ ≤ rcond·σ₁ is zero) without forming U.
-        # NumPy's gelsd, to stay on the BLAS build of the products around it.
-        A64 = np.asarray(A, dtype=np.float64)
-        with blas_threads_for(A.shape, "full"):
-            x, _, rank, s = np.linalg.lstsq(A64, B, rcond=rcond)
-            rank = int(rank)
-        residues = _residues(A64, B, x)
-    else:
-        if factors is None:
-            factors = least_squares_factors(A, B, "auto")
-        rank, _ = cut_off(factors.s, rcond, max_rank)
-        x, residues = solve_from_factors(factors, A, B, rank)
-        s = factors.s
+    solution = least_squares(
+        Operand(np.asarray(A, dtype=np.float64)),
+        B,
+        rcond=rcond,
+        dtype=A.dtype,
+        max_rank=max_rank,
+    )
+    x, residues, rank, s = solution.x, solution.residues, solution.rank, solution.s
     x = x.ravel() if b.ndim == 1 else x
     return x.astype(A.dtype, copy=False), residues, rank, s
-
-
-class LeastSquaresFactors(NamedTuple):
-    """What a minimum-norm solve needs: ``s``, ``Vt`` and ``P = UᵀB``."""
-
-    s: np.ndarray
-    Vt: np.ndarray
-    P: np.ndarray
-    U: np.ndarray | None
-    solver: str
-
-
-# The Gram fast path is kept when its estimated relative error eps·(σ₁/σ_n)² is at
-# most this: κ ≤ 67, where the solution's error stays below 1e-12 relative.
-LSTSQ_GRAM_TOLERANCE = 1e-12
-# The Gram attempt pays when forming AᵀA (m·n²) beats a QR (2·m·n²) by more than
-# the eigendecomposition (about 10·n³) that follows, and a failed attempt costs
-# little: from about m ≥ 16·n.
-LSTSQ_GRAM_RATIO = 16
-
-
-def least_squares_factors(A, B, solver="auto", need_u=False):
-    """``s``, ``Vt`` and the projections ``P = UᵀB`` of a float64 problem.
-
-    ``"auto"`` on tall data (``m ≥ 16n``) first tries the Gram matrix ``AᵀA``: its
-    eigenpairs give ``Σ`` and ``V``, and ``P = Σ⁻¹Vᵀ(AᵀB)``, for ``m·n²`` flops in
-    BLAS-3 (half a Householder QR). It is kept only when the estimated relative
-    error ``eps·(σ₁/σₙ)²`` is at most ``LSTSQ_GRAM_TOLERANCE`` (1e-12), i.e. for a
-    well-conditioned, full-rank A; otherwise the problem is solved by the
-    backward-stable route. That route, for tall data, is a Householder QR whose
-    ``Qᵀ`` is applied to B directly (``qr_multiply``, no ``m × n`` Q), then the SVD
-    of ``R``; for other shapes LAPACK's SVD. ``need_u=True`` (leverages) forms U.
-    """
-    A = np.asarray(A, dtype=np.float64)
-    m, n = A.shape
-    if solver == "auto" and not need_u:
-        factors = gram_factors(A, B)
-        if factors is not None:
-            return factors
-    if solver == "auto":
-        solver = choose_solver(A.shape, backward_stable=True)
-    if solver == "qr" and m >= n and not need_u:
-        with blas_threads_for(A.shape, "qr"):
-            QtB, R = la.qr_multiply(A, B.T, mode="right")
-            U_r, s, Vt = lapack_svd(R)
-        return LeastSquaresFactors(s, Vt, U_r.T @ QtB.T, None, "qr")
-    U, s, Vt = dispatch_svd(A, None, solver=solver)
-    return LeastSquaresFactors(s, Vt, U.T @ B, U, solver)
-
-
-def gram_factors(A, B):
-    """The Gram fast path of :func:`least_squares_factors`, or None if not taken."""
-    m, n = A.shape
-    if m < LSTSQ_GRAM_RATIO * n:
-        return None
-    with blas_threads_for(A.shape, "gram"):
-        scale = gram_scale(A)
-        scaled = A / scale if scale != 1.0 else A
-        s, V, relative_error = gram_eigh(scaled.T @ scaled, n, np.float64)
-        if not relative_error <= LSTSQ_GRAM_TOLERANCE:
-            return None
-        projections = (V.T @ (scaled.T @ B)) / s.reshape(-1, 1)
-    return LeastSquaresFactors(s * scale, V.T, projections, None, "gram")
-
-
-def solve_from_factors(factors, A, B, rank):
-    """``x = V_r Σ_r⁻¹ P_r`` and the squared residuals ``‖B − A x‖²`` per column.
-
-    The residuals come from the projections, see :func:`residual_squares`.
-    """
-    s, Vt, P = factors.s, factors.Vt, factors.P
-    x = Vt[:rank].T @ (P[:rank] / s[:rank, np.newaxis])
-    residues = residual_squares(
-        column_norms(B), P[:rank], lambda: column_norms(B - A @ x)
-    )
-    return x, residues
-
-
-def residual_squares(b_norms, kept_projections, direct_norms):
-    """``‖B‖² − ‖P_r‖²`` per column, without overflow and without cancellation.
-
-    Everything is divided by the largest ``‖B[:, j]‖`` before squaring. When the
-    projection keeps all but a fraction ``√eps`` of ``‖B‖²``, the difference would
-    be mostly rounding, and ``direct_norms()`` (the norms of ``B − A x``, one
-    more product with A) is used instead. A sum of squares beyond float64's range
-    is ``inf``.
-
-    Parameters
-    ----------
-    b_norms : ndarray of shape (n_targets,)
-    kept_projections : ndarray of shape (rank, n_targets)
-        ``U_rᵀ B``.
-    direct_norms : callable
-        Returns ``‖B − A x‖`` per column; called only when needed.
-
-    Returns
-    -------
-    ndarray of shape (n_targets,)
-    """
-    if np.any(np.isinf(b_norms)):
-        # ‖B‖ itself is beyond float64: only the residual tells how large it is.
-        with np.errstate(over="ignore"):
-            return direct_norms() ** 2
-    scale = float(np.max(b_norms)) if b_norms.size else 0.0
-    if scale == 0.0:
-        return np.zeros(b_norms.shape)
-    total = (b_norms / scale) ** 2
-    kept = np.sum((kept_projections / scale) ** 2, axis=0)
-    remaining = np.maximum(total - kept, 0.0)
-    close = kept >= (1 - np.sqrt(np.finfo(np.float64).eps)) * total
-    if np.any(close):
-        remaining = np.where(close, (direct_norms() / scale) ** 2, remaining)
-    with np.errstate(over="ignore"):
-        # scale·(scale·r) rather than scale²·r: the square alone may overflow.
-        return scale * (scale * remaining)
-
-
-def _residues(A, B, x):
-    """``‖B − A x‖²`` per column, scaled so that nothing overflows."""
-    with np.errstate(over="ignore"):
-        return column_norms(B - A @ x) ** 2
 
 
 @validate_params(
@@ -466,12 +261,10 @@ def _right_singular_vectors(A):
     """All singular values (padded with zeros to n) and the full n × n V."""
     n_samples, n_features = A.shape
     A = np.asarray(A, dtype=np.float64)
-    if n_samples >= n_features:
-        _, s, Vt = dispatch_svd(A, None, solver="qr", compute_u=False)
-        return s, Vt.T
-    # Wide: the null space includes the n − m directions no row reaches, so the
-    # whole n × n V is needed, which the engine's thin SVD does not give.
-    _, s, Vt = la.svd(A, full_matrices=True, check_finite=False)
-    _, Vt = flip_signs(None, Vt)
-    padded = np.concatenate([s, np.zeros(n_features - n_samples)])
-    return padded, Vt.T
+    if n_samples < n_features:
+        # Wide: the null space includes the n − m directions no row reaches, so
+        # the whole n × n V is needed. Zero rows complete A to a square matrix
+        # with the same row space, whose thin SVD gives every right vector.
+        A = np.vstack([A, np.zeros((n_features - n_samples, n_features))])
+    _, s, Vt = decompose(A, None, solver="qr", compute_u=False)
+    return s, Vt.T

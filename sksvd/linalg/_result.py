@@ -5,8 +5,17 @@ from typing import NamedTuple
 import numpy as np
 
 
-class SVDResult(NamedTuple):
+class _Triplet(NamedTuple):
+    U: np.ndarray | None
+    s: np.ndarray
+    Vt: np.ndarray
+
+
+class SVDResult(_Triplet):
     """A (possibly truncated) singular value decomposition ``X ≈ U @ diag(s) @ Vt``.
+
+    A named tuple of three: it unpacks as ``U, s, Vt``. The solver that produced
+    it is an attribute beside them.
 
     Attributes
     ----------
@@ -16,6 +25,8 @@ class SVDResult(NamedTuple):
         Singular values, in descending order.
     Vt : ndarray of shape (k, n_features)
         Right singular vectors as rows.
+    solver : str or None
+        The solver that ran (after ``"auto"``'s choice and accuracy guard).
 
     Examples
     --------
@@ -25,11 +36,17 @@ class SVDResult(NamedTuple):
     >>> result.s
     array([2., 1.])
     >>> U, s, Vt = result  # unpacks like a tuple
+    >>> result.solver
+    'full'
     """
 
-    U: np.ndarray | None
-    s: np.ndarray
-    Vt: np.ndarray
+    def __new__(cls, U, s, Vt, solver=None):
+        result = super().__new__(cls, U, s, Vt)
+        result.solver = solver
+        return result
+
+    def __getnewargs__(self):
+        return (*self, self.solver)
 
 
 def flip_signs(U, Vt):

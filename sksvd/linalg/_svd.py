@@ -7,7 +7,8 @@ from sklearn.utils import check_array
 
 from sksvd._compat import Interval, StrOptions, validate_params
 from sksvd.linalg._checks import check_rank
-from sksvd.linalg._dispatch import SOLVERS, dispatch_svd
+from sksvd.linalg._decompose import decompose
+from sksvd.linalg._policy import KRYLOV_SOLVERS, SOLVERS
 
 
 @validate_params(
@@ -45,8 +46,8 @@ def svd(
         n_features)`` (one fewer for ``solver="arpack"``). None returns all of them
         (not allowed for the Krylov solvers, which are for a few).
 
-    solver : {"auto", "full", "qr", "gram", "randomized", "arpack", "propack"}, \
-            default="auto"
+    solver : {"auto", "full", "qr", "gram", "randomized", "arpack", "propack", \
+            "dask"}, default="auto"
         - ``"full"``: LAPACK ``gesdd``, retried with ``gesvd`` if it fails to
           converge. Exact; cost ``O(m·n·min(m, n))``.
         - ``"qr"``: Householder QR of the tall orientation, then SVD of the small
@@ -63,12 +64,15 @@ def svd(
           it has returned values off by 1e-6 and even skipped a triplet
           (scipy/scipy#16330). ``"auto"`` never picks it; prefer ``"arpack"``
           where the answer must be right.
+        - ``"dask"``: for dask arrays, which the estimators accept; a NumPy or
+          sparse ``X`` is refused with a ValueError, as is any solver that
+          cannot take the input given.
         - ``"auto"``: chosen by shape, rank and sparsity; it takes ``"gram"`` only
           when the requested singular values come out to a relative accuracy of
           ``eps^(2/3)``, and redoes the work by ``"qr"`` otherwise. The policy
           table is in the Notes.
 
-        Sparse input given to ``"full"`` or ``"qr"`` is densified.
+        Sparse input given to ``"full"``, ``"qr"`` or ``"gram"`` is densified.
 
     compute_u : bool, default=True
         Whether to return ``U``. When False, ``U`` is None and the
@@ -106,20 +110,21 @@ def svd(
     The ``"auto"`` policy is documented, as one table, by :func:`choose_solver`.
     In short: dask arrays go to ``"dask"``; sparse matrices to ARPACK; very tall
     or wide dense data (up to 4000 on the short side) to the Gram matrix of the
-    short side; a few components of other dense data to ARPACK (refined by a
-    Rayleigh–Ritz step on X, so its singular values are accurate to about
-    ``eps·σ₁``); energy targets on large data to the growing randomized sketch;
-    everything else to LAPACK. The Gram result carries a relative error of about
-    ``eps·(σ₁/σₖ)²`` and is kept only when that is at most ``eps^(2/3)``;
-    otherwise the same call is redone by ``"qr"``, which is backward stable.
-    Problems below about ``5e7`` flops (``1e9`` for the Gram path) run BLAS on one
-    thread: NumPy and SciPy each load their own OpenBLAS, whose idle threads
-    otherwise contend for the cores.
+    short side; a few components of other dense data to ARPACK (SciPy finishes
+    it with a Rayleigh–Ritz step on X, so its singular values are accurate to
+    about ``eps·σ₁``); energy targets on large data to the growing randomized
+    sketch; everything else to LAPACK. Problems below about ``5e7`` flops
+    (``1e9`` for the Gram path) run BLAS on one thread: NumPy and SciPy each load
+    their own OpenBLAS, whose idle threads otherwise contend for the cores. The
+    limit is taken by one call at a time, so concurrent callers never leave the
+    process with a changed thread count.
 
-    The Gram guard: the eigenvalues of ``XᵀX`` carry an absolute error of about
-    ``eps·σ₁²``, so ``σₖ`` carries a relative error of about ``eps·(σ₁/σₖ)²``.
-    ``"auto"`` keeps the Gram result only if that is at most ``eps^(2/3)``
-    (3.7e-11 in float64), that is while ``σₖ/σ₁ ≥ eps^(1/6)``.
+    The Gram guard: the Gram matrix is formed in float64 (float32 data
+    included) over blocks of 16384 rows summed pairwise, so its eigenvalues carry
+    an absolute error of about ``eps₆₄·σ₁²·(1 + log₂ B)`` for ``B`` blocks, and
+    ``σₖ`` a relative error of about ``eps₆₄·(σ₁/σₖ)²·(1 + log₂ B)``. ``"auto"``
+    keeps the Gram result only if that is at most ``eps^(2/3)`` of the data's
+    dtype (3.7e-11 in float64, 2.4e-5 in float32).
 
     References
     ----------
@@ -143,14 +148,14 @@ def svd(
     True
     """
     X = check_array(X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32])
-    if n_components is None and solver in ("arpack", "propack"):
+    if n_components is None and solver in KRYLOV_SOLVERS:
         raise ValueError(
             f"solver={solver!r} computes a few singular triplets; pass an integer "
             "n_components, or use solver='full' for all of them."
         )
     if n_components is not None:
         check_rank(n_components, X.shape, solver)
-    return dispatch_svd(
+    return decompose(
         X,
         n_components,
         solver=solver,

@@ -1,10 +1,14 @@
-"""Krylov solvers for a few singular triplets of sparse (or implicit) matrices."""
+"""Krylov solvers (ARPACK, PROPACK) for a few singular triplets of any matrix.
+
+Dense, sparse or implicit (:class:`~sksvd.linalg._operand.CenteredOperator`):
+only products with the matrix and its transpose are used.
+"""
 
 import numpy as np
-import scipy.linalg as la
 from numpy.linalg import LinAlgError
 from scipy.sparse.linalg import svds
 
+from sksvd.linalg._policy import SAFE_RANGE
 from sksvd.linalg._result import SVDResult
 
 
@@ -12,20 +16,21 @@ def krylov_svd(X, n_components, *, solver, compute_u, random_state):
     """Leading singular triplets by ARPACK or PROPACK (``scipy.sparse.linalg.svds``).
 
     ARPACK (implicitly restarted Lanczos on ``XᵀX`` or ``XXᵀ``) needs
-    ``k < min(m, n)``; its result is refined by a Rayleigh–Ritz step on X itself
-    (:func:`_rayleigh_ritz`), which undoes the squaring's loss in the singular
-    values; PROPACK (Lanczos bidiagonalisation of X itself, no squaring)
-    allows ``k ≤ min(m, n)``. SciPy runs PROPACK without restarts and stops it
-    on a loose test, so where singular values cluster it can return values off by
-    1e-6, vectors off by 1e-3, or skip a triplet (scipy/scipy#16330): ``"auto"``
-    never picks it. The starting
+    ``k < min(m, n)``; SciPy finishes it with a Rayleigh–Ritz step on X itself
+    (the SVD of ``X V``), which undoes the squaring's loss in the singular
+    values: they come out to about ``eps·σ₁``. PROPACK (Lanczos
+    bidiagonalisation of X itself, no squaring) allows ``k ≤ min(m, n)``. SciPy
+    runs PROPACK without restarts and stops it on a loose test, so where
+    singular values cluster it can return values off by 1e-6, vectors off by
+    1e-3, or skip a triplet (scipy/scipy#16330): ``"auto"`` never picks it. The
+    starting
     vector is drawn from ``random_state`` so that results repeat.
     """
     dtype = X.dtype
     largest = _largest_magnitude(X)
     if largest == 0.0:
         return _zero_svd(X.shape, n_components, dtype, compute_u)
-    if largest is not None and not _SAFE[0] < largest < _SAFE[1]:
+    if largest is not None and not SAFE_RANGE[0] < largest < SAFE_RANGE[1]:
         # ARPACK works on XᵀX: squares of such values leave float64's range.
         result = krylov_svd(
             X / largest,
@@ -61,33 +66,10 @@ def krylov_svd(X, n_components, *, solver, compute_u, random_state):
                 "solver='full'."
             ) from None
     order = np.argsort(s)[::-1]
-    if solver == "arpack":
-        U, s, Vt = _rayleigh_ritz(X, Vt[order])
-        order = np.arange(s.size)
     U = np.ascontiguousarray(U[:, order], dtype=dtype) if compute_u else None
     return SVDResult(
         U, s[order].astype(dtype), np.ascontiguousarray(Vt[order], dtype=dtype)
     )
-
-
-def _rayleigh_ritz(X, Vt):
-    """Singular triplets of X restricted to the rows of Vt: ``X V = Ũ Σ Wᵀ``.
-
-    ARPACK finds V from the eigenvectors of ``XᵀX``, so its singular values carry
-    an error of about ``eps·σ₁²/σᵢ``. The subspace is accurate to second order,
-    and one product ``X V`` (m·n·k flops) and an SVD of that ``m × k`` matrix give
-    singular values to about ``eps·σ₁``, as a backward-stable SVD would, with U
-    consistent with them.
-    """
-    V, _ = np.linalg.qr(Vt.T)
-    B = np.asarray(X @ V)
-    U, s, Wt = la.svd(B, full_matrices=False, check_finite=False)
-    return U, s, Wt @ V.T
-
-
-# Magnitudes whose squares, summed over any realistic dimension, stay normal
-# float64 numbers.
-_SAFE = (1e-140, 1e140)
 
 
 def _largest_magnitude(X):

@@ -1,0 +1,74 @@
+"""Parameter and attribute text shared by several docstrings, written once.
+
+A class decorated with :func:`fill_shared_docs` has each ``%(name)s`` in its
+docstring replaced by the entry ``name`` below. The entries are written as they
+sit in a class docstring: the first line after four spaces of indentation, the
+following lines indented by eight.
+"""
+
+_SHARED = {
+    "svd_solver": """\
+solver : {"auto", "full", "qr", "gram", "randomized", "arpack", "propack", \\
+            "dask"}, default="auto"
+        The engine's solver; see :func:`sksvd.linalg.svd` and
+        :func:`sksvd.linalg.choose_solver` for what ``"auto"`` picks. A solver
+        that cannot take the input given (``"dask"`` for NumPy or sparse data,
+        any other for a dask array) is refused with a ValueError.""",
+    "n_oversamples": """\
+n_oversamples : int, default=10
+        Extra sketch columns for the randomized solver.""",
+    "n_iter": """\
+n_iter : int or "auto", default="auto"
+        Power iterations for the randomized solver; ``"auto"`` is 7 when fewer
+        than a tenth of ``min(n_samples, n_features)`` components are asked
+        for, 4 otherwise.""",
+    "random_state": """\
+random_state : int, RandomState instance or None, default=None
+        Seeds the randomized and Krylov solvers; pass an int for repeatable
+        fits.""",
+    "fit_intercept": """\
+fit_intercept : bool, default=True
+        Fit an intercept. X and y are then centred (with the sample weights), so
+        the intercept is not part of the minimised norm, as in scikit-learn. This
+        differs from :func:`sksvd.linalg.lstsq` on ``[1, X]``, which would shrink
+        the intercept too: on wide data (more features than samples) the two give
+        different coefficients.""",
+    "rcond": """\
+rcond : float, default=None
+        Singular values ``σᵢ ≤ rcond·σ₁`` of the centred design are treated as
+        zero. None uses :func:`sksvd.linalg.default_rcond`: ``eps·max(m, n)`` for
+        float64 data, ``10·eps₃₂`` for float32 data (with the SVD run in float64).
+        Sparse X without ``max_rank`` is solved by LSMR, which computes no
+        singular values: a given ``rcond`` is then refused with a ValueError.""",
+    "lstsq_solver": """\
+solver : {"auto", "full", "qr"}, default="auto"
+        ``"qr"``: Householder QR, then the SVD of the triangular factor (cost
+        linear in the number of samples); ``"full"``: LAPACK's SVD (both densify
+        sparse X). ``"auto"`` follows the engine's least-squares policy: the Gram
+        matrix ``AᵀA`` for tall data (``n_samples ≥ 16·n_features``) when its
+        estimated relative error is at most 1e-12 (a well-conditioned design),
+        else LAPACK's ``gelsd`` with the same cut-off, or QR when factors are
+        needed at several ranks; LSMR for sparse X (ARPACK with ``max_rank``);
+        TSQR for dask arrays.""",
+    "solver_": """\
+solver_ : str
+        The solver (or least-squares route) that ran: the one ``"auto"`` chose,
+        after its accuracy guard.""",
+    "n_features_in_": """\
+n_features_in_ : int
+        Number of features seen during fit.""",
+    "feature_names_in_": """\
+feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during fit, when ``X`` has string column names.""",
+}
+
+
+def fill_shared_docs(obj):
+    """Replace each ``%(name)s`` in ``obj.__doc__`` by its shared text."""
+    doc = obj.__doc__
+    for name, text in _SHARED.items():
+        doc = doc.replace(f"%({name})s", text)
+    if "%(" in doc:
+        raise ValueError(f"unknown shared docstring entry in {obj.__name__}")
+    obj.__doc__ = doc
+    return obj

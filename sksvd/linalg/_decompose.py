@@ -1,0 +1,251 @@
+"""The one entry to the SVD solvers: choose, run, guard, fix signs, report.
+
+:func:`decompose` is the only caller of the solver functions. It takes an
+:class:`~sksvd.linalg._operand.Operand` (the matrix with its centring, column
+scaling and row weights) and a request, asks :mod:`~sksvd.linalg._policy` which
+solver to run, applies the Gram guard and its fallback, the sign rule and the
+BLAS thread limit, and returns an :class:`SVDResult` that names the solver that
+ran. Nothing here validates input: the public functions and the estimators do.
+"""
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+from sksvd.linalg._checks import rank_for_energy
+from sksvd.linalg._dask import dask_svd
+from sksvd.linalg._exact import full_svd, qr_svd
+from sksvd.linalg._gram import gram_eigh, gram_matrix, long_factor, zero_columns
+from sksvd.linalg._krylov import krylov_svd
+from sksvd.linalg._operand import Operand
+from sksvd.linalg._policy import (
+    TRAITS,
+    check_solver_input,
+    choose_solver,
+    gram_error_estimate,
+    gram_tolerance,
+    largest_rank,
+)
+from sksvd.linalg._randomized import randomized_svd, randomized_svd_by_energy
+from sksvd.linalg._result import SVDResult, flip_signs
+from sksvd.linalg._threads import blas_threads_for
+
+
+def decompose(
+    operand,
+    n_components=None,
+    *,
+    solver="auto",
+    energy=None,
+    norm=None,
+    whole_spectrum=False,
+    backward_stable=False,
+    compute_u=True,
+    random_state=None,
+    n_oversamples=10,
+    n_iter="auto",
+):
+    """Truncated SVD of an operand by the requested or the chosen solver.
+
+    Parameters
+    ----------
+    operand : Operand or array
+        What to decompose; a bare array or sparse matrix stands for itself.
+    n_components : int, default=None
+        Triplets asked for; None for all of them.
+    solver : str, default="auto"
+        A name of ``sksvd.linalg._policy.SOLVERS``; a solver that cannot take
+        this kind of input is refused with a ValueError.
+    energy : float, default=None
+        Instead of a rank: keep the smallest rank with
+        ``Σᵢ≤ᵣ σᵢ² ≥ energy·‖X‖²_F``; ``norm`` is then ``‖X‖_F``. Plain operands
+        only (no centring).
+    whole_spectrum : bool, default=False
+        The caller uses every singular value a whole-spectrum solver computes
+        (a tail for the noise variance, a state to continue): they are all
+        returned, and the Gram guard covers them all. Solvers that compute a few
+        triplets still return ``n_components``.
+    compute_u : bool, default=True
+        Whether U is formed.
+    random_state, n_oversamples, n_iter
+        For the randomized and Krylov solvers.
+
+    Returns
+    -------
+    SVDResult
+        Descending singular values in the operand's dtype, signs fixed by
+        :func:`~sksvd.linalg._result.flip_signs`, and ``solver`` set to the
+        solver that produced them. For dask input ``U`` is lazy.
+
+    Notes
+    -----
+    The Gram guard (``solver="auto"`` only): the estimated relative error
+    (:func:`~sksvd.linalg._policy.gram_error_estimate`) of every singular value
+    the caller uses (the ``n_components`` asked for, or all of them with
+    ``whole_spectrum``) must be at most ``eps^(2/3)`` of the dtype, or the call
+    is redone by ``"qr"``. Singular values that are zero in exact arithmetic
+    are set to zero and left out of the estimate: those of columns that are
+    zero (constant features, once centred), and for wide centred data the one
+    of the centring direction.
+    """
+    if not isinstance(operand, Operand):
+        operand = Operand(operand)
+    check_solver_input(solver, operand.kind)
+    random_state = check_random_state(random_state)
+    guarded = solver == "auto"
+    if guarded:
+        solver = choose_solver(
+            operand.shape,
+            n_components,
+            sparse=operand.kind == "sparse",
+            energy=energy is not None,
+            dask=operand.kind == "dask",
+            backward_stable=backward_stable,
+        )
+    options = {
+        "compute_u": compute_u,
+        "random_state": random_state,
+        "n_oversamples": n_oversamples,
+        "n_iter": n_iter,
+    }
+    with blas_threads_for(operand.shape, solver):
+        if energy is not None:
+            result, solver = _by_energy(operand, energy, norm, solver, options)
+        else:
+            k = min(operand.shape) if n_components is None else n_components
+            result, solver = _run(operand, k, solver, guarded, whole_spectrum, options)
+    U, Vt = flip_signs(result.U, result.Vt)
+    return SVDResult(U, result.s, Vt, solver=solver)
+
+
+def _run(operand, k, solver, guarded, whole_spectrum, options):
+    """One solver call (two when the guard rejects Gram); returns (result, solver)."""
+    compute_u = options["compute_u"]
+    every = whole_spectrum and TRAITS[solver].whole_spectrum
+    n = min(operand.shape) if every else k
+    if solver == "gram":
+        result, error = _gram(operand, n, k, every, compute_u)
+        if not (guarded and error > gram_tolerance(operand.dtype)):
+            return result, "gram"
+        solver = "qr"
+    if solver in ("full", "qr"):
+        svd = full_svd if solver == "full" else qr_svd
+        return svd(operand.dense(), n, compute_u), solver
+    if solver == "dask":
+        Z = operand.lazy()
+        # TSQR computes the whole spectrum in the same pass.
+        whole = every and len(Z.chunks[1]) == 1
+        return dask_svd(Z, None if whole else k, **options), solver
+    Z = operand.implicit()
+    if solver == "randomized":
+        return randomized_svd(Z, k, **options), solver
+    return (
+        krylov_svd(
+            Z,
+            k,
+            solver=solver,
+            compute_u=compute_u,
+            random_state=options["random_state"],
+        ),
+        solver,
+    )
+
+
+def _gram(operand, n, k, every, compute_u):
+    """The Gram solver on an operand; returns (result, estimated relative error).
+
+    Tall operands: the Gram matrix of the centred, weighted columns is
+    accumulated from X without a copy (:func:`~sksvd.linalg._gram.gram_matrix`);
+    its diagonal gives the centred column norms, from which a column scaling is
+    settled and applied to G. Wide operands: the Gram matrix of the rows.
+    """
+    m, p = operand.shape
+    dtype = operand.dtype
+    if operand.kind == "sparse" and not operand.plain:
+        operand = Operand(operand.dense())  # centring would fill it anyway
+    if m >= p:
+        G, unit, cancellation = gram_matrix(operand.X, operand.mean, operand.weights)
+        zeros = zero_columns(G, unit, m, operand.mean)
+        if operand.scale is not None:
+            norms = np.sqrt(np.maximum(np.diag(G), 0)) * unit
+            scale = operand.scale_used
+            if scale is None:
+                scale = operand.resolve_scale(norms)
+            else:
+                operand.norms = norms
+            G = G / np.outer(scale, scale)
+        rows = m
+    else:
+        Z = _dense(operand)
+        G, unit, cancellation = gram_matrix(Z.T)
+        zeros = zero_columns(G, unit, p)
+        rows = p
+    G[zeros, :] = 0
+    G[:, zeros] = 0
+    s, V = gram_eigh(G, n)
+    exact_zeros = zeros.size
+    if m < p and operand.mean is not None and s.size == m:
+        # Centred rows are orthogonal to √w (ones without weights): the last
+        # singular value is zero in exact arithmetic, and exact as such.
+        s[-1] = 0.0
+        exact_zeros += 1
+    used = s[: max(min(n, s.size - exact_zeros), 0)] if every else s[:k]
+    error = gram_error_estimate(used, rows) * cancellation
+    if m >= p:
+        U = None
+        if compute_u:
+            Y = np.asarray(_dense(operand) @ V.astype(dtype, copy=False))
+            U = long_factor(Y / unit, s).astype(dtype, copy=False)
+        Vt = np.ascontiguousarray(V.T, dtype=dtype)
+    else:
+        U = np.ascontiguousarray(V, dtype=dtype) if compute_u else None
+        Y = np.asarray(Z.T @ V.astype(dtype, copy=False))
+        Vt = np.ascontiguousarray(long_factor(Y / unit, s).T, dtype=dtype)
+    return SVDResult(U, (s * unit).astype(dtype), Vt), error
+
+
+def _dense(operand):
+    """Z itself for a plain operand (sparse stays sparse), else a dense copy."""
+    return operand.X if operand.plain else operand.dense()
+
+
+def _by_energy(operand, energy, norm, solver, options):
+    """SVD truncated at the smallest rank keeping ``energy`` of ``‖X‖²_F``.
+
+    - whole-spectrum solvers compute every value and cut;
+    - ``"randomized"`` grows its basis block by block until the energy is
+      reached, never computing more than a few blocks past the rank;
+    - ``"arpack"`` and ``"propack"`` double the number of triplets until the
+      energy is reached, and finish with ``"full"`` if their largest rank does
+      not reach it.
+
+    An all-zero matrix is its own rank-1 approximation: ``U`` and ``Vt`` are then
+    the first unit vectors and ``s = [0]``.
+    """
+    X = operand.X
+    compute_u = options["compute_u"]
+    if norm == 0.0:
+        U = np.eye(X.shape[0], 1, dtype=X.dtype) if compute_u else None
+        Vt = np.eye(1, X.shape[1], dtype=X.dtype)
+        return SVDResult(U, np.zeros(1, dtype=X.dtype), Vt), solver
+    if solver == "randomized":
+        return randomized_svd_by_energy(X, energy, norm, **options), solver
+    if solver in ("arpack", "propack"):
+        largest = largest_rank(solver, X.shape)
+        k = min(16, largest)
+        while 1 <= k <= largest:
+            result, _ = _run(operand, k, solver, False, False, options)
+            rank = rank_for_energy(result.s, energy, norm)
+            if rank is not None:
+                return _truncate(result, rank), solver
+            if k == largest:
+                break
+            k = min(2 * k, largest)
+        solver = "full"
+    result, solver = _run(operand, min(X.shape), solver, False, True, options)
+    rank = rank_for_energy(result.s, energy, norm)
+    return _truncate(result, result.s.size if rank is None else rank), solver
+
+
+def _truncate(result, rank):
+    U = None if result.U is None else np.ascontiguousarray(result.U[:, :rank])
+    return SVDResult(U, result.s[:rank], np.ascontiguousarray(result.Vt[:rank]))

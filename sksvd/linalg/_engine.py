@@ -1,0 +1,67 @@
+"""The engine's surface for the estimators: everything they use, and nothing else.
+
+The estimators validate input, compute the statistics that define their operand
+(means, the column-scaling rule, row weights), make one call to
+:func:`decompose` or :func:`least_squares`, and store what comes back. They
+import from this module only, so the solver modules behind it can change freely.
+"""
+
+from sksvd.linalg._checks import check_rank
+from sksvd.linalg._dask import (
+    check_dask_array,
+    finite_check,
+    lazily_checked,
+    raise_if_not_finite,
+)
+from sksvd.linalg._dask_statistics import (
+    column_moments,
+    lazy_column_norms,
+    lazy_frobenius_norm,
+)
+from sksvd.linalg._decompose import decompose
+from sksvd.linalg._lstsq import (
+    cut_off,
+    default_rcond,
+    least_squares,
+    solve_from_factors,
+)
+from sksvd.linalg._norms import frobenius_norm
+from sksvd.linalg._operand import (
+    Operand,
+    centred_product,
+    explicit_columns,
+    input_kind,
+)
+from sksvd.linalg._policy import (
+    BACKWARD_STABLE_SOLVERS,
+    LSTSQ_SOLVERS,
+    PARTIAL_SPECTRUM_SOLVERS,
+    SOLVERS,
+    check_solver_input,
+)
+
+__all__ = [
+    "BACKWARD_STABLE_SOLVERS",
+    "LSTSQ_SOLVERS",
+    "PARTIAL_SPECTRUM_SOLVERS",
+    "SOLVERS",
+    "Operand",
+    "centred_product",
+    "check_dask_array",
+    "check_rank",
+    "check_solver_input",
+    "column_moments",
+    "cut_off",
+    "decompose",
+    "default_rcond",
+    "explicit_columns",
+    "finite_check",
+    "frobenius_norm",
+    "input_kind",
+    "lazily_checked",
+    "lazy_column_norms",
+    "lazy_frobenius_norm",
+    "least_squares",
+    "raise_if_not_finite",
+    "solve_from_factors",
+]

@@ -1,0 +1,340 @@
+"""The one entry to the least-squares routes: Gram, QR, gelsd, SVD, ARPACK, LSMR, dask.
+
+:func:`least_squares` asks :func:`~sksvd.linalg._policy.choose_least_squares_solver`
+for a route, runs it (with the Gram guard and its fallback), applies the cut-off
+``σᵢ > rcond·σ₁`` and ``max_rank``, and returns the minimum-norm solution with
+its residuals, the rank kept and the route that ran.
+"""
+
+import warnings
+from typing import NamedTuple
+
+import numpy as np
+import scipy.linalg as la
+from scipy.sparse.linalg import lsmr
+from sklearn.exceptions import ConvergenceWarning
+
+from sksvd.linalg._dask import dask_svd_projections, raise_if_not_finite
+from sksvd.linalg._dask_statistics import lazy_column_norms
+from sksvd.linalg._decompose import decompose
+from sksvd.linalg._exact import lapack_svd
+from sksvd.linalg._gram import gram_eigh, gram_matrix
+from sksvd.linalg._norms import column_norms
+from sksvd.linalg._operand import Operand
+from sksvd.linalg._policy import (
+    LSTSQ_GRAM_TOLERANCE,
+    choose_least_squares_solver,
+    gram_error_estimate,
+)
+from sksvd.linalg._threads import blas_threads_for
+
+# A float32 matrix's rounding perturbs it by at most about eps/√3·σ₁ (see
+# default_rcond); this many times eps leaves a margin of seventeen.
+_FLOAT32_RCOND_FACTOR = 10
+# LSMR's stopping tolerances (atol = btol): the solution is accurate to about
+# this times the condition number.
+LSMR_TOLERANCE = 1e2 * float(np.finfo(np.float64).eps)
+
+
+def default_rcond(shape, dtype):
+    """The default relative cut-off ``rcond`` for a matrix of this shape and dtype.
+
+    - float64: ``eps₆₄·max(m, n)``, NumPy's ``lstsq`` and SciPy's ``null_space``
+      default.
+    - float32: ``10·eps₃₂`` (1.2e-6), independent of the shape, with the SVD run in
+      float64.
+
+    Why not NumPy's rule for float32: NumPy applies float64's eps to float32 data,
+    so the rounding noise of a low-rank float32 matrix counts as rank (a rank-5
+    50 × 50 matrix comes out rank 50); ``max(m, n)·eps₃₂`` instead grows with the
+    long side and, past 500,000 rows, drops real directions with ``σ < 0.06·σ₁``
+    (scikit-learn issue #33032). The noise that storing a matrix in float32 adds is
+    a perturbation ``E`` with entries of standard deviation about
+    ``eps₃₂·rms(A)/(2√3)``; its norm is about ``eps₃₂·rms(A)·(√m + √n)/(2√3)`` while
+    ``σ₁ ≥ ‖A‖_F/√min(m, n) = rms(A)·√max(m, n)``, so
+    ``‖E‖₂/σ₁ ≤ eps₃₂/√3`` whatever the shape. Running the SVD in float64 keeps the
+    computation's own error far below that, so a fixed multiple of ``eps₃₂``
+    separates noise from signal at any size.
+
+    Parameters
+    ----------
+    shape : tuple of (int, int)
+    dtype : numpy dtype, float32 or float64
+
+    Returns
+    -------
+    rcond : float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksvd.linalg import default_rcond
+    >>> default_rcond((1000, 10), np.float64)
+    2.22...e-13
+    >>> default_rcond((1_000_000, 50), np.float32)
+    1.19...e-06
+    """
+    if np.dtype(dtype) == np.float32:
+        return _FLOAT32_RCOND_FACTOR * float(np.finfo(np.float32).eps)
+    return float(np.finfo(np.float64).eps) * max(shape)
+
+
+def cut_off(s, rcond, max_rank):
+    """Number of singular values kept, and the absolute threshold used.
+
+    ``σᵢ`` is kept when ``σᵢ > rcond·σ₁``, and at most ``max_rank`` of them.
+    """
+    largest = float(s[0]) if s.size else 0.0
+    cutoff = rcond * largest
+    rank = int(np.count_nonzero(s > cutoff))
+    if max_rank is not None:
+        rank = min(rank, max_rank)
+    return rank, cutoff
+
+
+class LeastSquaresFactors(NamedTuple):
+    """What a minimum-norm solve at any rank needs.
+
+    ``s``, ``Vt``, the projections ``P = UᵀB``, ``U`` (or None) and the design
+    ``A`` they belong to (for direct residuals).
+    """
+
+    s: np.ndarray
+    Vt: np.ndarray
+    P: np.ndarray
+    U: np.ndarray | None
+    A: object
+
+
+class LeastSquaresSolution(NamedTuple):
+    """The result of :func:`least_squares`.
+
+    ``x`` has shape (n, n_targets) and ``residues`` (n_targets,). ``rank``,
+    ``cutoff`` and ``s`` are None for LSMR, which computes no SVD. ``factors``
+    is set for the routes that compute them (needed with ``need="factors"`` or
+    ``"u"``).
+    """
+
+    x: np.ndarray
+    residues: np.ndarray
+    rank: int | None
+    cutoff: float | None
+    s: np.ndarray | None
+    solver: str
+    factors: LeastSquaresFactors | None
+
+
+def least_squares(
+    operand, B, *, rcond=None, dtype=None, max_rank=None, solver="auto", need="solution"
+):
+    """Minimum-norm solution of ``Z x ≈ B``, Z the (float64) operand.
+
+    Parameters
+    ----------
+    operand : Operand
+        The design; its data must be float64. Centring and row weights are
+        applied as the route allows (implicitly for sparse data).
+    B : ndarray or dask array of shape (n_samples, n_targets)
+        The right-hand sides, already centred and weighted like the operand.
+    rcond : float, default=None
+        Relative cut-off; None for :func:`default_rcond` of the shape and
+        ``dtype`` (the data's dtype before conversion to float64). LSMR (sparse
+        data without ``max_rank``) computes no singular values, so a given
+        ``rcond`` is refused there with a ValueError.
+    dtype : numpy dtype, default=None
+        The data's own dtype, for the default ``rcond``; None for float64.
+    max_rank : int, default=None
+    solver : {"auto", "full", "qr"}, default="auto"
+        ``"full"`` and ``"qr"`` force that factorisation (densifying sparse
+        data); a dask operand takes ``"auto"`` only.
+    need : {"solution", "factors", "u"}, default="solution"
+        See :func:`~sksvd.linalg._policy.choose_least_squares_solver`.
+    """
+    if operand.kind == "dask" and solver != "auto":
+        raise ValueError(
+            f"solver={solver!r} cannot solve a dask array; use solver='auto' (TSQR)."
+        )
+    route = solver
+    if solver == "auto":
+        route = choose_least_squares_solver(
+            operand.shape, kind=operand.kind, max_rank=max_rank, need=need
+        )
+    if route == "lsmr":
+        if rcond is not None:
+            raise ValueError(
+                f"rcond={rcond!r} applies to singular values, and sparse X without "
+                "max_rank is solved by LSMR, which computes none. Leave rcond=None, "
+                "pass max_rank (the leading singular triplets are then computed), or "
+                "pass dense X."
+            )
+        return _lsmr(operand, B)
+    if rcond is None:
+        rcond = default_rcond(operand.shape, np.float64 if dtype is None else dtype)
+    if route == "dask":
+        return _dask(operand, B, rcond, max_rank)
+    if route == "arpack":
+        U, s, Vt = decompose(
+            operand, max_rank, solver="arpack", random_state=0, compute_u=True
+        )
+        factors = LeastSquaresFactors(s, Vt, U.T @ B, U, operand.implicit())
+        return _solve(factors, B, rcond, max_rank, "arpack")
+    A = operand.dense()
+    with blas_threads_for(A.shape, route):
+        if route == "gram":
+            factors = _gram_factors(A, B)
+            if factors is not None:
+                return _solve(factors, B, rcond, max_rank, "gram")
+            route = choose_least_squares_solver(
+                A.shape, max_rank=max_rank, need=need, gram=False
+            )
+        if route == "gelsd":
+            # NumPy's gelsd, to stay on the BLAS build of the products around it.
+            x, _, rank, s = np.linalg.lstsq(A, B, rcond=rcond)
+            residues = _residues(A, B, x)
+            cutoff = rcond * float(s[0]) if s.size else 0.0
+            return LeastSquaresSolution(
+                x, residues, int(rank), cutoff, s, "gelsd", None
+            )
+        if route == "qr" and A.shape[0] >= A.shape[1] and need != "u":
+            QtB, R = la.qr_multiply(A, B.T, mode="right")
+            U_r, s, Vt = lapack_svd(R)
+            factors = LeastSquaresFactors(s, Vt, U_r.T @ QtB.T, None, A)
+            return _solve(factors, B, rcond, max_rank, "qr")
+    U, s, Vt = decompose(Operand(A), None, solver=route)
+    factors = LeastSquaresFactors(s, Vt, U.T @ B, U, A)
+    return _solve(factors, B, rcond, max_rank, route)
+
+
+def _gram_factors(A, B):
+    """``s``, ``Vt`` and ``P = Σ⁻¹Vᵀ(AᵀB)`` from ``AᵀA``, or None when not accurate.
+
+    ``m·n²`` flops in BLAS-3, half a Householder QR. Kept only when the
+    estimated relative error is at most ``LSTSQ_GRAM_TOLERANCE`` (1e-12): a
+    well-conditioned, full-rank A.
+    """
+    G, unit, _ = gram_matrix(A)
+    s, V = gram_eigh(G, A.shape[1])
+    if not gram_error_estimate(s, A.shape[0]) <= LSTSQ_GRAM_TOLERANCE:
+        return None
+    scaled = A / unit if unit != 1.0 else A
+    projections = (V.T @ (scaled.T @ B)) / s.reshape(-1, 1)
+    return LeastSquaresFactors(
+        s * unit, np.ascontiguousarray(V.T), projections, None, A
+    )
+
+
+def _solve(factors, B, rcond, max_rank, route):
+    rank, cutoff = cut_off(factors.s, rcond, max_rank)
+    x, residues = solve_from_factors(factors, B, rank)
+    return LeastSquaresSolution(x, residues, rank, cutoff, factors.s, route, factors)
+
+
+def solve_from_factors(factors, B, rank):
+    """``x = V_r Σ_r⁻¹ P_r`` and the squared residuals ``‖B − A x‖²`` per column.
+
+    The residuals come from the projections, see :func:`residual_squares`;
+    the design ``factors.A`` may be an array, a sparse matrix or a linear
+    operator.
+    """
+    s, Vt, P, A = factors.s, factors.Vt, factors.P, factors.A
+    x = Vt[:rank].T @ (P[:rank] / s[:rank, np.newaxis])
+    residues = residual_squares(
+        column_norms(B), P[:rank], lambda: column_norms(B - A @ x)
+    )
+    return x, residues
+
+
+def residual_squares(b_norms, kept_projections, direct_norms):
+    """``‖B‖² − ‖P_r‖²`` per column, without overflow and without cancellation.
+
+    Everything is divided by the largest ``‖B[:, j]‖`` before squaring. When the
+    projection keeps all but a fraction ``√eps`` of ``‖B‖²``, the difference would
+    be mostly rounding, and ``direct_norms()`` (the norms of ``B − A x``, one
+    more product with A) is used instead. A sum of squares beyond float64's range
+    is ``inf``.
+
+    Parameters
+    ----------
+    b_norms : ndarray of shape (n_targets,)
+    kept_projections : ndarray of shape (rank, n_targets)
+        ``U_rᵀ B``.
+    direct_norms : callable
+        Returns ``‖B − A x‖`` per column; called only when needed.
+
+    Returns
+    -------
+    ndarray of shape (n_targets,)
+    """
+    if np.any(np.isinf(b_norms)):
+        # ‖B‖ itself is beyond float64: only the residual tells how large it is.
+        with np.errstate(over="ignore"):
+            return direct_norms() ** 2
+    scale = float(np.max(b_norms)) if b_norms.size else 0.0
+    if scale == 0.0:
+        return np.zeros(b_norms.shape)
+    total = (b_norms / scale) ** 2
+    kept = np.sum((kept_projections / scale) ** 2, axis=0)
+    remaining = np.maximum(total - kept, 0.0)
+    close = kept >= (1 - np.sqrt(np.finfo(np.float64).eps)) * total
+    if np.any(close):
+        remaining = np.where(close, (direct_norms() / scale) ** 2, remaining)
+    with np.errstate(over="ignore"):
+        # scale·(scale·r) rather than scale²·r: the square alone may overflow.
+        return scale * (scale * remaining)
+
+
+def _residues(A, B, x):
+    """``‖B − A x‖²`` per column, scaled so that nothing overflows."""
+    with np.errstate(over="ignore"):
+        return column_norms(B - A @ x) ** 2
+
+
+def _lsmr(operand, B):
+    """LSMR (Fong and Saunders) on the implicit design, started from zero.
+
+    From ``x₀ = 0`` its iterates stay in the row space, so it converges to the
+    minimum-norm solution; it stops when the residual's tolerances
+    ``atol = btol = 100·eps`` are met (no condition-number limit), or warns
+    after ``10·min(m, n) + 10`` iterations.
+    """
+    A = operand.implicit()
+    max_iter = 10 * min(A.shape) + 10
+    x = np.empty((A.shape[1], B.shape[1]))
+    residues = np.empty(B.shape[1])
+    for target in range(B.shape[1]):
+        solution = lsmr(
+            A,
+            B[:, target],
+            atol=LSMR_TOLERANCE,
+            btol=LSMR_TOLERANCE,
+            conlim=0.0,
+            maxiter=max_iter,
+        )
+        x[:, target], stop = solution[0], solution[1]
+        residues[target] = solution[3] ** 2
+        if stop == 7:
+            warnings.warn(
+                f"LSMR stopped after {max_iter} iterations without converging "
+                f"(target {target}); the coefficients may be inaccurate. The "
+                "design is likely ill-conditioned: scale the features, or pass "
+                "dense X to use the SVD.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+    return LeastSquaresSolution(x, residues, None, None, None, "lsmr", None)
+
+
+def _dask(operand, B, rcond, max_rank):
+    """TSQR's ``s``, ``Vt`` and ``UᵀB`` in one pass over the lazy design."""
+    A = operand.lazy()
+    s, Vt, projections, b_norms, finite = dask_svd_projections(A, B)
+    raise_if_not_finite(finite, "X or y")
+    rank, cutoff = cut_off(s, rcond, max_rank)
+    x = Vt[:rank].T @ (projections[:rank] / s[:rank, None])
+
+    def direct_norms():
+        # A second pass, only for a nearly exact fit.
+        return lazy_column_norms(B - A @ x).compute()
+
+    residues = residual_squares(b_norms, projections[:rank], direct_norms)
+    return LeastSquaresSolution(x, residues, rank, cutoff, s, "dask", None)

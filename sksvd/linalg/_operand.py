@@ -1,0 +1,293 @@
+"""What the engine decomposes: a matrix, its centring, column scaling and row weights.
+
+An :class:`Operand` describes ``Z = diag(√w) (X − 1μᵀ) D⁻¹`` without forming it.
+Each solver applies the description in its own way: the Gram solver centres
+blocks of rows as it accumulates, Krylov and randomized solvers see sparse data
+through :class:`CenteredOperator`, dask keeps it lazy, and the exact solvers
+factor a centred copy.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import LinearOperator
+
+from sksvd.linalg._gram import SHIFT_RATIO
+from sksvd.linalg._norms import column_norms
+from sksvd.linalg._policy import SAFE_RANGE
+
+
+def input_kind(X):
+    """``"dask"``, ``"sparse"`` or ``"dense"``."""
+    if type(X).__module__.startswith("dask.") and hasattr(X, "chunks"):
+        return "dask"
+    return "sparse" if sp.issparse(X) else "dense"
+
+
+class Operand:
+    """The matrix ``Z = diag(√w) (X − 1μᵀ) D⁻¹``, described rather than formed.
+
+    Parameters
+    ----------
+    X : ndarray, sparse matrix or dask array of shape (n_samples, n_features)
+        Validated data; never modified.
+    mean : ndarray of shape (n_features,), default=None
+        The centre ``μ``; None for none.
+    scale : ndarray of shape (n_features,) or callable, default=None
+        The column divisors ``D``; None for none. A callable receives the norms
+        of the centred, weighted columns ``‖diag(√w)(xⱼ − μⱼ1)‖`` (float64,
+        computed by whichever solver runs, as cheaply as it can: the diagonal of
+        a Gram matrix, the columns of a centred copy) and returns the divisors;
+        it may raise a ValueError that names a problem of the data.
+    weights : ndarray of shape (n_samples,), default=None
+        Row weights ``w``; None for ones.
+    column_norms : ndarray of shape (n_features,), default=None
+        The centred column norms, when the caller already has them (dask).
+
+    Attributes
+    ----------
+    scale_used : ndarray or None
+        The divisors applied, once the engine has resolved them.
+    norms : ndarray or None
+        The centred column norms, once known.
+    """
+
+    def __init__(self, X, *, mean=None, scale=None, weights=None, column_norms=None):
+        self.X = X
+        self.mean = mean
+        self.scale = scale
+        self.weights = weights
+        self.norms = column_norms
+        self.scale_used = None if callable(scale) else scale
+        self.kind = input_kind(X)
+
+    @property
+    def shape(self):
+        return self.X.shape
+
+    @property
+    def dtype(self):
+        return self.X.dtype
+
+    @property
+    def plain(self):
+        """Whether Z is X itself."""
+        return self.mean is None and self.scale is None and self.weights is None
+
+    def resolve_scale(self, norms):
+        """Record the centred column norms and settle the divisors from them."""
+        self.norms = np.asarray(norms, dtype=np.float64)
+        if callable(self.scale):
+            self.scale_used = np.asarray(self.scale(self.norms), dtype=np.float64)
+        return self.scale_used
+
+    def dense(self):
+        """Z as a new dense array in X's dtype."""
+        X = self.X.toarray() if sp.issparse(self.X) else self.X
+        if self.plain:
+            return X
+        Z = np.array(X, dtype=X.dtype)  # a copy: X is never modified
+        if self.mean is not None:
+            Z -= self.mean.astype(X.dtype)
+        if self.weights is not None:
+            Z *= np.sqrt(self.weights).astype(X.dtype)[:, np.newaxis]
+        if self.scale is not None:
+            if self.scale_used is None:
+                self.resolve_scale(column_norms(Z))
+            if np.any(self.scale_used != 1):
+                Z /= self.scale_used.astype(X.dtype)
+        return Z
+
+    def implicit(self):
+        """Z for Krylov and randomized solvers: sparse data stays sparse."""
+        if self.kind != "sparse":
+            return self.dense()
+        if self.plain:
+            return self.X
+        mean = np.zeros(self.shape[1]) if self.mean is None else self.mean
+        if self.norms is None:
+            self.norms = sparse_centred_norms(self.X, mean, self.weights)
+        if self.scale is not None and self.scale_used is None:
+            self.resolve_scale(self.norms)
+        scale = np.ones(self.shape[1]) if self.scale_used is None else self.scale_used
+        root = None if self.weights is None else np.sqrt(self.weights)
+        return CenteredOperator(
+            self.X, mean, scale, row_scale=root, explicit=self.explicit_columns()
+        )
+
+    def lazy(self):
+        """Z as a lazy dask array (dask input)."""
+        Z = self.X
+        if self.mean is not None:
+            Z = Z - self.mean.astype(Z.dtype)
+        if self.weights is not None:
+            Z = Z * (self.weights**0.5)[:, None]
+        if self.scale is not None:
+            if self.scale_used is None:
+                self.resolve_scale(self.norms)
+            Z = Z / self.scale_used.astype(Z.dtype)
+        return Z
+
+    def explicit_columns(self):
+        """Columns that implicit centring would cancel: see :func:`explicit_columns`."""
+        if self.mean is None:
+            return np.zeros(self.shape[1], dtype=bool)
+        n = self.shape[0] if self.weights is None else float(np.sum(self.weights))
+        return explicit_columns(self.mean, self.norms, n)
+
+
+def explicit_columns(mean, norms, n_samples):
+    """Columns whose mean is large next to their spread (``nμ² > 100·‖x − μ‖²``).
+
+    ``X w − 1 μᵀw`` then cancels: its rounding error is about
+    ``eps·√n·|μ|/σ`` relative to the centred product. Such columns are centred
+    explicitly. That costs little memory: a column with a fraction ``f`` of
+    zeros has ``μ²/σ² ≤ (1 − f)/f``, so these columns are at least 99 % full
+    already.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        return n_samples * np.asarray(mean, np.float64) ** 2 > SHIFT_RATIO * (
+            np.asarray(norms, np.float64) ** 2
+        )
+
+
+def sparse_centred_norms(X, mean, weights=None):
+    """``‖diag(√w)(xⱼ − μⱼ1)‖`` for each column of sparse X, from its stored values.
+
+    The stored values contribute ``Σ w (x − μ)²`` and the implicit zeros
+    ``(Σ w over them)·μ²``; data beyond the safe range is divided by its largest
+    magnitude first, so nothing over- or underflows.
+    """
+    X = sp.csc_matrix(X, dtype=np.float64)
+    mean = np.asarray(mean, dtype=np.float64)
+    w = np.ones(X.shape[0]) if weights is None else np.asarray(weights, np.float64)
+    values = X.data
+    largest = max(float(values.max()), -float(values.min())) if values.size else 0.0
+    largest = max(largest, float(np.max(np.abs(mean), initial=0.0)))
+    unit = 1.0 if largest == 0 or SAFE_RANGE[0] <= largest <= SAFE_RANGE[1] else largest
+    columns = np.repeat(np.arange(X.shape[1]), np.diff(X.indptr))
+    rows_w = w[X.indices]
+    with np.errstate(over="ignore", invalid="ignore"):
+        deviations = (values - mean[columns]) / unit
+        stored = np.bincount(
+            columns, weights=rows_w * deviations**2, minlength=X.shape[1]
+        )
+        stored_weight = np.bincount(columns, weights=rows_w, minlength=X.shape[1])
+        zeros = (w.sum() - stored_weight) * (mean / unit) ** 2
+        return np.sqrt(stored + np.maximum(zeros, 0)) * unit
+
+
+class CenteredOperator(LinearOperator):
+    """``Z = diag(r) (X − 1 μᵀ) diag(1/d)`` applied through products with ``X`` alone.
+
+    ``Z w = r ⊙ (X (w/d) − 1 (μᵀ (w/d)))`` and
+    ``Zᵀ u = (Xᵀ (r ⊙ u) − μ (1ᵀ (r ⊙ u))) / d``: each product costs one sparse
+    product with ``X`` plus a rank-one correction, so iterative solvers see the
+    centred (scaled, row-weighted) matrix without it being formed. Columns
+    flagged ``explicit`` (large means, see :func:`explicit_columns`) are kept as
+    a dense centred block instead, where the rank-one correction would cancel.
+
+    Parameters
+    ----------
+    X : sparse matrix of shape (n_samples, n_features)
+    mean : ndarray of shape (n_features,)
+    scale : ndarray of shape (n_features,)
+        The column divisors ``d``.
+    row_scale : ndarray of shape (n_samples,), default=None
+        The row multipliers ``r`` (square roots of sample weights); None for ones.
+    explicit : ndarray of bool of shape (n_features,), default=None
+        Columns centred explicitly.
+    """
+
+    def __init__(self, X, mean, scale, row_scale=None, explicit=None):
+        super().__init__(dtype=X.dtype, shape=X.shape)
+        dtype = X.dtype
+        self.scale = np.asarray(scale).astype(dtype, copy=False)
+        self.row_scale = None if row_scale is None else row_scale.astype(dtype)
+        mean = np.asarray(mean).astype(dtype, copy=False)
+        if explicit is None or not np.any(explicit):
+            self.X, self.mean, self.dense_columns, self.dense = X, mean, None, None
+            return
+        X = sp.csc_matrix(X)
+        self.dense_columns = np.flatnonzero(explicit)
+        self.dense = X[:, self.dense_columns].toarray() - mean[self.dense_columns]
+        kept = np.ones(X.shape[1], dtype=dtype)
+        kept[self.dense_columns] = 0
+        self.X = sp.csr_matrix(X @ sp.diags(kept))
+        self.X.eliminate_zeros()
+        self.mean = mean * kept
+
+    def astype(self, dtype):
+        """The same operator computing in ``dtype``."""
+        operator = CenteredOperator.__new__(CenteredOperator)
+        LinearOperator.__init__(operator, dtype=np.dtype(dtype), shape=self.shape)
+        operator.X = self.X.astype(dtype)
+        operator.mean = self.mean.astype(dtype)
+        operator.scale = self.scale.astype(dtype)
+        operator.row_scale = (
+            None if self.row_scale is None else self.row_scale.astype(dtype)
+        )
+        operator.dense_columns = self.dense_columns
+        operator.dense = None if self.dense is None else self.dense.astype(dtype)
+        return operator
+
+    def _matmat(self, W):
+        W = W / self.scale[:, np.newaxis]
+        product = np.asarray(self.X @ W) - self.mean @ W
+        if self.dense is not None:
+            product += self.dense @ W[self.dense_columns]
+        if self.row_scale is not None:
+            product *= self.row_scale[:, np.newaxis]
+        return product
+
+    def _rmatmat(self, U):
+        if self.row_scale is not None:
+            U = U * self.row_scale[:, np.newaxis]
+        product = np.asarray(self.X.T @ U) - np.outer(self.mean, U.sum(axis=0))
+        if self.dense is not None:
+            product[self.dense_columns] += self.dense.T @ U
+        return product / self.scale[:, np.newaxis]
+
+    def _matvec(self, w):
+        return self._matmat(w.reshape(-1, 1)).ravel()
+
+    def _rmatvec(self, u):
+        return self._rmatmat(u.reshape(-1, 1)).ravel()
+
+    def _adjoint(self):
+        return _TransposedCentered(self)
+
+
+class _TransposedCentered(LinearOperator):
+    def __init__(self, operator):
+        super().__init__(dtype=operator.dtype, shape=operator.shape[::-1])
+        self.operator = operator
+
+    def _matmat(self, U):
+        return self.operator._rmatmat(U)
+
+    def _rmatmat(self, W):
+        return self.operator._matmat(W)
+
+    def _matvec(self, u):
+        return self.operator._rmatvec(u)
+
+    def _rmatvec(self, w):
+        return self.operator._matvec(w)
+
+    def _adjoint(self):
+        return self.operator
+
+
+def centred_product(X, mean, W, explicit=None):
+    """``(X − 1μᵀ) W`` for dense or sparse X, without cancellation.
+
+    Dense X is centred first. Sparse X stays sparse: ``X W − 1 (μᵀW)``, except
+    for the ``explicit`` columns (large means), which are centred as a dense
+    block.
+    """
+    if not sp.issparse(X):
+        return (X - mean) @ W
+    if explicit is None or not np.any(explicit):
+        return np.asarray(X @ W) - mean @ W
+    operator = CenteredOperator(X, mean, np.ones(X.shape[1]), explicit=explicit)
+    return operator.matmat(np.asarray(W, dtype=X.dtype))

@@ -1,0 +1,378 @@
+"""Regression tests for six engine defects, each against an independent reference.
+
+Every reference is NumPy's float64 LAPACK or a closed form, never sksvd's own
+output: the PCA tail (noise variance, precision, score, partial_fit), the Gram
+guard on many rows, implicit centring of sparse data with a large mean, solvers
+refused for inputs they cannot take, the reported solver and LSMR's rcond, and
+BLAS thread limits under concurrent fits.
+"""
+
+from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from threadpoolctl import ThreadpoolController, threadpool_info
+
+from sksvd import MinNormLeastSquares, PCAViaSVD, TruncatedSVDCompressor
+from sksvd.linalg import choose_solver, svd
+
+EPS = np.finfo(np.float64).eps
+EPS32 = float(np.finfo(np.float32).eps)
+# What a fit may report as solver_: "auto" resolved, and never "dask" on NumPy
+# data. A Lanczos solver may be added by the refactor.
+FITTED_SOLVERS = {"full", "qr", "gram", "randomized", "arpack", "propack", "lanczos"}
+
+
+# 1. PCA tail accuracy ----------------------------------------------------------
+
+K = 3
+
+
+@pytest.fixture(scope="module")
+def low_rank():
+    """Rank 3 (σ up to 300) plus noise of 1e-9: seven tail values near 7e-8."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((5000, 3)) @ rng.standard_normal((3, 10))
+    X = X + 1e-9 * rng.standard_normal((5000, 10))
+    n = X.shape[0]
+    mean = X.mean(axis=0)
+    _, s, Vt = np.linalg.svd(X - mean, full_matrices=False)
+    lam = s**2 / (n - 1)
+    # A backward-stable SVD is exact for X + E with ‖E‖ ≈ eps·σ₁, which moves a
+    # tail value by up to eps·σ₁: eps·σ₁/σ_tail ≈ 1e-6 relative here. Variances
+    # are σ², which doubles it, and a further 2 covers the modest constant of
+    # the backward-error bound.
+    tail_rtol = 4 * EPS * s[0] / s[-1]
+    # partial_fit chains three backward-stable steps (the first fit's factor, the
+    # QR of the stacked rows with the mean-shift row, the SVD of R): 10× the
+    # single-step scale, about 1e-5.
+    partial_rtol = 10 * EPS * s[0] / s[-1]
+    return SimpleNamespace(
+        X=X,
+        mean=mean,
+        Vt=Vt,
+        lam=lam,
+        noise=float(np.mean(lam[K:])),
+        tail_rtol=tail_rtol,
+        partial_rtol=partial_rtol,
+    )
+
+
+def test_reference_tail_is_where_the_tolerances_assume(low_rank):
+    # The tolerances below scale with σ₁/σ_tail; this pins that scale, so a
+    # change to the data cannot silently make them loose.
+    assert 5e-7 < low_rank.tail_rtol < 5e-6
+    assert 1e-19 < low_rank.noise < 1e-17
+
+
+@pytest.mark.parametrize("solver", ["auto", "full", "qr"])
+def test_noise_variance_resolves_the_tail(low_rank, solver):
+    pca = PCAViaSVD(K, solver=solver).fit(low_rank.X)
+    # abs=0: approx's default absolute tolerance, 1e-12, dwarfs a noise of 1e-18.
+    assert pca.noise_variance_ == pytest.approx(
+        low_rank.noise, rel=low_rank.tail_rtol, abs=0
+    )
+
+
+@pytest.mark.parametrize("solver", ["auto", "full", "qr"])
+def test_precision_matches_the_closed_form(low_rank, solver):
+    p = low_rank.X.shape[1]
+    V = low_rank.Vt[:K].T
+    noise = low_rank.noise
+    expected = (V * (1 / low_rank.lam[:K] - 1 / noise)) @ V.T + np.eye(p) / noise
+    precision = PCAViaSVD(K, solver=solver).fit(low_rank.X).get_precision()
+    # Entries are about 1/σ² ≈ 1e18; the part along the principal axes (1/λ ≈
+    # 0.1) lies below their resolution, so only the relative Frobenius error
+    # means anything. It is the relative error of σ² (axis errors of
+    # eps·σ₁/gap ≈ 5e-16 add nothing visible): the noise variance's tolerance.
+    error = np.linalg.norm(precision - expected) / np.linalg.norm(expected)
+    assert error <= low_rank.tail_rtol
+
+
+def _ppca_score(ref, X):
+    """Mean probabilistic-PCA log-likelihood, with the residual formed directly."""
+    p = X.shape[1]
+    centred = X - ref.mean
+    Vk = ref.Vt[:K]
+    z = centred @ Vk.T
+    r = centred - z @ Vk
+    ll = -0.5 * (
+        p * np.log(2 * np.pi)
+        + np.sum(np.log(ref.lam[:K]))
+        + (p - K) * np.log(ref.noise)
+        + np.sum(z**2 / ref.lam[:K], axis=1)
+        + np.sum(r**2, axis=1) / ref.noise
+    )
+    return float(np.mean(ll))
+
+
+def test_reference_score_agrees_with_its_identity(low_rank):
+    # At the fitted spectrum Σ zⱼ²/λⱼ and Σ ‖r‖²/σ² over the samples are exactly
+    # k(n − 1) and (p − k)(n − 1), so the mean score is also
+    # −½[p·log 2π + Σ log λᵢ + (p − k)·log σ² + p(n − 1)/n]. The direct residual
+    # carries rounding eps·‖c‖/‖r‖ ≈ 5e-7 per sample, averaging out to about
+    # 1e-10 of the score: 1e-8 checks the reference without being flaky.
+    n, p = low_rank.X.shape
+    identity = -0.5 * (
+        p * np.log(2 * np.pi)
+        + np.sum(np.log(low_rank.lam[:K]))
+        + (p - K) * np.log(low_rank.noise)
+        + p * (n - 1) / n
+    )
+    direct = _ppca_score(low_rank, low_rank.X)
+    assert direct == pytest.approx(identity, rel=1e-8)
+    assert direct == pytest.approx(127.75, abs=0.01)
+
+
+@pytest.mark.parametrize("solver", ["auto", "full", "qr"])
+def test_score_matches_the_closed_form(low_rank, solver):
+    expected = _ppca_score(low_rank, low_rank.X)
+    pca = PCAViaSVD(K, solver=solver).fit(low_rank.X)
+    # The training data's mean log-likelihood is stationary in the spectrum and
+    # the axes (they maximise it), so their errors enter only squared: about
+    # 7·tail_rtol² ≈ 1e-10. Left is the rounding of the residual (see the
+    # identity test above); 1e-6 relative leaves a wide margin, while a
+    # residual taken as cᵀ(precision)c, with entries of 1e18, is off by tens.
+    assert pca.score(low_rank.X) == pytest.approx(expected, rel=1e-6)
+
+
+def test_partial_fit_continues_a_default_fit(low_rank):
+    X = low_rank.X
+    pca = PCAViaSVD(K).fit(X[:2500]).partial_fit(X[2500:])
+    rtol = low_rank.partial_rtol
+    np.testing.assert_allclose(pca.explained_variance_, low_rank.lam[:K], rtol=rtol)
+    assert pca.noise_variance_ == pytest.approx(low_rank.noise, rel=rtol, abs=0)
+
+    # Every variance, the tail of about 1e-18 included.
+    whole = PCAViaSVD().fit(X[:2500]).partial_fit(X[2500:])
+    np.testing.assert_allclose(whole.explained_variance_, low_rank.lam, rtol=rtol)
+
+
+# 2. The Gram guard on many rows -------------------------------------------------
+
+
+def _mixed(rng, n_rows, scales, dtype):
+    """Gaussian columns scaled to ``scales``, mixed by a random rotation.
+
+    The rotation keeps the singular values (the condition number is about
+    max/min of the scales) but makes the Gram matrix far from diagonal: the
+    eigenvalues of a nearly diagonal Gram matrix are relatively accurate, which
+    would hide the eps·κ² loss the guard is about.
+    """
+    Q, _ = np.linalg.qr(rng.standard_normal((len(scales), len(scales))))
+    A = (rng.standard_normal((n_rows, len(scales))) * scales) @ Q
+    return A.astype(dtype)
+
+
+def _relative_error(s, s_ref):
+    return float(np.max(np.abs(np.asarray(s, dtype=np.float64) / s_ref - 1)))
+
+
+def test_float32_gram_on_many_rows_meets_the_guard_bound():
+    rng = np.random.default_rng(0)
+    A = _mixed(rng, 2_000_000, [12.0, 4.0, 1.0], np.float32)
+    A64 = A.astype(np.float64)  # the same numbers, decomposed in float64
+    s_ref = np.linalg.svd(A64, compute_uv=False)
+    # eps·κ² ≤ eps^(2/3) while κ ≤ eps^(-1/6) ≈ 14.2 in float32: "auto" may keep
+    # a Gram result here, which is what this test is about.
+    assert 10 < s_ref[0] / s_ref[-1] < EPS32 ** (-1 / 6)
+    # The documented guard bound eps^(2/3) = 2.4e-5. The float64 reference is
+    # exact to about eps64·κ ≈ 3e-15, and float32 accuracy (a few eps32, 1e-7
+    # to 1e-6) is well inside it.
+    bound = EPS32 ** (2 / 3)
+    assert _relative_error(svd(A, 3, compute_u=False).s, s_ref) <= bound
+
+    centred = A64 - A64.mean(axis=0)
+    s_centred = np.linalg.svd(centred, compute_uv=False)
+    del centred
+    pca = PCAViaSVD(3).fit(A)
+    assert _relative_error(pca.singular_values_, s_centred) <= bound
+
+
+@pytest.mark.slow
+def test_float64_gram_on_many_rows_meets_the_guard_bound():
+    rng = np.random.default_rng(0)
+    A = _mixed(rng, 4_000_000, [360.0, 60.0, 6.0, 1.0], np.float64)
+    s_ref = np.linalg.svd(A, compute_uv=False)
+    # κ ≤ eps^(-1/6) ≈ 408 lets "auto" keep the Gram result.
+    assert 300 < s_ref[0] / s_ref[-1] < EPS ** (-1 / 6)
+    # The documented guard bound eps^(2/3) = 3.7e-11; the LAPACK reference is
+    # exact to about eps·κ ≈ 1e-13.
+    bound = EPS ** (2 / 3)
+    assert _relative_error(svd(A, compute_u=False).s, s_ref) <= bound
+
+    s_centred = np.linalg.svd(A - A.mean(axis=0), compute_uv=False)
+    pca = PCAViaSVD().fit(A)
+    assert _relative_error(pca.singular_values_, s_centred) <= bound
+
+
+# 3. Sparse data with a large mean ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def large_mean():
+    """Every entry 1e12 + noise of standard deviation 1, stored in a CSR matrix.
+
+    Stored values near 1e12 have a resolution of 1.2e-4, and a mean rounded to
+    that resolution shifts each eigenvalue by (vᵀδ)², about 1e-9 relative (and
+    NumPy's pairwise mean, 17 ulps off on such data, by 1e-6). So the noise is
+    quantised to quarters and there are 2048 rows: every partial sum of a
+    column is then a multiple of 0.25 below 2^51, hence exact, and so is the
+    division by 2048. The mean is exact in any summation order, and the test
+    measures the centring, not the rounding of the mean.
+    """
+    rng = np.random.default_rng(0)
+    n, p = 2048, 30
+    dense = 1e12 + np.round(4 * rng.standard_normal((n, p))) / 4
+    # Sterbenz: values within a factor 2 of 1e12 subtract exactly.
+    shifted = dense - 1e12
+    mean = shifted.mean(axis=0)
+    assert np.array_equal(dense.mean(axis=0) - 1e12, mean)  # the mean is exact
+    centred = shifted - mean  # exact too: the data exactly centred
+    _, s, Vt = np.linalg.svd(centred, full_matrices=False)
+    return SimpleNamespace(
+        csr=sp.csr_matrix(dense),
+        centred=centred,
+        Vt=Vt,
+        lam=s**2 / (n - 1),
+    )
+
+
+@pytest.mark.parametrize("solver", ["arpack", "auto"])
+def test_sparse_data_with_a_large_mean_is_centred_exactly(large_mean, solver):
+    k = 5
+    assert large_mean.csr.nnz == np.prod(large_mean.csr.shape)  # all stored
+    pca = PCAViaSVD(k, solver=solver, random_state=0).fit(large_mean.csr)
+    # The exactly centred matrix is well conditioned (λ from 0.9 to 1.25, the
+    # fifth 2% from the sixth): a converged solver on it is good to about 1e-14.
+    # Forming X·v − 1(μᵀv) on entries of 1e12 loses 1e-4 absolute, 1e-5 relative.
+    np.testing.assert_allclose(pca.explained_variance_, large_mean.lam[:k], rtol=1e-9)
+
+    scores = pca.transform(large_mean.csr)
+    expected = large_mean.centred @ large_mean.Vt[:k].T
+    signs = np.sign(np.sum(scores * expected, axis=0))
+    # Scores are O(4); axis errors of eps·‖X‖/gap ≈ 1e-13 give about 1e-12 in
+    # them, while the cancellation of X·W − μ·W on entries of 1e12 gives 1e-3.
+    np.testing.assert_allclose(
+        scores * signs, expected, rtol=0, atol=1e-8 * np.max(np.abs(expected))
+    )
+
+
+# 4. Solvers that cannot run on the input are refused ---------------------------
+
+
+@pytest.mark.parametrize(
+    "fit",
+    [
+        pytest.param(lambda X: svd(X, 2, solver="dask"), id="svd"),
+        pytest.param(lambda X: PCAViaSVD(2, solver="dask").fit(X), id="PCAViaSVD"),
+        pytest.param(
+            lambda X: TruncatedSVDCompressor(2, solver="dask").fit(X),
+            id="TruncatedSVDCompressor",
+        ),
+    ],
+)
+def test_dask_solver_refuses_numpy_input(rng, fit):
+    with pytest.raises(ValueError, match="dask"):
+        fit(rng.standard_normal((200, 10)))
+
+
+@pytest.mark.parametrize(
+    ("estimator", "solver"),
+    [
+        (PCAViaSVD, "arpack"),
+        (TruncatedSVDCompressor, "propack"),
+        (TruncatedSVDCompressor, "arpack"),
+    ],
+)
+def test_in_memory_solvers_refuse_dask_arrays(rng, estimator, solver):
+    da = pytest.importorskip("dask.array")
+    X = da.from_array(rng.standard_normal((200, 10)), chunks=(50, -1))
+    with pytest.raises(ValueError, match=solver):
+        estimator(2, solver=solver).fit(X)
+
+
+# 5. The policy stays public and pure, the fitted solver is reported, rcond -----
+
+
+def test_choose_solver_is_public_and_pure():
+    first = choose_solver((5000, 5000), 10)
+    # Other calls in between: a policy with hidden state would drift.
+    choose_solver((100_000, 50), 10)
+    choose_solver((300, 200), 5)
+    assert choose_solver((5000, 5000), 10) == first
+    assert isinstance(first, str)
+    assert first in FITTED_SOLVERS
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+@pytest.mark.parametrize("estimator", [TruncatedSVDCompressor, PCAViaSVD])
+def test_fitted_solver_is_reported(rng, estimator, sparse):
+    X = rng.standard_normal((300, 20))
+    X = sp.csr_matrix(X) if sparse else X
+    assert estimator(3).fit(X).solver_ in FITTED_SOLVERS
+
+
+@pytest.fixture
+def sparse_problem(rng):
+    """A full-rank, well-conditioned 300 × 20 problem with an intercept."""
+    X = rng.standard_normal((300, 20))
+    y = X @ rng.standard_normal(20) + 0.1 * rng.standard_normal(300) + 3.0
+    return X, y
+
+
+def test_rcond_is_refused_where_lsmr_cannot_apply_it(sparse_problem):
+    X, y = sparse_problem
+    with pytest.raises(ValueError, match="rcond"):
+        MinNormLeastSquares(rcond=1e-3).fit(sp.csr_matrix(X), y)
+
+
+def test_sparse_least_squares_matches_lapack(sparse_problem):
+    X, y = sparse_problem
+    fitted = MinNormLeastSquares().fit(sp.csr_matrix(X), y)
+    # The intercept is fitted by centring; LAPACK's least squares on the
+    # centred problem is the reference.
+    x_mean, y_mean = X.mean(axis=0), y.mean()
+    centred = X - x_mean
+    assert np.linalg.cond(centred) < 10
+    coef = np.linalg.lstsq(centred, y - y_mean, rcond=None)[0]
+    intercept = y_mean - x_mean @ coef
+    # LSMR stops on a normwise backward error of about 100·eps, so the forward
+    # error is about κ·100·eps ≈ 1e-13 at κ < 10; 1e-6 is the brief's LSMR
+    # tolerance, a margin for looser stopping rules.
+    assert np.linalg.norm(fitted.coef_ - coef) <= 1e-6 * np.linalg.norm(coef)
+    assert fitted.intercept_ == pytest.approx(intercept, rel=1e-6)
+
+
+# 6. Concurrent fits leave BLAS thread limits as they were ----------------------
+
+
+def _thread_counts():
+    return {info["filepath"]: info["num_threads"] for info in threadpool_info()}
+
+
+def _restore(counts):
+    controller = ThreadpoolController()
+    for filepath, num_threads in counts.items():
+        controller.select(filepath=filepath).limit(limits=num_threads)
+
+
+def test_concurrent_fits_leave_thread_limits_as_they_were(rng):
+    # 200 × 20 is far below the work from which BLAS gets more than one thread,
+    # so every fit sets and restores a one-thread limit.
+    X = rng.standard_normal((200, 20))
+    expected = PCAViaSVD(3).fit(X)
+    before = _thread_counts()
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            fits = list(pool.map(lambda _: PCAViaSVD(3).fit(X), range(200)))
+        after = _thread_counts()
+    finally:
+        _restore(before)  # never leak a limit into the tests that follow
+    assert after == before
+    for fit in fits:
+        for name in ("components_", "explained_variance_", "singular_values_"):
+            np.testing.assert_array_equal(getattr(fit, name), getattr(expected, name))
+        assert fit.noise_variance_ == expected.noise_variance_
