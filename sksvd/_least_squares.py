@@ -205,8 +205,9 @@ class MinNormLeastSquares(_LinearPredictMixin, RegressorMixin, BaseEstimator):
     attributes are then None (``rcond`` does not apply and is refused if given),
     and a ``ConvergenceWarning`` says when LSMR stops at its iteration limit.
     With ``max_rank`` below ``min(n_samples, n_features) − 1`` the leading
-    singular triplets of that implicit design come from ARPACK instead, and the truncated solution follows the dense formula (with
-    ``singular_values_`` holding only those computed).
+    singular triplets of that implicit design come from ARPACK instead, and the
+    truncated solution follows the dense formula (with ``singular_values_``
+    holding only those computed).
 
     References
     ----------
