@@ -8,23 +8,21 @@ from sklearn.base import (
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
 )
-from sklearn.utils import check_array
 from sklearn.utils.extmath import safe_sparse_dot
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
+from sksvd._base import _SVDTransformerMixin
 from sksvd._compat import Interval, RealNotInt, StrOptions, _fit_context
 from sksvd._dask_input import is_dask_array, validate_dask
 from sksvd._docstrings import fill_shared_docs
 from sksvd.linalg._engine import (
     BACKWARD_STABLE_SOLVERS,
     SOLVERS,
-    check_dask_array,
     check_rank,
     check_solver_input,
     decompose,
     frobenius_norm,
     input_kind,
-    lazily_checked,
     lazy_frobenius_norm,
     raise_if_not_finite,
 )
@@ -32,7 +30,10 @@ from sksvd.linalg._engine import (
 
 @fill_shared_docs
 class TruncatedSVDCompressor(
-    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+    _SVDTransformerMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    BaseEstimator,
 ):
     """Best rank-k approximation of a matrix (Eckart–Young), without centring.
 
@@ -228,17 +229,7 @@ class TruncatedSVDCompressor(
         X_original : ndarray of shape (n_samples, n_features)
             The rank-k reconstruction; always dense.
         """
-        check_is_fitted(self)
-        if is_dask_array(X):
-            X = lazily_checked(check_dask_array(X, name="Z"))
-        else:
-            X = check_array(X, dtype=[np.float64, np.float32])
-        if X.shape[1] != self.n_components_:
-            raise ValueError(
-                f"X has {X.shape[1]} columns, but this compressor has "
-                f"n_components_={self.n_components_}: inverse_transform takes the "
-                "output of transform."
-            )
+        X = self._check_coordinates(X)
         return X @ self.components_
 
     def score(self, X, y=None):
@@ -275,29 +266,6 @@ class TruncatedSVDCompressor(
         if norm == 0.0:
             return 1.0
         return min(kept / norm, 1.0) ** 2
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
-
-    @property
-    def _n_features_out(self):
-        """Number of transformed output features, for ``get_feature_names_out``."""
-        return self.components_.shape[0]
-
-    def _validate_new(self, X):
-        check_is_fitted(self)
-        if is_dask_array(X):
-            return lazily_checked(validate_dask(self, X, reset=False))
-        return validate_data(
-            self,
-            X,
-            accept_sparse=["csr", "csc"],
-            dtype=[np.float64, np.float32],
-            reset=False,
-        )
 
     def _project(self, X):
         if is_dask_array(X):

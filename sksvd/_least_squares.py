@@ -8,9 +8,9 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
-from sklearn.utils.extmath import safe_sparse_dot
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
+from sksvd._base import _LinearPredictMixin
 from sksvd._compat import (
     Interval,
     StrOptions,
@@ -24,7 +24,6 @@ from sksvd.linalg._engine import (
     Operand,
     cut_off,
     default_rcond,
-    lazily_checked,
     least_squares,
     raise_if_not_finite,
     solve_from_factors,
@@ -42,36 +41,6 @@ def _check_weight_sum(weights):
         raise ValueError(
             "sample_weight sums to zero: at least one sample needs a positive weight."
         )
-
-
-class _LinearPredictMixin:
-    """``predict`` for estimators with ``coef_`` and ``intercept_``."""
-
-    def predict(self, X):
-        """Predict with the fitted linear model: ``X coef_ᵀ + intercept_``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
-            Predictions, in the dtype of the coefficients.
-        """
-        check_is_fitted(self)
-        if is_dask_array(X):
-            X = lazily_checked(validate_dask(self, X, reset=False))
-            return X @ self.coef_.T + self.intercept_
-        X = validate_data(
-            self,
-            X,
-            accept_sparse=self._sparse_formats,
-            dtype=[np.float64, np.float32],
-            reset=False,
-        )
-        return safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
 
 
 def _centre(X, Y, weights, fit_intercept):
@@ -344,12 +313,6 @@ class MinNormLeastSquares(_LinearPredictMixin, RegressorMixin, BaseEstimator):
         operand = Operand(X64, mean=x_mean, weights=weights)
         return X, y, _CentredProblem(x_mean, y_mean, operand, b)
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        tags.target_tags.multi_output = True
-        return tags
-
 
 class _FixedPredictions(RegressorMixin, BaseEstimator):
     """Stands in for a model so a scorer can score given predictions."""
@@ -549,11 +512,6 @@ class MinNormLeastSquaresCV(_LinearPredictMixin, RegressorMixin, BaseEstimator):
         )
         self.solver_ = solution.solver
         return solution.factors
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        return tags
 
     def _candidate_ranks(self, shape, numerical_rank):
         largest = min(shape)

@@ -12,11 +12,11 @@ from sklearn.base import (
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
 )
-from sklearn.utils import check_array
 from sklearn.utils.extmath import fast_logdet
 from sklearn.utils.sparsefuncs import mean_variance_axis, min_max_axis
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from sksvd._base import _SVDTransformerMixin
 from sksvd._compat import (
     Interval,
     RealNotInt,
@@ -31,7 +31,6 @@ from sksvd.linalg._engine import (
     SOLVERS,
     Operand,
     centred_product,
-    check_dask_array,
     check_rank,
     check_solver_input,
     column_moments,
@@ -39,7 +38,6 @@ from sksvd.linalg._engine import (
     explicit_columns,
     frobenius_norm,
     input_kind,
-    lazily_checked,
     raise_if_not_finite,
 )
 
@@ -145,7 +143,12 @@ def _variance_of(norm, n_samples):
 
 
 @fill_shared_docs
-class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class PCAViaSVD(
+    _SVDTransformerMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    BaseEstimator,
+):
     """Principal component analysis by the SVD of the centred (and scaled) data.
 
     The data are centred (``matrix="covariance"``) or centred and divided by each
@@ -222,7 +225,8 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
     n_components_ : int
         Number of components kept.
 
-    %(solver_)s ``"full"`` after ``partial_fit``.
+    %(solver_)s After ``partial_fit``, the backward-stable solver that
+        factored the triangular state (``"full"`` or ``"qr"``).
 
     noise_variance_ : float
         Probabilistic PCA's estimate of the noise variance (Tipping and Bishop):
@@ -393,10 +397,10 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         if first and hasattr(self, "components_"):
             raise ValueError(
                 f"This PCAViaSVD was fitted by fit with solver={self.solver_!r}, "
-                "which computed only part of the spectrum, so partial_fit cannot "
-                "continue it exactly. Fit with solver='full', 'qr' or 'gram' (or "
-                "n_components=None) first, or call partial_fit on a new (cloned) "
-                "estimator."
+                "which kept only part of the spectrum or of the components, so "
+                "partial_fit cannot continue it exactly. Fit with solver='full' or "
+                "'qr' (or n_components=None) first, or call partial_fit on a new "
+                "(cloned) estimator."
             )
         if is_dask_array(X):
             X = validate_dask(self, X, reset=first).compute()  # a batch fits memory
@@ -431,7 +435,7 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         # R's column norms are the centred column norms of all the batches: the
         # same rule as fit settles the scaling from them.
         operand = Operand(factor, mean=None, scale=_ScaleRule(self, mean, n_samples))
-        result = decompose(operand, None, solver="full", compute_u=False)
+        result = decompose(operand, None, backward_stable=True, compute_u=False)
         size = min(n_samples, X.shape[1])
         # The whole spectrum is at hand, so every n_components rule applies.
         n_components = self._components_for((n_samples, X.shape[1]), "full")
@@ -466,18 +470,7 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         X_new : ndarray of shape (n_samples, `n_components_`)
             Projections (scores), whitened if ``whiten=True``.
         """
-        check_is_fitted(self)
-        if is_dask_array(X):
-            X = lazily_checked(validate_dask(self, X, reset=False))
-        else:
-            X = validate_data(
-                self,
-                X,
-                accept_sparse=["csr", "csc"],
-                dtype=[np.float64, np.float32],
-                reset=False,
-            )
-        return self._project(X)
+        return self._project(self._validate_new(X))
 
     def inverse_transform(self, X):
         """Map projections back to the data space.
@@ -494,8 +487,7 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
             ``mean_``: the projection of the original data onto the affine
             principal subspace.
         """
-        check_is_fitted(self)
-        X = self._check_projections(X)
+        X = self._check_coordinates(X)
         if self.whiten:
             X = X * self._whitening_scale()
         return (X @ self.components_) * self.scale_ + self.mean_
@@ -606,17 +598,6 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         precision.flat[:: precision.shape[0] + 1] += 1.0 / noise
         return precision / np.outer(self.scale_, self.scale_)
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
-
-    @property
-    def _n_features_out(self):
-        """Number of transformed output features, for ``get_feature_names_out``."""
-        return self.components_.shape[0]
-
     def _fit(self, X):
         """Validate X, run the engine once, store attributes; return validated X."""
         self.__dict__.pop("_factor", None)
@@ -688,7 +669,7 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         )
         total_var = _variance_of(frobenius_norm(operand.norms / scale), n_samples)
         complete = s.size == min(n_samples, n_features)
-        if complete:
+        if complete and Vt.shape[0] == s.size:
             # Z = U Σ Vᵀ with Z = (X − 1μᵀ)D⁻¹, so R = Σ Vᵀ D has RᵀR equal to the
             # centred scatter of X: the state partial_fit continues from.
             self._factor = (s[:, np.newaxis] * Vt) * self.scale_
@@ -799,16 +780,3 @@ class PCAViaSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         if self.whiten:
             scores /= self._whitening_scale()
         return scores
-
-    def _check_projections(self, X):
-        if is_dask_array(X):
-            X = lazily_checked(check_dask_array(X, name="Z"))
-        else:
-            X = check_array(X, dtype=[np.float64, np.float32])
-        if X.shape[1] != self.n_components_:
-            raise ValueError(
-                f"X has {X.shape[1]} columns, but this PCAViaSVD has "
-                f"n_components_={self.n_components_}: inverse_transform takes the "
-                "output of transform."
-            )
-        return X

@@ -61,9 +61,12 @@ def decompose(
         only (no centring).
     whole_spectrum : bool, default=False
         The caller uses every singular value a whole-spectrum solver computes
-        (a tail for the noise variance, a state to continue): they are all
-        returned, and the Gram guard covers them all. Solvers that compute a few
-        triplets still return ``n_components``.
+        (a tail for the noise variance, a state to continue): ``s`` holds them
+        all, and the Gram guard covers them all. The factors then hold every
+        vector where the solver has them at no extra cost (LAPACK's SVD; the
+        short-side factor of QR and Gram, such as ``Vt`` of tall data) and the
+        ``n_components`` leading vectors otherwise, so ``s`` may be longer than
+        ``Vt``. Solvers that compute a few triplets return ``n_components``.
     compute_u : bool, default=True
         Whether U is formed.
     random_state, n_oversamples, n_iter
@@ -113,7 +116,12 @@ def decompose(
         else:
             k = min(operand.shape) if n_components is None else n_components
             result, solver = _run(operand, k, solver, guarded, whole_spectrum, options)
-    U, Vt = flip_signs(result.U, result.Vt)
+    U, Vt = result.U, result.Vt
+    if U is not None and U.shape[1] != Vt.shape[0]:
+        # A whole spectrum with one factor complete: the pairs are the shorter.
+        pairs = min(U.shape[1], Vt.shape[0])
+        U, Vt = U[:, :pairs], np.ascontiguousarray(Vt[:pairs])
+    U, Vt = flip_signs(U, Vt)
     return SVDResult(U, result.s, Vt, solver=solver)
 
 
@@ -127,9 +135,10 @@ def _run(operand, k, solver, guarded, whole_spectrum, options):
         if not (guarded and error > gram_tolerance(operand.dtype)):
             return result, "gram"
         solver = "qr"
-    if solver in ("full", "qr"):
-        svd = full_svd if solver == "full" else qr_svd
-        return svd(operand.dense(), n, compute_u), solver
+    if solver == "full":
+        return full_svd(operand.dense(), n, compute_u), solver
+    if solver == "qr":
+        return qr_svd(operand.dense(), k, compute_u, every=every), solver
     if solver == "dask":
         Z = operand.lazy()
         # TSQR computes the whole spectrum in the same pass.
@@ -190,16 +199,18 @@ def _gram(operand, n, k, every, compute_u):
         exact_zeros += 1
     used = s[: max(min(n, s.size - exact_zeros), 0)] if every else s[:k]
     error = gram_error_estimate(used, rows) * cancellation
+    # The short-side factor comes with every eigenpair; the long side's
+    # (a product with the data) is formed for the k vectors asked for only.
     if m >= p:
         U = None
         if compute_u:
-            Y = np.asarray(_dense(operand) @ V.astype(dtype, copy=False))
-            U = long_factor(Y / unit, s).astype(dtype, copy=False)
+            Y = np.asarray(_dense(operand) @ V[:, :k].astype(dtype, copy=False))
+            U = long_factor(Y / unit, s[:k]).astype(dtype, copy=False)
         Vt = np.ascontiguousarray(V.T, dtype=dtype)
     else:
         U = np.ascontiguousarray(V, dtype=dtype) if compute_u else None
-        Y = np.asarray(Z.T @ V.astype(dtype, copy=False))
-        Vt = np.ascontiguousarray(long_factor(Y / unit, s).T, dtype=dtype)
+        Y = np.asarray(Z.T @ V[:, :k].astype(dtype, copy=False))
+        Vt = np.ascontiguousarray(long_factor(Y / unit, s[:k]).T, dtype=dtype)
     return SVDResult(U, (s * unit).astype(dtype), Vt), error
 
 

@@ -45,7 +45,7 @@ def full_svd(X, n_components, compute_u):
     return SVDResult(U, s[:k], np.ascontiguousarray(Vt[:k]))
 
 
-def qr_svd(X, n_components, compute_u):
+def qr_svd(X, n_components, compute_u, every=False):
     """SVD of the triangular factor of a Householder QR of the tall orientation.
 
     For tall ``X = QR`` the SVD ``R = Ũ Σ Vᵀ`` gives ``X = (QŨ) Σ Vᵀ``; for wide
@@ -53,9 +53,14 @@ def qr_svd(X, n_components, compute_u):
     and the method is backward stable, so singular values are as accurate as
     LAPACK's direct SVD. ``U`` (or, for wide data, the long factor ``Vt``) is the
     only ``long side × k`` product, and is skipped when not needed.
+
+    With ``every``, all singular values and all of the short-side factor are
+    returned (they cost nothing more); the long-side factor keeps
+    ``n_components`` vectors.
     """
     X = _dense(X)
     k = n_components
+    n = min(X.shape) if every else k
     n_samples, n_features = X.shape
     if n_samples >= n_features:
         if compute_u:
@@ -70,10 +75,10 @@ def qr_svd(X, n_components, compute_u):
             )
         U_r, s, Vt = lapack_svd(R)
         U = Q @ U_r[:, :k] if compute_u else None
-        return SVDResult(U, s[:k], np.ascontiguousarray(Vt[:k]))
+        return SVDResult(U, s[:n], np.ascontiguousarray(Vt[:n]))
     # Wide: X.T = QR, so X = Rᵀ Qᵀ and SVD(Rᵀ) = U Σ Ṽᵀ gives Vt = (Q Ṽ)ᵀ.
     Q, R = la.qr(X.T, mode="economic", check_finite=False)
     U, s, Vt_r = lapack_svd(R.T)
     Vt = (Q @ Vt_r[:k].T).T
-    U = np.ascontiguousarray(U[:, :k]) if compute_u else None
-    return SVDResult(U, s[:k], np.ascontiguousarray(Vt))
+    U = np.ascontiguousarray(U[:, :n]) if compute_u else None
+    return SVDResult(U, s[:n], np.ascontiguousarray(Vt))

@@ -266,5 +266,5 @@ def _right_singular_vectors(A):
         # the whole n × n V is needed. Zero rows complete A to a square matrix
         # with the same row space, whose thin SVD gives every right vector.
         A = np.vstack([A, np.zeros((n_features - n_samples, n_features))])
-    _, s, Vt = decompose(A, None, solver="qr", compute_u=False)
+    _, s, Vt = decompose(A, None, backward_stable=True, compute_u=False)
     return s, Vt.T

@@ -264,7 +264,7 @@ def choose_solver(
     if dask:
         return "dask"
     if backward_stable:
-        return "qr" if long_side >= QR_RATIO * short_side else "full"
+        return _backward_stable_solver(shape)
     k = short_side if n_components is None else n_components
     if sparse:
         if not energy and k < short_side:
@@ -340,4 +340,9 @@ def choose_least_squares_solver(
         return "gram"
     if max_rank is None and need == "solution":
         return "gelsd"
-    return choose_solver(shape, backward_stable=True)
+    return _backward_stable_solver(shape)
+
+
+def _backward_stable_solver(shape):
+    """QR first when it is linear in the long side and pays; LAPACK otherwise."""
+    return "qr" if max(shape) >= QR_RATIO * min(shape) else "full"

@@ -1,0 +1,93 @@
+"""Behaviour shared by the estimators: projections checks, tags, linear prediction."""
+
+import numpy as np
+from sklearn.utils import check_array
+from sklearn.utils.extmath import safe_sparse_dot
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from sksvd._dask_input import is_dask_array, validate_dask
+from sksvd.linalg._engine import check_dask_array, lazily_checked
+
+
+class _SVDTransformerMixin:
+    """What the two SVD transformers share, as scikit-learn's ``_BasePCA`` does.
+
+    Sparse input is accepted, float32 stays float32, ``get_feature_names_out``
+    counts the components, and ``inverse_transform`` checks the coordinates
+    it is given with :meth:`_check_coordinates`.
+    """
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    @property
+    def _n_features_out(self):
+        """Number of transformed output features, for ``get_feature_names_out``."""
+        return self.components_.shape[0]
+
+    def _check_coordinates(self, X):
+        """Fitted, and X holds coordinates on the ``n_components_`` components."""
+        check_is_fitted(self)
+        if is_dask_array(X):
+            X = lazily_checked(check_dask_array(X, name="Z"))
+        else:
+            X = check_array(X, dtype=[np.float64, np.float32])
+        if X.shape[1] != self.n_components_:
+            raise ValueError(
+                f"X has {X.shape[1]} columns, but this {type(self).__name__} has "
+                f"n_components_={self.n_components_}: inverse_transform takes the "
+                "output of transform."
+            )
+        return X
+
+    def _validate_new(self, X):
+        """New data for transform: validated as at fit, lazily for dask arrays."""
+        check_is_fitted(self)
+        if is_dask_array(X):
+            return lazily_checked(validate_dask(self, X, reset=False))
+        return validate_data(
+            self,
+            X,
+            accept_sparse=["csr", "csc"],
+            dtype=[np.float64, np.float32],
+            reset=False,
+        )
+
+
+class _LinearPredictMixin:
+    """``predict`` for estimators with ``coef_`` and ``intercept_``."""
+
+    def predict(self, X):
+        """Predict with the fitted linear model: ``X coef_ᵀ + intercept_``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            Predictions, in the dtype of the coefficients.
+        """
+        check_is_fitted(self)
+        if is_dask_array(X):
+            X = lazily_checked(validate_dask(self, X, reset=False))
+            return X @ self.coef_.T + self.intercept_
+        X = validate_data(
+            self,
+            X,
+            accept_sparse=self._sparse_formats,
+            dtype=[np.float64, np.float32],
+            reset=False,
+        )
+        return safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = bool(self._sparse_formats)
+        tags.target_tags.multi_output = True
+        return tags
