@@ -190,7 +190,10 @@ def _gram(operand, n, k, every, compute_u):
         rows = p
     G[zeros, :] = 0
     G[:, zeros] = 0
-    s, V = gram_eigh(G, n)
+    # Every eigenvector is kept when it is a returned factor (V of tall data,
+    # U of wide data when asked for); otherwise those of the k components.
+    short_side_returned = m >= p or compute_u
+    s, V = gram_eigh(G, n, None if short_side_returned else k)
     exact_zeros = zeros.size
     if m < p and operand.mean is not None and s.size == m:
         # Centred rows are orthogonal to √w (ones without weights): the last

@@ -179,14 +179,16 @@ def zero_columns(G, unit, n_samples, mean=None):
         return np.flatnonzero(diagonal <= n_samples * spread**2)
 
 
-def gram_eigh(G, n_components):
+def gram_eigh(G, n_components, n_vectors=None):
     """Leading singular values and right vectors from a Gram matrix ``G = AᵀA``.
 
-    Returns ``s`` (float64, descending) and ``V`` of shape (q, k). ``G`` is
+    Returns ``s`` (float64, descending) of length ``k = n_components`` and ``V``
+    of shape (q, n_vectors), ``n_vectors ≤ k`` (default k). ``G`` is
     overwritten. Only the ``k`` largest eigenpairs are computed (``syevr`` on
     an index range) when ``q`` is large.
     """
     q, k = G.shape[0], n_components
+    n_vectors = k if n_vectors is None else n_vectors
     if q <= NUMPY_EIGH_MAX:
         # NumPy's LAPACK, like the NumPy product that formed G: alternating
         # between NumPy's and SciPy's OpenBLAS builds makes their idle threads
@@ -201,7 +203,7 @@ def gram_eigh(G, n_components):
     # Eigenvectors inside tight eigenvalue clusters can lose some orthogonality
     # (350·eps seen at a relative gap of 1e-12); a QR of the q × k V restores it
     # at a cost of q·k², negligible beside forming the Gram matrix.
-    V, R = np.linalg.qr(V)
+    V, R = np.linalg.qr(V[:, :n_vectors])
     V *= np.where(np.diag(R) < 0, -1.0, 1.0)
     # Rounding can leave eigenvalues of a positive semidefinite matrix slightly
     # negative; those are zero singular values.
