@@ -9,6 +9,7 @@ import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
 
+from sksvd.linalg._norms import largest_magnitude
 from sksvd.linalg._policy import GRAM_BLOCK_ROWS
 
 # A block converted to float64 (float32 data, centred or weighted blocks) takes
@@ -58,13 +59,15 @@ def gram_matrix(X, mean=None, weights=None):
     if sp.issparse(X):
         if mean is not None or weights is not None:
             raise ValueError("the Gram solver takes dense data when centring")
-        unit = _unit(float(_largest(X.data)), X.shape)
+        unit = _unit(float(largest_magnitude(X.data)), X.shape)
         A = X / unit if unit != 1.0 else X
         G = (A.T @ A).toarray().astype(np.float64, copy=False)
         return G, unit, 1.0
     root = None if weights is None else np.sqrt(np.asarray(weights, np.float64))
     if mean is None:
-        unit = _unit(_largest(X) * (1.0 if root is None else root.max()), X.shape)
+        unit = _unit(
+            largest_magnitude(X) * (1.0 if root is None else root.max()), X.shape
+        )
         return _blocked(X, None, root, unit), unit, 1.0
     mean = np.asarray(mean, dtype=np.float64)
     if root is None:
@@ -137,13 +140,6 @@ def _shifted(X, mean):
         if np.any(n_samples * mean**2 > SHIFT_RATIO * np.maximum(centred, 0)):
             return None  # large means (or constant features): centre exactly
     return C
-
-
-def _largest(values):
-    # max and min rather than max(abs): no temporary the size of the data.
-    if values.size == 0:
-        return 0.0
-    return max(float(values.max()), -float(values.min()))
 
 
 def _unit(largest, shape):

@@ -8,6 +8,7 @@ import numpy as np
 from numpy.linalg import LinAlgError
 from scipy.sparse.linalg import svds
 
+from sksvd.linalg._norms import largest_magnitude
 from sksvd.linalg._policy import SAFE_RANGE
 from sksvd.linalg._result import SVDResult
 
@@ -78,11 +79,9 @@ def _largest_magnitude(X):
         values = X
     elif hasattr(X, "data") and hasattr(X, "nnz"):
         values = X.data
-        if values.size == 0:
-            return 0.0
     else:
         return None
-    return max(float(values.max()), -float(values.min()))
+    return largest_magnitude(values)
 
 
 def _zero_svd(shape, k, dtype, compute_u):

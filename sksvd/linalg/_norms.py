@@ -3,10 +3,18 @@
 import numpy as np
 import scipy.sparse as sp
 
+from sksvd.linalg._policy import SAFE_RANGE
+
 # Squares of numbers in [_TINY, _HUGE] are normal float64 numbers, so data whose
 # largest magnitude lies inside this range is summed without rescaling.
-_TINY = 1e-140
-_HUGE = 1e140
+_TINY, _HUGE = SAFE_RANGE
+
+
+def largest_magnitude(values):
+    """``max |x|`` of an array (0 when empty), without a temporary the size of it."""
+    if values.size == 0:
+        return 0.0
+    return max(float(np.max(values)), -float(np.min(values)))
 
 
 def frobenius_norm(X):
@@ -28,8 +36,7 @@ def frobenius_norm(X):
     values = X.data if sp.issparse(X) else X
     if values.size == 0:
         return 0.0
-    # max and min rather than max(abs): no temporary the size of X.
-    scale = max(float(np.max(values)), -float(np.min(values)))
+    scale = largest_magnitude(values)
     if scale == 0.0 or scale == np.inf:
         return scale  # all zero, or an infinite entry (a norm that overflowed)
     if _TINY <= scale <= _HUGE:
@@ -57,7 +64,7 @@ def column_norms(X):
     X = np.asarray(X, dtype=np.float64)
     if X.size == 0:
         return np.zeros(X.shape[1])
-    scale = max(float(np.max(X)), -float(np.min(X)))
+    scale = largest_magnitude(X)
     if scale == 0.0:
         return np.zeros(X.shape[1])
     # Norms beyond float64 are inf, and non-finite columns give inf or nan

@@ -12,7 +12,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
 from sksvd.linalg._gram import SHIFT_RATIO
-from sksvd.linalg._norms import column_norms
+from sksvd.linalg._norms import column_norms, largest_magnitude
 from sksvd.linalg._policy import SAFE_RANGE
 
 
@@ -161,8 +161,7 @@ def sparse_centred_norms(X, mean, weights=None):
     mean = np.asarray(mean, dtype=np.float64)
     w = np.ones(X.shape[0]) if weights is None else np.asarray(weights, np.float64)
     values = X.data
-    largest = max(float(values.max()), -float(values.min())) if values.size else 0.0
-    largest = max(largest, float(np.max(np.abs(mean), initial=0.0)))
+    largest = max(largest_magnitude(values), largest_magnitude(mean))
     unit = 1.0 if largest == 0 or SAFE_RANGE[0] <= largest <= SAFE_RANGE[1] else largest
     columns = np.repeat(np.arange(X.shape[1]), np.diff(X.indptr))
     rows_w = w[X.indices]
