@@ -478,16 +478,24 @@ class MinNormLeastSquaresCV(_LinearPredictMixin, RegressorMixin, BaseEstimator):
         if self.cv is None:
             scores = self._leave_one_out_scores(
                 factors, problem.b, Y, y, ranks, numerical_rank
-            )
-            scores = scores[np.newaxis]
+            )[np.newaxis]
         else:
             cv = check_cv(self.cv, y, classifier=False)
+            splits = cv.split(X, y)
             scores = np.array(
-                [
-                    self._fold_scores(X, y, train, test, ranks)
-                    for train, test in cv.split(X, y)
-                ]
+                [self._fold_scores(X, y, *split, ranks) for split in splits]
             )
+        self._store_results(ranks, scores)
+        rank, cutoff = cut_off(factors.s, rcond, self.best_rank_)
+        coef, residues = solve_from_factors(factors, problem.b, rank)
+        self.rank_, self.cutoff_, self.singular_values_ = rank, cutoff, factors.s
+        _set_coefficients(
+            self, coef, problem.x_mean, problem.y_mean, residues, y.ndim == 1, X.dtype
+        )
+        return self
+
+    def _store_results(self, ranks, scores):
+        """``cv_results_``, ``best_rank_`` and ``best_score_`` from the scores."""
         mean = scores.mean(axis=0)
         self.cv_results_ = {"rank": ranks, "mean_test_score": mean}
         if self.cv is not None:
@@ -497,13 +505,6 @@ class MinNormLeastSquaresCV(_LinearPredictMixin, RegressorMixin, BaseEstimator):
         best = int(np.argmax(mean))
         self.best_rank_ = int(ranks[best])
         self.best_score_ = float(mean[best])
-        rank, cutoff = cut_off(factors.s, rcond, self.best_rank_)
-        coef, residues = solve_from_factors(factors, problem.b, rank)
-        self.rank_, self.cutoff_, self.singular_values_ = rank, cutoff, factors.s
-        _set_coefficients(
-            self, coef, problem.x_mean, problem.y_mean, residues, y.ndim == 1, X.dtype
-        )
-        return self
 
     def _factors(self, problem, rcond, need):
         """One factorisation of the centred problem, by the engine's policy."""
