@@ -8,7 +8,7 @@ following lines indented by eight.
 
 _SHARED = {
     "svd_solver": """\
-solver : {"auto", "full", "qr", "gram", "randomized", "arpack", "propack", \\
+solver : {"auto", "full", "qr", "gram", "randomized", "arpack", "propack", \
             "dask"}, default="auto"
         The engine's solver; see :func:`sksvd.linalg.svd` and
         :func:`sksvd.linalg.choose_solver` for what ``"auto"`` picks. A solver

@@ -594,7 +594,8 @@ class PCAViaSVD(
         # (Woodbury); only a k × k matrix is inverted.
         inner = V @ V.T / noise
         inner.flat[:: inner.shape[0] + 1] += 1.0 / difference
-        precision = -(V.T @ la.inv(inner) @ V) / noise**2
+        # Divided twice rather than by noise²: the square alone may overflow.
+        precision = -(V.T @ la.inv(inner) @ V) / noise / noise
         precision.flat[:: precision.shape[0] + 1] += 1.0 / noise
         return precision / np.outer(self.scale_, self.scale_)
 

@@ -376,3 +376,54 @@ def test_concurrent_fits_leave_thread_limits_as_they_were(rng):
         for name in ("components_", "explained_variance_", "singular_values_"):
             np.testing.assert_array_equal(getattr(fit, name), getattr(expected, name))
         assert fit.noise_variance_ == expected.noise_variance_
+
+
+# 7. Structural zeros of the Gram path are exact, and only those -----------------
+
+
+def test_gram_keeps_a_varying_column_with_a_large_mean(rng):
+    # std 1 beside a mean of 1e12: within n·eps·|μ| at 10⁴ rows, yet it varies.
+    X = rng.standard_normal((10_000, 4)) * [3.0, 2.0, 1.5, 1.0]
+    X[:, 3] += 1e12
+    reference = np.linalg.svd(X - X.mean(axis=0), compute_uv=False) ** 2 / 9_999
+    pca = PCAViaSVD().fit(X)
+    # The data carry 1e12·eps ≈ 1e-4 absolute rounding in column 3 (variance 1),
+    # so agreement with LAPACK on the same centred copy is to about 1e-9.
+    np.testing.assert_allclose(pca.explained_variance_, reference, rtol=1e-8)
+
+
+def test_correlation_keeps_a_tiny_but_varying_feature(rng):
+    n, mu = 40, 1e6
+    X = rng.standard_normal((n, 3))
+    c = rng.standard_normal(n)
+    spread = np.sqrt(1.01) * n * mu * np.finfo(np.float64).eps
+    X[:, 2] = mu + (c - c.mean()) / c.std(ddof=1) * spread
+    auto = PCAViaSVD(matrix="correlation").fit(X)
+    full = PCAViaSVD(matrix="correlation", solver="full").fit(X)
+    # The third feature's standardisation amplifies its rounding (1e-10 of μ
+    # against a spread of 1e-8): agreement to 1e-6 is what the data allow.
+    np.testing.assert_allclose(
+        auto.explained_variance_, full.explained_variance_, rtol=1e-6
+    )
+
+
+@pytest.mark.parametrize("value", [0.0, 5.3])
+def test_constant_column_has_an_exactly_zero_singular_value(rng, value):
+    X = rng.standard_normal((200, 6))
+    X[:, 2] = value
+    pca = PCAViaSVD().fit(X)
+    assert pca.solver_ == "gram"  # the constant column does not send it to QR
+    assert pca.singular_values_[-1] == 0.0
+    np.testing.assert_array_equal(np.abs(pca.components_[-1]), np.eye(6)[2])
+    reference = np.linalg.svd(X - X.mean(axis=0), compute_uv=False) ** 2 / 199
+    np.testing.assert_allclose(pca.explained_variance_[:5], reference[:5], rtol=1e-12)
+
+
+@pytest.mark.parametrize("factor", [1e100, 1e-100])
+def test_precision_of_huge_and_tiny_data(rng, factor):
+    X = rng.standard_normal((300, 6)) * np.arange(1, 7) * factor
+    pca = PCAViaSVD(3).fit(X)
+    precision = pca.get_precision()
+    # The covariance and its inverse are representable (entries near 1e±200);
+    # their product is the identity to rounding.
+    np.testing.assert_allclose(precision @ pca.get_covariance(), np.eye(6), atol=1e-12)

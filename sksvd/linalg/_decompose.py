@@ -14,7 +14,7 @@ from sklearn.utils import check_random_state
 from sksvd.linalg._checks import rank_for_energy
 from sksvd.linalg._dask import dask_svd
 from sksvd.linalg._exact import full_svd, qr_svd
-from sksvd.linalg._gram import gram_eigh, gram_matrix, long_factor, zero_columns
+from sksvd.linalg._gram import deflated_eigh, gram_matrix, long_factor, zero_columns
 from sksvd.linalg._krylov import krylov_svd
 from sksvd.linalg._operand import Operand
 from sksvd.linalg._policy import (
@@ -173,7 +173,7 @@ def _gram(operand, n, k, every, compute_u):
         operand = Operand(operand.dense())  # centring would fill it anyway
     if m >= p:
         G, unit, cancellation = gram_matrix(operand.X, operand.mean, operand.weights)
-        zeros = zero_columns(G, unit, m, operand.mean)
+        zeros = zero_columns(G, unit, m, operand.X, operand.mean)
         if operand.scale is not None:
             norms = np.sqrt(np.maximum(np.diag(G), 0)) * unit
             scale = operand.scale_used
@@ -186,14 +186,12 @@ def _gram(operand, n, k, every, compute_u):
     else:
         Z = _dense(operand)
         G, unit, cancellation = gram_matrix(Z.T)
-        zeros = zero_columns(G, unit, p)
+        zeros = zero_columns(G, unit, p, Z.T, None)
         rows = p
-    G[zeros, :] = 0
-    G[:, zeros] = 0
     # Every eigenvector is kept when it is a returned factor (V of tall data,
     # U of wide data when asked for); otherwise those of the k components.
     short_side_returned = m >= p or compute_u
-    s, V = gram_eigh(G, n, None if short_side_returned else k)
+    s, V = deflated_eigh(G, zeros, n, None if short_side_returned else k)
     exact_zeros = zeros.size
     if m < p and operand.mean is not None and s.size == m:
         # Centred rows are orthogonal to √w (ones without weights): the last

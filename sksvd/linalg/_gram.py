@@ -157,22 +157,56 @@ def _unit(largest, shape):
     return 1.0 if fits and normal else largest
 
 
-def zero_columns(G, unit, n_samples, mean=None):
-    """Columns whose (centred) values are zero up to the rounding of the mean.
+def zero_columns(G, unit, n_samples, data, centred):
+    """Columns of ``data`` that are exactly zero (``centred``: exactly constant).
 
-    ``G`` is the Gram matrix of the data divided by ``unit``. A constant
-    feature's centred values are ``c − μ̂`` with ``|μ̂ − c|`` at most about
-    ``n·eps·|c|``; an all-zero column gives exactly zero. Such a column's row and
-    column of ``G`` are rounding only; the caller sets them to zero, so that its
-    singular value is exactly zero, as it is in exact arithmetic.
+    Their centred values are zero in exact arithmetic, so their singular values
+    are exactly zero and their rows and columns of the Gram matrix ``G`` (of the
+    data divided by ``unit``) are rounding only. Candidates are the columns
+    whose diagonal entry is within the rounding of the mean
+    (``n·(n·eps·|μ|)²``, or zero without centring); each is then confirmed on
+    the data itself (``max = min``, or no non-zero entry), so a column that
+    varies, however little, is never taken for a constant one.
     """
     diagonal = np.diag(G)
-    if mean is None:
-        return np.flatnonzero(diagonal == 0)
-    eps = np.finfo(np.float64).eps
-    with np.errstate(over="ignore", under="ignore"):
-        spread = n_samples * eps * np.abs(np.asarray(mean, np.float64)) / unit
-        return np.flatnonzero(diagonal <= n_samples * spread**2)
+    if centred is None:
+        candidates = np.flatnonzero(diagonal == 0)
+    else:
+        eps = np.finfo(np.float64).eps
+        with np.errstate(over="ignore", under="ignore"):
+            spread = n_samples * eps * np.abs(np.asarray(centred, np.float64)) / unit
+            candidates = np.flatnonzero(diagonal <= n_samples * spread**2)
+    if candidates.size == 0:
+        return candidates
+    part = data[:, candidates]
+    if sp.issparse(part):
+        part = part.toarray()
+    if centred is None:
+        exact = ~np.any(part, axis=0)
+    else:
+        exact = np.ptp(part, axis=0) == 0
+    return candidates[exact]
+
+
+def deflated_eigh(G, zeros, n_components, n_vectors=None):
+    """:func:`gram_eigh` with the exactly zero ``zeros`` rows and columns removed.
+
+    The remaining block is decomposed on its own; each removed column gives an
+    exactly zero eigenvalue with its unit vector, appended after the others.
+    """
+    if zeros.size == 0:
+        return gram_eigh(G, n_components, n_vectors)
+    q = G.shape[0]
+    n_vectors = n_components if n_vectors is None else n_vectors
+    keep = np.setdiff1d(np.arange(q), zeros)
+    r = min(n_components, keep.size)
+    s_kept, V_kept = gram_eigh(G[np.ix_(keep, keep)], r, min(n_vectors, r))
+    s = np.concatenate([s_kept, np.zeros(n_components - r)])
+    V = np.zeros((q, n_vectors))
+    V[keep, : V_kept.shape[1]] = V_kept
+    extra = n_vectors - V_kept.shape[1]
+    V[zeros[:extra], V_kept.shape[1] + np.arange(extra)] = 1.0
+    return s, V
 
 
 def gram_eigh(G, n_components, n_vectors=None):
