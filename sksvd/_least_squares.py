@@ -47,12 +47,14 @@ def _centre(X, Y, weights, fit_intercept):
     """Weighted means of X and Y (zeros without an intercept), in float64."""
     if not fit_intercept:
         return np.zeros(X.shape[1]), np.zeros(Y.shape[1])
-    total = weights.sum()
+    # Normalised first: a weighted sum of huge values may overflow, their mean not.
+    fractions = weights / weights.max()
+    fractions /= fractions.sum()
     if sp.issparse(X):
-        x_mean = np.asarray(X.T @ weights).ravel() / total
+        x_mean = np.asarray(X.T @ fractions).ravel()
     else:
-        x_mean = weights @ X / total
-    return x_mean.astype(np.float64), weights @ Y / total
+        x_mean = fractions @ X
+    return x_mean.astype(np.float64), fractions @ Y
 
 
 def _as_targets(y):
@@ -81,6 +83,13 @@ def _centred_problem(X, Y, weights, fit_intercept):
 def _set_coefficients(estimator, coef, x_mean, y_mean, residues, one_target, dtype):
     """``coef_``, ``intercept_`` and the residual sum of squares, shaped for y."""
     intercept = y_mean - x_mean @ coef
+    largest = float(np.finfo(dtype).max)
+    if np.any(np.abs(coef) > largest) or np.any(np.abs(intercept) > largest):
+        raise ValueError(
+            f"The coefficients exceed the range of {np.dtype(dtype).name} (X's "
+            "dtype, which they are returned in); pass X as float64, or divide y by "
+            "a constant first."
+        )
     estimator.coef_ = (coef.ravel() if one_target else coef.T).astype(dtype)
     if one_target:
         estimator.intercept_ = float(intercept[0])

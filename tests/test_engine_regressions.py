@@ -16,7 +16,7 @@ import scipy.sparse as sp
 from threadpoolctl import ThreadpoolController, threadpool_info
 
 from sksvd import MinNormLeastSquares, PCAViaSVD, TruncatedSVDCompressor
-from sksvd.linalg import choose_solver, svd
+from sksvd.linalg import choose_solver, lstsq, svd
 
 EPS = np.finfo(np.float64).eps
 EPS32 = float(np.finfo(np.float32).eps)
@@ -427,3 +427,76 @@ def test_precision_of_huge_and_tiny_data(rng, factor):
     # The covariance and its inverse are representable (entries near 1e±200);
     # their product is the identity to rounding.
     np.testing.assert_allclose(precision @ pca.get_covariance(), np.eye(6), atol=1e-12)
+
+
+# 8. Least-squares routes honour rcond and max_rank, at any scale ----------------
+
+
+@pytest.mark.parametrize("rcond", [1.0, 5.0])
+def test_rcond_of_one_or_more_keeps_nothing(rng, rcond):
+    # LAPACK's gelsd replaces rcond ≥ 1 by eps; every σ ≤ rcond·σ₁ must go.
+    X = rng.standard_normal((100, 20))
+    y = rng.standard_normal(100)
+    model = MinNormLeastSquares(rcond=rcond).fit(X, y)
+    assert model.rank_ == 0
+    np.testing.assert_array_equal(model.coef_, 0.0)
+    assert lstsq(X, y, rcond=rcond)[2] == 0
+
+
+def test_rcond_zero_keeps_every_positive_singular_value(rng):
+    X = rng.standard_normal((20, 20))
+    y = rng.standard_normal(20)
+    model = MinNormLeastSquares(rcond=0.0).fit(X, y)
+    s = np.linalg.svd(X - X.mean(axis=0), compute_uv=False)
+    assert model.rank_ == np.count_nonzero(s > 0)
+    assert model.rank_ == np.count_nonzero(model.singular_values_ > model.cutoff_)
+
+
+def test_sparse_max_rank_one_below_the_short_side_truncates(rng):
+    X = sp.random(300, 20, density=0.3, random_state=0, format="csr")
+    y = rng.standard_normal(300)
+    sparse = MinNormLeastSquares(max_rank=19).fit(X, y)
+    dense = MinNormLeastSquares(max_rank=19).fit(X.toarray(), y)
+    assert sparse.rank_ == dense.rank_ == 19
+    # ARPACK's triplets against LAPACK's: agreement to about 1e-10.
+    np.testing.assert_allclose(sparse.coef_, dense.coef_, rtol=1e-8, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("x_factor", "w_factor"), [(1e-18, 1.0), (1e150, 1.0), (1.0, 1e-40), (1.0, 1e300)]
+)
+def test_lsmr_is_scale_free(rng, x_factor, w_factor):
+    X = sp.random(400, 15, density=0.3, random_state=3, format="csr")
+    y = rng.standard_normal(400)
+    w = rng.uniform(0.5, 2, 400)
+    reference = MinNormLeastSquares().fit(X.toarray(), y, sample_weight=w)
+    model = MinNormLeastSquares().fit(X * x_factor, y, sample_weight=w * w_factor)
+    assert model.solver_ == "lsmr"
+    # LSMR stops at atol = btol = 100·eps on a condition number near 10.
+    np.testing.assert_allclose(model.coef_ * x_factor, reference.coef_, rtol=1e-9)
+
+
+def test_sparse_rank_zero_and_zero_design(rng):
+    X = sp.random(400, 15, density=0.3, random_state=3, format="csr")
+    y = rng.standard_normal(400)
+    model = MinNormLeastSquares(max_rank=0).fit(X, y)
+    np.testing.assert_array_equal(model.coef_, 0.0)
+    assert model.intercept_ == pytest.approx(y.mean(), rel=1e-12)
+    zero = MinNormLeastSquares(max_rank=1).fit(sp.csr_matrix((50, 3)), np.ones(50))
+    np.testing.assert_array_equal(zero.coef_, 0.0)
+
+
+def test_gram_route_with_huge_targets(rng):
+    X = rng.standard_normal((4000, 5))
+    y = (X @ np.arange(1.0, 6.0) + 1.0) * 1e305
+    model = MinNormLeastSquares().fit(X, y)
+    assert model.solver_ == "gram"
+    np.testing.assert_allclose(model.coef_ / 1e305, np.arange(1.0, 6.0), rtol=1e-12)
+    assert model.intercept_ / 1e305 == pytest.approx(1.0, rel=1e-12)
+
+
+def test_float32_coefficients_beyond_float32_are_refused(rng):
+    X = rng.standard_normal((200, 5)).astype(np.float32)
+    y = X.astype(np.float64) @ np.arange(1.0, 6.0) * 1e150
+    with pytest.raises(ValueError, match="exceed the range of float32"):
+        MinNormLeastSquares().fit(X, y)

@@ -9,6 +9,7 @@ from numpy.linalg import LinAlgError
 from scipy.sparse.linalg import svds
 
 from sksvd.linalg._norms import largest_magnitude
+from sksvd.linalg._operand import CenteredOperator
 from sksvd.linalg._policy import SAFE_RANGE
 from sksvd.linalg._result import SVDResult
 
@@ -79,6 +80,11 @@ def _largest_magnitude(X):
         values = X
     elif hasattr(X, "data") and hasattr(X, "nnz"):
         values = X.data
+    elif isinstance(X, CenteredOperator):
+        # Not scaled by (its entries are implicit), but a zero operator is
+        # told apart: ARPACK cannot start on it.
+        parts = [X.X.data, X.mean] + ([] if X.dense is None else [X.dense])
+        return 0.0 if max(largest_magnitude(part) for part in parts) == 0 else None
     else:
         return None
     return largest_magnitude(values)

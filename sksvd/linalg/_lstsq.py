@@ -19,7 +19,7 @@ from sksvd.linalg._dask_statistics import lazy_column_norms
 from sksvd.linalg._decompose import decompose
 from sksvd.linalg._exact import lapack_svd
 from sksvd.linalg._gram import gram_eigh, gram_matrix
-from sksvd.linalg._norms import column_norms
+from sksvd.linalg._norms import column_norms, largest_magnitude
 from sksvd.linalg._operand import Operand
 from sksvd.linalg._policy import (
     LSTSQ_GRAM_TOLERANCE,
@@ -139,8 +139,8 @@ def least_squares(
     rcond : float, default=None
         Relative cut-off; None for :func:`default_rcond` of the shape and
         ``dtype`` (the data's dtype before conversion to float64). LSMR (sparse
-        data without ``max_rank``) computes no singular values, so a given
-        ``rcond`` is refused there with a ValueError.
+        data without a ``max_rank`` below ``min(m, n)``) computes no singular
+        values, so a given ``rcond`` is refused there with a ValueError.
     dtype : numpy dtype, default=None
         The data's own dtype, for the default ``rcond``; None for float64.
     max_rank : int, default=None
@@ -154,30 +154,27 @@ def least_squares(
         raise ValueError(
             f"solver={solver!r} cannot solve a dask array; use solver='auto' (TSQR)."
         )
+    given = rcond
+    if rcond is None:
+        rcond = default_rcond(operand.shape, np.float64 if dtype is None else dtype)
     route = solver
     if solver == "auto":
         route = choose_least_squares_solver(
-            operand.shape, kind=operand.kind, max_rank=max_rank, need=need
+            operand.shape, kind=operand.kind, max_rank=max_rank, rcond=rcond, need=need
         )
     if route == "lsmr":
-        if rcond is not None:
+        if given is not None:
             raise ValueError(
-                f"rcond={rcond!r} applies to singular values, and sparse X without "
-                "max_rank is solved by LSMR, which computes none. Leave rcond=None, "
-                "pass max_rank (the leading singular triplets are then computed), or "
-                "pass dense X."
+                f"rcond={given!r} applies to singular values, and sparse X without a "
+                "max_rank below min(n_samples, n_features) is solved by LSMR, which "
+                "computes none. Leave rcond=None, pass max_rank (the leading singular "
+                "triplets are then computed), or pass dense X."
             )
         return _lsmr(operand, B)
-    if rcond is None:
-        rcond = default_rcond(operand.shape, np.float64 if dtype is None else dtype)
     if route == "dask":
         return _dask(operand, B, rcond, max_rank)
     if route == "arpack":
-        U, s, Vt = decompose(
-            operand, max_rank, solver="arpack", random_state=0, compute_u=True
-        )
-        factors = LeastSquaresFactors(s, Vt, U.T @ B, U, operand.implicit())
-        return _solve(factors, B, rcond, max_rank, "arpack")
+        return _arpack(operand, B, rcond, max_rank)
     A = operand.dense()
     with blas_threads_for(A.shape, route):
         if route == "gram":
@@ -185,7 +182,7 @@ def least_squares(
             if factors is not None:
                 return _solve(factors, B, rcond, max_rank, "gram")
             route = choose_least_squares_solver(
-                A.shape, max_rank=max_rank, need=need, gram=False
+                A.shape, max_rank=max_rank, rcond=rcond, need=need, gram=False
             )
         if route == "gelsd":
             # NumPy's gelsd, to stay on the BLAS build of the products around it.
@@ -205,6 +202,18 @@ def least_squares(
     return _solve(factors, B, rcond, max_rank, route)
 
 
+def _arpack(operand, B, rcond, max_rank):
+    """The ``max_rank`` leading triplets of a sparse design, then the formula."""
+    A = operand.implicit()
+    if max_rank == 0:
+        x = np.zeros((A.shape[1], B.shape[1]))
+        residues = _residues(A, B, x)
+        return LeastSquaresSolution(x, residues, 0, None, np.zeros(0), "arpack", None)
+    U, s, Vt = decompose(operand, max_rank, solver="arpack", random_state=0)
+    factors = LeastSquaresFactors(s, Vt, U.T @ B, U, A)
+    return _solve(factors, B, rcond, max_rank, "arpack")
+
+
 def _gram_factors(A, B):
     """``s``, ``Vt`` and ``P = Σ⁻¹Vᵀ(AᵀB)`` from ``AᵀA``, or None when not accurate.
 
@@ -217,7 +226,11 @@ def _gram_factors(A, B):
     if not gram_error_estimate(s, A.shape[0]) <= LSTSQ_GRAM_TOLERANCE:
         return None
     scaled = A / unit if unit != 1.0 else A
-    projections = (V.T @ (scaled.T @ B)) / s.reshape(-1, 1)
+    # B divided by its largest column norm: AᵀB cannot overflow on the way.
+    size = float(np.max(column_norms(B), initial=0.0))
+    size = 1.0 if size == 0.0 or not np.isfinite(size) else size
+    with np.errstate(over="ignore"):
+        projections = (V.T @ (scaled.T @ (B / size))) / s.reshape(-1, 1) * size
     return LeastSquaresFactors(
         s * unit, np.ascontiguousarray(V.T), projections, None, A
     )
@@ -294,30 +307,46 @@ def _lsmr(operand, B):
 
     From ``x₀ = 0`` its iterates stay in the row space, so it converges to the
     minimum-norm solution; it stops when the residual's tolerances
-    ``atol = btol = 100·eps`` are met (no condition-number limit), or warns
-    after ``10·min(m, n) + 10`` iterations.
+    ``atol = btol = 100·eps`` are met (no condition-number limit). The design is
+    divided by the largest magnitude it can hold and each target by its norm
+    first: LSMR's internal tests are not scale-free, and stopped after one
+    iteration on data near 1e-18 or 1e150. A ``ConvergenceWarning`` says when it
+    stops without converging (iteration limit, or a condition number beyond
+    the machine's).
     """
     A = operand.implicit()
-    max_iter = 10 * min(A.shape) + 10
-    x = np.empty((A.shape[1], B.shape[1]))
+    weight = 1.0 if operand.weights is None else largest_magnitude(operand.weights)
+    mean = 0.0 if operand.mean is None else largest_magnitude(operand.mean)
+    size = (largest_magnitude(operand.X.data) + mean) * np.sqrt(weight)
+    x = np.zeros((A.shape[1], B.shape[1]))
+    b_norms = column_norms(B)
     residues = np.empty(B.shape[1])
+    max_iter = 10 * min(A.shape) + 10
     for target in range(B.shape[1]):
+        b_norm = float(b_norms[target])
+        if size == 0.0 or b_norm == 0.0:
+            with np.errstate(over="ignore"):
+                residues[target] = b_norm**2
+            continue
         solution = lsmr(
-            A,
-            B[:, target],
+            A * (1.0 / size),
+            B[:, target] / b_norm,
             atol=LSMR_TOLERANCE,
             btol=LSMR_TOLERANCE,
             conlim=0.0,
             maxiter=max_iter,
         )
-        x[:, target], stop = solution[0], solution[1]
-        residues[target] = solution[3] ** 2
-        if stop == 7:
+        stop, normr = solution[1], solution[3]
+        with np.errstate(over="ignore"):
+            x[:, target] = solution[0] * (b_norm / size)
+            residues[target] = b_norm * (b_norm * normr**2)
+        if stop in (6, 7):
+            why = f"after {max_iter} iterations" if stop == 7 else "early"
             warnings.warn(
-                f"LSMR stopped after {max_iter} iterations without converging "
-                f"(target {target}); the coefficients may be inaccurate. The "
-                "design is likely ill-conditioned: scale the features, or pass "
-                "dense X to use the SVD.",
+                f"LSMR stopped {why} without converging (target {target}); the "
+                "coefficients may be inaccurate. The design is likely "
+                "ill-conditioned: scale the features, pass max_rank, or pass dense "
+                "X to use the SVD.",
                 ConvergenceWarning,
                 stacklevel=4,
             )

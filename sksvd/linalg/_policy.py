@@ -289,7 +289,7 @@ LSTSQ_SOLVERS = ("auto", "full", "qr")
 
 
 def choose_least_squares_solver(
-    shape, *, kind="dense", max_rank=None, need="solution", gram=True
+    shape, *, kind="dense", max_rank=None, rcond=None, need="solution", gram=True
 ):
     """The route of a least-squares solve: a pure function, like :func:`choose_solver`.
 
@@ -304,13 +304,14 @@ def choose_least_squares_solver(
     a dask array                          ``"dask"``: TSQR and the projections
                                           ``UᵀB`` in one pass
     sparse, ``max_rank`` below            ``"arpack"``: the leading triplets of
-    ``min(m, n) − 1``                     the implicitly centred design
+    ``min(m, n)``                         the implicitly centred design
     sparse, otherwise                     ``"lsmr"`` (no SVD)
     dense, ``m ≥ 16·n``, U not needed     ``"gram"``, guarded: kept when the
                                           estimated error is at most 1e-12,
                                           else the next row that matches
     dense, a solution without             ``"gelsd"``: LAPACK's solver with the
-    ``max_rank``                          same cut-off, no U formed
+    ``max_rank``, ``0 < rcond < 1``       same cut-off, no U formed (LAPACK
+                                          replaces any other rcond by eps)
     dense, ``m ≥ 2·n``                    ``"qr"`` (``Qᵀ`` applied to B; U only
                                           when needed)
     dense, otherwise                      ``"full"``
@@ -328,17 +329,19 @@ def choose_least_squares_solver(
     'gelsd'
     >>> choose_least_squares_solver((100_000, 200), need="u")
     'qr'
+    >>> choose_least_squares_solver((300, 200), rcond=1.0)
+    'full'
     """
     m, n = shape
     if kind == "dask":
         return "dask"
     if kind == "sparse":
-        return (
-            "arpack" if max_rank is not None and max_rank < min(shape) - 1 else "lsmr"
-        )
+        truncated = max_rank is not None and max_rank < min(shape)
+        return "arpack" if truncated else "lsmr"
     if gram and m >= LSTSQ_GRAM_RATIO * n and need != "u":
         return "gram"
-    if max_rank is None and need == "solution":
+    gelsd_cut_off = rcond is None or 0 < rcond < 1
+    if max_rank is None and need == "solution" and gelsd_cut_off:
         return "gelsd"
     return _backward_stable_solver(shape)
 

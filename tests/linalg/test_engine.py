@@ -51,7 +51,10 @@ def test_every_solver_name_is_accepted_or_refused_clearly(solver, kind):
         ((300, 100), {"max_rank": 5}, "qr"),
         ((300, 100), {"kind": "sparse"}, "lsmr"),
         ((300, 100), {"kind": "sparse", "max_rank": 5}, "arpack"),
-        ((300, 100), {"kind": "sparse", "max_rank": 99}, "lsmr"),
+        ((300, 100), {"kind": "sparse", "max_rank": 99}, "arpack"),
+        ((300, 100), {"kind": "sparse", "max_rank": 100}, "lsmr"),
+        ((300, 200), {"rcond": 1.0}, "full"),
+        ((300, 200), {"rcond": 0.0}, "full"),
         ((300, 100), {"kind": "dask"}, "dask"),
     ],
 )
