@@ -178,12 +178,12 @@ class MinNormLeastSquares(_LinearPredictMixin, RegressorMixin, BaseEstimator):
         \\beta_0 = \\bar y - \\bar x^T \\beta .
 
     For sparse X the same minimum-norm solution is reached by LSMR (Fong and
-    Saunders) on the implicitly centred, weighted design, started from zero, with
-    tolerances ``atol = btol = eps·1e2`` and no condition-number limit; the SVD
-    attributes are then None (``rcond`` does not apply and is refused if given),
-    and a ``ConvergenceWarning`` says when LSMR stops at its iteration limit.
-    With ``max_rank`` below ``min(n_samples, n_features) − 1`` the leading
-    singular triplets of that implicit design come from ARPACK instead, and the
+    Saunders) on the implicitly centred, weighted design (scaled to unit size),
+    started from zero, with tolerances ``atol = btol = eps·1e2`` and no
+    condition-number limit; the SVD attributes are then None (``rcond`` does not
+    apply and is refused if given), and a ``ConvergenceWarning`` says when LSMR
+    stops without converging. With ``max_rank`` below
+    ``min(n_samples, n_features)`` the leading singular triplets of that implicit design come from ARPACK instead, and the
     truncated solution follows the dense formula (with ``singular_values_``
     holding only those computed).
 
