@@ -22,6 +22,7 @@ from sksvd._docstrings import fill_shared_docs
 from sksvd.linalg._engine import (
     LSTSQ_SOLVERS,
     Operand,
+    column_mean,
     cut_off,
     default_rcond,
     least_squares,
@@ -47,14 +48,7 @@ def _centre(X, Y, weights, fit_intercept):
     """Weighted means of X and Y (zeros without an intercept), in float64."""
     if not fit_intercept:
         return np.zeros(X.shape[1]), np.zeros(Y.shape[1])
-    # Normalised first: a weighted sum of huge values may overflow, their mean not.
-    fractions = weights / weights.max()
-    fractions /= fractions.sum()
-    if sp.issparse(X):
-        x_mean = np.asarray(X.T @ fractions).ravel()
-    else:
-        x_mean = fractions @ X
-    return x_mean.astype(np.float64), fractions @ Y
+    return column_mean(X, weights), column_mean(Y, weights)
 
 
 def _as_targets(y):
@@ -183,9 +177,9 @@ class MinNormLeastSquares(_LinearPredictMixin, RegressorMixin, BaseEstimator):
     condition-number limit; the SVD attributes are then None (``rcond`` does not
     apply and is refused if given), and a ``ConvergenceWarning`` says when LSMR
     stops without converging. With ``max_rank`` below
-    ``min(n_samples, n_features)`` the leading singular triplets of that implicit design come from ARPACK instead, and the
-    truncated solution follows the dense formula (with ``singular_values_``
-    holding only those computed).
+    ``min(n_samples, n_features)`` the leading singular triplets of that
+    implicit design come from ARPACK instead, and the truncated solution follows
+    the dense formula (with ``singular_values_`` holding only those computed).
 
     References
     ----------
@@ -526,7 +520,11 @@ class MinNormLeastSquaresCV(_LinearPredictMixin, RegressorMixin, BaseEstimator):
     def _candidate_ranks(self, shape, numerical_rank):
         largest = min(shape)
         if self.max_ranks is None:
-            return np.arange(1, max(numerical_rank, 1) + 1)
+            # Rank 0 (no direction kept) is the only candidate when the cut-off
+            # keeps no singular value.
+            return (
+                np.arange(1, numerical_rank + 1) if numerical_rank else np.zeros(1, int)
+            )
         ranks = np.unique(np.asarray(self.max_ranks))
         if (
             ranks.size == 0

@@ -13,7 +13,7 @@ from sklearn.base import (
     TransformerMixin,
 )
 from sklearn.utils.extmath import fast_logdet
-from sklearn.utils.sparsefuncs import mean_variance_axis, min_max_axis
+from sklearn.utils.sparsefuncs import min_max_axis
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sksvd._base import _SVDTransformerMixin
@@ -33,6 +33,7 @@ from sksvd.linalg._engine import (
     centred_product,
     check_rank,
     check_solver_input,
+    column_mean,
     column_moments,
     decompose,
     explicit_columns,
@@ -46,14 +47,10 @@ def _column_mean(X):
     """float64 column means of dense or sparse X, refused if they overflow.
 
     In float64 even for float32 X, as scikit-learn's StandardScaler: float32 sums
-    would hide constant features from the test in ``_ScaleRule``.
+    would hide constant features from the test in ``_ScaleRule``. Constant
+    columns get their value exactly (see the engine's ``column_mean``).
     """
-    with np.errstate(over="ignore", invalid="ignore"):
-        mean = (
-            mean_variance_axis(X.astype(np.float64), axis=0)[0]
-            if sp.issparse(X)
-            else X.mean(axis=0, dtype=np.float64)
-        )
+    mean = column_mean(X)
     if not np.all(np.isfinite(mean)):
         _variance_of(np.inf, X.shape[0])
     return mean
@@ -647,6 +644,10 @@ class PCAViaSVD(
             return Operand(X, mean=mean, scale=rule)
         mean, squared_deviations, finite, low, high = column_moments(X).compute()
         raise_if_not_finite(finite.all())
+        # A constant column's merged mean can miss its value by rounding.
+        constant = low == high
+        mean = np.where(constant, low, mean)
+        squared_deviations = np.where(constant, 0.0, squared_deviations)
         if not np.all(np.isfinite(mean)):
             _variance_of(np.inf, n_samples)
         with np.errstate(invalid="ignore"):

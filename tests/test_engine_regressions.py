@@ -15,7 +15,12 @@ import pytest
 import scipy.sparse as sp
 from threadpoolctl import ThreadpoolController, threadpool_info
 
-from sksvd import MinNormLeastSquares, PCAViaSVD, TruncatedSVDCompressor
+from sksvd import (
+    MinNormLeastSquares,
+    MinNormLeastSquaresCV,
+    PCAViaSVD,
+    TruncatedSVDCompressor,
+)
 from sksvd.linalg import choose_solver, lstsq, svd
 
 EPS = np.finfo(np.float64).eps
@@ -500,3 +505,61 @@ def test_float32_coefficients_beyond_float32_are_refused(rng):
     y = X.astype(np.float64) @ np.arange(1.0, 6.0) * 1e150
     with pytest.raises(ValueError, match="exceed the range of float32"):
         MinNormLeastSquares().fit(X, y)
+
+
+# 9. Constant columns are centred exactly; targets keep their own scale ----------
+
+
+@pytest.mark.parametrize("value", [3.3e15, 12345.678, 7.77e20, 1e150])
+@pytest.mark.parametrize("solver", ["auto", "full"])
+def test_constant_feature_with_a_large_value(rng, value, solver):
+    X = rng.standard_normal((1000, 6))
+    X[:, 1] = value
+    pca = PCAViaSVD(solver=solver).fit(X)
+    free = np.delete(X, 1, axis=1)
+    reference = np.linalg.svd(free - free.mean(axis=0), compute_uv=False) ** 2 / 999
+    np.testing.assert_allclose(pca.explained_variance_[:5], reference, rtol=1e-12)
+    assert pca.explained_variance_[5] <= 1e-28 * reference[0]
+    assert pca.mean_[1] == value
+    assert pca.explained_variance_ratio_.sum() == pytest.approx(1.0, rel=1e-12)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_constant_feature_gets_no_coefficient(rng, sparse):
+    X = np.c_[rng.standard_normal((20, 2)), np.full(20, 12345.678)]
+    y = X[:, 0] + 0.1 * rng.standard_normal(20)
+    model = MinNormLeastSquares().fit(sp.csr_matrix(X) if sparse else X, y)
+    assert model.coef_[2] == 0.0
+    free = X[:, :2] - X[:, :2].mean(axis=0)
+    coef = np.linalg.lstsq(free, y - y.mean(), rcond=None)[0]
+    np.testing.assert_allclose(model.coef_[:2], coef, rtol=1e-10)
+
+
+def test_small_target_beside_a_huge_one(rng):
+    X = rng.standard_normal((2000, 5))
+    y = X @ [1.0, 2.0, 3.0, 4.0, 5.0] + rng.standard_normal(2000)
+    both = MinNormLeastSquares().fit(X, np.c_[y, y * 1e200])
+    alone = MinNormLeastSquares().fit(X, y)
+    assert both.residual_sum_of_squares_[0] == pytest.approx(
+        alone.residual_sum_of_squares_, rel=1e-10
+    )
+    assert both.residual_sum_of_squares_[1] == np.inf  # 2e3·1e400: beyond float64
+
+
+def test_lsmr_with_a_target_whose_norm_overflows(rng):
+    X = sp.random(60, 8, density=0.5, random_state=0, format="csr")
+    # Entries near 1e308 with signs in runs of eight: scikit-learn's finiteness
+    # check sums them without overflow (eight interleaved accumulators), while
+    # ‖y‖ is beyond float64.
+    signs = np.tile(np.repeat([1.0, -1.0], 8), 4)[:60]
+    y = signs * rng.uniform(0.5, 1.0, 60) * 1e308
+    assert np.sqrt(np.sum((y / 1e300) ** 2)) > np.finfo(np.float64).max / 1e300
+    sparse = MinNormLeastSquares().fit(X, y)
+    dense = MinNormLeastSquares().fit(X.toarray(), y)
+    np.testing.assert_allclose(sparse.coef_, dense.coef_, rtol=1e-9)
+
+
+def test_cv_reports_rank_zero_when_nothing_is_kept(rng):
+    X = rng.standard_normal((50, 4))
+    model = MinNormLeastSquaresCV(rcond=2.0).fit(X, rng.standard_normal(50))
+    assert model.best_rank_ == model.rank_ == 0

@@ -39,6 +39,7 @@ from sksvd.linalg._policy import (
     SOLVERS,
     check_solver_input,
 )
+from sksvd.linalg._statistics import column_mean
 
 __all__ = [
     "BACKWARD_STABLE_SOLVERS",
@@ -50,6 +51,7 @@ __all__ = [
     "check_dask_array",
     "check_rank",
     "check_solver_input",
+    "column_mean",
     "column_moments",
     "cut_off",
     "decompose",

@@ -282,14 +282,14 @@ def residual_squares(b_norms, kept_projections, direct_norms):
         # ‖B‖ itself is beyond float64: only the residual tells how large it is.
         with np.errstate(over="ignore"):
             return direct_norms() ** 2
-    scale = float(np.max(b_norms)) if b_norms.size else 0.0
-    if scale == 0.0:
-        return np.zeros(b_norms.shape)
-    total = (b_norms / scale) ** 2
+    # Each target divided by its own norm: a small target beside a huge one
+    # neither underflows nor is lost in the other's scale.
+    scale = np.where(b_norms > 0, b_norms, 1.0)
     kept = np.sum((kept_projections / scale) ** 2, axis=0)
+    total = np.where(b_norms > 0, 1.0, 0.0)
     remaining = np.maximum(total - kept, 0.0)
     close = kept >= (1 - np.sqrt(np.finfo(np.float64).eps)) * total
-    if np.any(close):
+    if np.any(close & (total > 0)):
         remaining = np.where(close, (direct_norms() / scale) ** 2, remaining)
     with np.errstate(over="ignore"):
         # scale·(scale·r) rather than scale²·r: the square alone may overflow.
@@ -320,6 +320,10 @@ def _lsmr(operand, B):
     size = (largest_magnitude(operand.X.data) + mean) * np.sqrt(weight)
     x = np.zeros((A.shape[1], B.shape[1]))
     b_norms = column_norms(B)
+    # A target whose norm overflows is scaled by its largest entry instead.
+    b_norms = np.where(
+        np.isinf(b_norms), [largest_magnitude(column) for column in B.T], b_norms
+    )
     residues = np.empty(B.shape[1])
     max_iter = 10 * min(A.shape) + 10
     for target in range(B.shape[1]):

@@ -50,8 +50,9 @@ def frobenius_norm(X):
 def column_norms(X):
     """Return ``‖X[:, j]‖₂`` for each column of a dense X, in float64.
 
-    Scaled by the largest magnitude when squares would leave the normal range,
-    as in :func:`frobenius_norm`; a norm beyond float64's range is ``inf``.
+    Each column whose squares would leave the normal range is scaled by its own
+    largest magnitude, as in :func:`frobenius_norm`; a norm beyond float64's
+    range is ``inf``.
 
     Parameters
     ----------
@@ -64,13 +65,18 @@ def column_norms(X):
     X = np.asarray(X, dtype=np.float64)
     if X.size == 0:
         return np.zeros(X.shape[1])
-    scale = largest_magnitude(X)
-    if scale == 0.0:
-        return np.zeros(X.shape[1])
+    # Each column's own largest magnitude: a tiny column beside a huge one is
+    # scaled by itself, not lost in the other's range.
+    with np.errstate(invalid="ignore"):
+        scale = np.maximum(X.max(axis=0), -X.min(axis=0))
     # Norms beyond float64 are inf, and non-finite columns give inf or nan
     # (the callers check finiteness), without a warning either way.
     with np.errstate(over="ignore", invalid="ignore"):
-        if not np.isfinite(scale) or _TINY <= scale <= _HUGE:
+        inside = (
+            (scale == 0) | ~np.isfinite(scale) | ((_TINY <= scale) & (scale <= _HUGE))
+        )
+        if np.all(inside):
             return np.sqrt(np.einsum("ij,ij->j", X, X))
-        scaled = X / scale
-        return np.sqrt(np.einsum("ij,ij->j", scaled, scaled)) * scale
+        divisor = np.where(inside, 1.0, scale)
+        scaled = X / divisor
+        return np.sqrt(np.einsum("ij,ij->j", scaled, scaled)) * divisor

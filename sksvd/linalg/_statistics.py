@@ -1,0 +1,60 @@
+"""Column means of in-memory data, exact for constant columns."""
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils.sparsefuncs import mean_variance_axis, min_max_axis
+
+
+def column_mean(X, weights=None):
+    """(Weighted) column means of dense or sparse X in float64; constants exact.
+
+    A sum of ``n`` equal values divided by ``n`` can miss the value by a few
+    ulps, which would leave a constant column's centred values as rounding
+    noise (a spurious component, a coefficient on a constant feature). Columns
+    whose mean lies within the rounding of the first row's value are checked on
+    the data (``min = max``) and, if constant, get that value exactly: one row
+    and the candidate columns are read, not the whole matrix again.
+
+    Weighted means are formed with the weights divided by their sum first, so
+    they cannot overflow where the mean does not. Non-finite results are
+    returned as they are (the caller checks them), without a warning.
+    """
+    n_samples = X.shape[0]
+    with np.errstate(over="ignore", invalid="ignore"):
+        if weights is None:
+            if sp.issparse(X):
+                mean = mean_variance_axis(X.astype(np.float64), axis=0)[0]
+            else:
+                mean = X.mean(axis=0, dtype=np.float64)
+        else:
+            fractions = np.asarray(weights, dtype=np.float64)
+            fractions = fractions / fractions.max()
+            fractions /= fractions.sum()
+            if sp.issparse(X):
+                mean = np.asarray(X.T @ fractions, dtype=np.float64).ravel()
+            else:
+                mean = fractions @ X
+            mean = np.asarray(mean, dtype=np.float64)
+        first = _first_row(X)
+        eps = np.finfo(np.float64).eps
+        near = np.abs(first - mean) <= 4 * n_samples * eps * np.abs(first)
+    candidates = np.flatnonzero(near & (first != mean))
+    if candidates.size:
+        part = X[:, candidates]
+        if sp.issparse(part):
+            low, high = min_max_axis(part.astype(np.float64), axis=0)
+            constant = np.asarray(low) == np.asarray(high)
+        else:
+            constant = np.ptp(part, axis=0) == 0
+        mean[candidates[constant]] = first[candidates[constant]]
+    return mean
+
+
+def _first_row(X):
+    if not sp.issparse(X):
+        return np.asarray(X[0], dtype=np.float64)
+    row = sp.csr_matrix(X[[0]], dtype=np.float64)
+    row.sum_duplicates()
+    first = np.zeros(X.shape[1])
+    first[row.indices] = row.data
+    return first
