@@ -163,51 +163,27 @@ class CompressedImage:
         ValueError
             If the file is not a compressed image of a known format version.
         """
-        _check_npz_sizes(path)
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                contents = {name: data[name] for name in data.files}
-        except _ARCHIVE_ERRORS as error:
-            raise ValueError(f"{path} is not a readable .npz file: {error}") from None
-        try:
-            version = int(contents["format_version"])
-            shape = tuple(int(size) for size in contents["shape"])
-            channels = 1 if len(shape) == 2 else shape[2]
-            factors = [
-                (contents[f"U{c}"], contents[f"s{c}"], contents[f"Vt{c}"])
-                for c in range(channels)
-            ]
-            low, high = (float(value) for value in contents["value_range"])
-            value_range = None if np.isnan(low) else (low, high)
-            dtype = np.dtype(str(contents["dtype"]))
-            psnr, error = float(contents["psnr"]), float(contents["relative_error"])
-        except (KeyError, TypeError, ValueError) as problem:
-            raise ValueError(
-                f"{path} is not a compressed image written by sksvd: {problem!r}"
-            ) from None
-        if int(np.prod(shape)) > _MAX_PIXELS * 4:
-            raise ValueError(f"{path} describes an image of {shape} pixels; refused.")
+        contents = _read_npz(path)
+        shape, channels = _read_shape(path, contents)
+        version = _scalar(path, contents, "format_version", "iu")
         if version != _FORMAT_VERSION:
             raise ValueError(
                 f"{path} has format version {version}; this sksvd reads version "
                 f"{_FORMAT_VERSION}."
             )
-        if not (np.issubdtype(dtype, np.number) or dtype == np.bool_):
-            raise ValueError(f"{path} names a non-numeric image dtype {dtype}.")
-        for U, s, Vt in factors:
-            if (
-                s.ndim != 1
-                or U.shape != (shape[0], s.size)
-                or Vt.shape != (s.size, shape[1])
-            ):
-                raise ValueError(f"{path} holds factors that do not match {shape}.")
-            arrays = (U, s, Vt)
-            if not all(np.issubdtype(a.dtype, np.floating) for a in arrays) or not all(
-                np.all(np.isfinite(a)) for a in arrays
-            ):
-                raise ValueError(f"{path} holds non-finite or non-float factors.")
-            if np.any(s < 0):
-                raise ValueError(f"{path} holds negative singular values.")
+        dtype = _read_dtype(path, contents)
+        value_range = _read_value_range(path, contents)
+        psnr = _scalar(path, contents, "psnr", "f")
+        error = _scalar(path, contents, "relative_error", "f")
+        if np.isnan(psnr):
+            raise ValueError(f"{path} has psnr=nan; a PSNR is a number or ±inf.")
+        if not (np.isfinite(error) and error >= 0):
+            raise ValueError(
+                f"{path} has relative_error={error}; it must be finite and >= 0."
+            )
+        factors = [
+            _read_factors(path, contents, channel, shape) for channel in range(channels)
+        ]
         return cls(factors, shape, dtype, value_range, psnr, error)
 
 
@@ -241,40 +217,200 @@ _ARCHIVE_ERRORS = (
 _MAX_PIXELS = 2 * 89_478_485
 
 
-def _check_npz_sizes(path):
-    """Refuse a .npz whose arrays are not what a compressed image holds.
+class _Refused(ValueError):
+    """A readable archive whose contents are not a valid compressed image."""
 
-    The array headers are read without loading any data, so a small archive
-    that declares a huge array (a "zip bomb") is refused before it is inflated.
+
+_METADATA = (
+    "format_version",
+    "shape",
+    "dtype",
+    "value_range",
+    "psnr",
+    "relative_error",
+)
+# Bytes a metadata member may declare: a few numbers or a short dtype string.
+_METADATA_BYTES = 256
+_FACTOR_NAMES = ("U", "s", "Vt")
+
+
+def _read_npz(path):
+    """The members of a compressed-image ``.npz``, read within one byte budget.
+
+    Every member must be ``NAME.npy`` for a name a compressed image holds, once.
+    The array headers are read first, without inflating any data: metadata
+    members may declare at most a few hundred bytes, and the factors together
+    at most what the image's own shape allows (``k ≤ min(height, width)``
+    components of ``height + width + 1`` float64 numbers per channel). Shapes
+    are multiplied as Python integers, so no declared size can overflow. Each
+    member is then inflated once, exactly to its declared size.
     """
     try:
         with zipfile.ZipFile(path) as archive:
-            headers = {}
-            for member in archive.infolist():
-                with archive.open(member) as stream:
-                    version = np.lib.format.read_magic(stream)
-                    if version == (1, 0):
-                        header = np.lib.format.read_array_header_1_0(stream)
-                    else:
-                        header = np.lib.format.read_array_header_2_0(stream)
-                headers[member.filename.removesuffix(".npy")] = header
+            headers = _headers(path, archive)
+            metadata = {name: _inflate(archive, headers[name]) for name in _METADATA}
+            _check_factor_budget(path, metadata, headers)
+            factors = {
+                name: _inflate(archive, header)
+                for name, header in headers.items()
+                if name not in _METADATA
+            }
+    except _Refused:
+        raise
     except _ARCHIVE_ERRORS as error:
         raise ValueError(f"{path} is not a readable .npz file: {error}") from None
-    for name, (_, _, dtype) in headers.items():
-        if dtype.hasobject:
-            raise ValueError(f"{path} holds Python objects ({name}); refused.")
-    shape_header = headers.get("shape")
-    if shape_header is None or shape_header[0] not in ((2,), (3,)):
-        raise ValueError(f"{path} is not a compressed image written by sksvd.")
-    # Each factor holds at most one entry per pixel and channel, the singular
-    # values one per row: a bound that needs no data to check.
-    limit = 8 * _MAX_PIXELS
-    for name, (shape, _, dtype) in headers.items():
-        if int(np.prod(shape, dtype=np.int64)) * dtype.itemsize > limit:
-            raise ValueError(
-                f"{path} declares an array {name} of shape {shape}, larger than "
-                "any compressed image; refused."
+    return {**metadata, **factors}
+
+
+def _inflate(archive, header):
+    with archive.open(header[0]) as stream:
+        return np.lib.format.read_array(stream, allow_pickle=False)
+
+
+def _headers(path, archive):
+    """``name -> (member, shape, dtype)`` from the array headers alone."""
+    allowed = set(_METADATA) | {
+        f"{kind}{channel}" for kind in _FACTOR_NAMES for channel in range(4)
+    }
+    headers = {}
+    for member in archive.infolist():
+        name = member.filename.removesuffix(".npy")
+        if not member.filename.endswith(".npy") or name not in allowed:
+            raise _Refused(
+                f"{path} is not a compressed image written by sksvd: unexpected "
+                f"member {member.filename!r}."
             )
+        if name in headers:
+            raise _Refused(f"{path} holds the member {name!r} twice; refused.")
+        with archive.open(member) as stream:
+            version = np.lib.format.read_magic(stream)
+            if version == (1, 0):
+                shape, _, dtype = np.lib.format.read_array_header_1_0(stream)
+            else:
+                shape, _, dtype = np.lib.format.read_array_header_2_0(stream)
+        if dtype.hasobject:
+            raise _Refused(f"{path} holds Python objects ({name}); refused.")
+        headers[name] = (member, shape, dtype)
+    missing = [name for name in _METADATA if name not in headers]
+    if missing:
+        raise _Refused(
+            f"{path} is not a compressed image written by sksvd: no {missing[0]}."
+        )
+    for name in _METADATA:
+        _, shape, dtype = headers[name]
+        if _declared_bytes(shape, dtype) > _METADATA_BYTES:
+            raise _Refused(
+                f"{path} declares a {name} of shape {shape}; refused (metadata is "
+                "a few numbers)."
+            )
+    return headers
+
+
+def _declared_bytes(shape, dtype):
+    count = 1
+    for size in shape:
+        count *= int(size)  # Python integers: no overflow
+    return count * dtype.itemsize
+
+
+def _check_factor_budget(path, metadata, headers):
+    """Refuse factors the image's shape does not call for, before inflating them."""
+    shape, channels = _read_shape(path, metadata)
+    expected = {f"{kind}{c}" for kind in _FACTOR_NAMES for c in range(channels)}
+    present = set(headers) - set(_METADATA)
+    if present != expected:
+        surplus, lacking = sorted(present - expected), sorted(expected - present)
+        raise _Refused(
+            f"{path} does not hold the factors of a {channels}-channel image "
+            f"(unexpected: {surplus}, missing: {lacking})."
+        )
+    height, width = shape[:2]
+    budget = channels * min(height, width) * (height + width + 1) * 8
+    declared = sum(
+        _declared_bytes(size, dtype)
+        for name, (_, size, dtype) in headers.items()
+        if name in expected
+    )
+    if declared > budget:
+        raise _Refused(
+            f"{path} declares {declared} bytes of factors, more than the "
+            f"{budget} an image of shape {shape} can need; refused."
+        )
+
+
+def _scalar(path, contents, name, kinds):
+    value = contents[name]
+    if value.shape != () or value.dtype.kind not in kinds:
+        raise ValueError(
+            f"{path} has a malformed {name} (shape {value.shape}, dtype "
+            f"{value.dtype}); expected a scalar."
+        )
+    return value.item()
+
+
+def _read_shape(path, contents):
+    shape = contents["shape"]
+    if shape.ndim != 1 or shape.dtype.kind not in "iu" or shape.size not in (2, 3):
+        raise _Refused(
+            f"{path} has a malformed image shape {shape!r}: expected 2 or 3 integers."
+        )
+    shape = tuple(int(size) for size in shape)
+    if min(shape[:2]) < 1 or (len(shape) == 3 and shape[2] not in (3, 4)):
+        raise _Refused(
+            f"{path} describes an image of shape {shape}: expected (height, width) "
+            "or (height, width, 3|4) with height, width >= 1."
+        )
+    if shape[0] * shape[1] > _MAX_PIXELS:
+        raise _Refused(f"{path} describes an image of {shape} pixels; refused.")
+    return shape, (1 if len(shape) == 2 else shape[2])
+
+
+def _read_dtype(path, contents):
+    value = contents["dtype"]
+    try:
+        if value.shape != () or value.dtype.kind not in "US":
+            raise TypeError
+        dtype = np.dtype(str(value.item()))
+    except (TypeError, ValueError):
+        raise ValueError(f"{path} has a malformed image dtype {value!r}.") from None
+    if dtype.kind not in "biuf":
+        raise ValueError(
+            f"{path} names the image dtype {dtype}; images are boolean, integer or "
+            "float."
+        )
+    return dtype
+
+
+def _read_value_range(path, contents):
+    value = contents["value_range"]
+    if value.shape != (2,) or value.dtype.kind != "f":
+        raise ValueError(f"{path} has a malformed value_range {value!r}.")
+    low, high = (float(bound) for bound in value)
+    if np.isnan(low) and np.isnan(high):
+        return None
+    if not (np.isfinite(low) and np.isfinite(high) and low < high):
+        raise ValueError(
+            f"{path} has value_range [{low}, {high}]: expected two finite numbers, "
+            "the first below the second (or both NaN for none)."
+        )
+    return (low, high)
+
+
+def _read_factors(path, contents, channel, shape):
+    try:
+        U, s, Vt = (contents[f"{kind}{channel}"] for kind in _FACTOR_NAMES)
+    except KeyError as missing:
+        raise ValueError(f"{path} lacks the factor {missing}.") from None
+    if s.ndim != 1 or U.shape != (shape[0], s.size) or Vt.shape != (s.size, shape[1]):
+        raise ValueError(f"{path} holds factors that do not match {shape}.")
+    arrays = (U, s, Vt)
+    if not all(a.dtype.kind == "f" for a in arrays) or not all(
+        np.all(np.isfinite(a)) for a in arrays
+    ):
+        raise ValueError(f"{path} holds non-finite or non-float factors.")
+    if np.any(s < 0):
+        raise ValueError(f"{path} holds negative singular values.")
+    return U, s, Vt
 
 
 def _value_range(image):

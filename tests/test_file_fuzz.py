@@ -6,6 +6,7 @@ write anything.
 """
 
 import io
+import os
 import zipfile
 
 import numpy as np
@@ -40,6 +41,32 @@ def _bytes_of_png():
 NPZ, PNG = _bytes_of_npz(), _bytes_of_png()
 
 
+def _npz_seeds():
+    """The valid file and the malformed ones of tests/test_npz_safety.py."""
+    from tests.test_npz_safety import _declaring, _members, write_npz
+
+    members = _members(PHOTO, rank=3)
+    variants = [
+        ({}, {f"junk{i}.npy": _declaring((40_000_000,)) for i in range(4)}),
+        ({}, {"U0": _declaring((2**28,))}),
+        ({"shape": np.array([2**32, 2**32])}, {}),
+        ({"shape": np.array([24.7, 32.0, 3.0])}, {}),
+        ({"value_range": np.array([0.0, np.nan])}, {}),
+        ({"value_range": np.array([300.0, 10.0])}, {}),
+        ({"psnr": np.array(np.nan), "relative_error": np.array(-5.0)}, {}),
+        ({"dtype": np.array("m8[s]")}, {}),
+    ]
+    seeds = [NPZ]
+    for changes, raw in variants:
+        buffer = io.BytesIO()
+        write_npz(buffer, {**members, **changes}, raw)
+        seeds.append(buffer.getvalue())
+    return seeds
+
+
+NPZ_SEEDS = _npz_seeds()
+
+
 def mutations(original):
     flips = st.lists(
         st.tuples(st.integers(0, len(original) - 1), st.integers(0, 255)),
@@ -61,15 +88,16 @@ def mutations(original):
     )
 
 
+# SKSVD_FUZZ_EXAMPLES raises the count for a long run (3000 and more).
 FUZZ = settings(
-    max_examples=150,
+    max_examples=int(os.environ.get("SKSVD_FUZZ_EXAMPLES", "150")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 
 
 @FUZZ
-@given(data=mutations(NPZ))
+@given(data=st.sampled_from(NPZ_SEEDS).flatmap(mutations))
 def test_npz_loader_never_crashes(tmp_path, data):
     path = tmp_path / "fuzzed.npz"
     path.write_bytes(data)
@@ -101,17 +129,29 @@ def test_image_reader_never_crashes(tmp_path, data):
 
 
 def test_npz_zip_bomb_is_refused_before_inflating(tmp_path):
-    # 40 GB of zeros declared in a header, compressed to a few hundred kB.
+    # 40 GB of zeros declared in a header, compressed to a few hundred kB, for
+    # an image whose factors need at most 6 GB.
     path = tmp_path / "bomb.npz"
     header = {"descr": "<f8", "fortran_order": False, "shape": (100_000, 50_000)}
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         with archive.open("U0.npy", "w", force_zip64=True) as stream:
             np.lib.format.write_array_header_1_0(stream, header)
             stream.write(b"\0" * 1_000_000)  # the rest is never read
-        buffer = io.BytesIO()
-        np.save(buffer, np.array([100_000, 50_000]))
-        archive.writestr("shape.npy", buffer.getvalue())
-    with pytest.raises(ValueError, match="larger than any compressed image"):
+        metadata = {
+            "format_version": np.array(1),
+            "shape": np.array([10_000, 5_000]),
+            "dtype": np.array("|u1"),
+            "value_range": np.array([0.0, 255.0]),
+            "psnr": np.array(30.0),
+            "relative_error": np.array(0.1),
+            "s0": np.ones(10),
+            "Vt0": np.ones((10, 5_000)),
+        }
+        for name, value in metadata.items():
+            buffer = io.BytesIO()
+            np.save(buffer, value)
+            archive.writestr(f"{name}.npy", buffer.getvalue())
+    with pytest.raises(ValueError, match="bytes of factors"):
         CompressedImage.load(path)
 
 
