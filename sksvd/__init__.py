@@ -1,10 +1,17 @@
 """scikit-learn compatible estimators built on the singular value decomposition."""
 
-from sksvd._compression import TruncatedSVDCompressor
-from sksvd._least_squares import MinNormLeastSquares, MinNormLeastSquaresCV
-from sksvd._pca import PCAViaSVD
+import importlib
 
 __version__ = "0.1.0.dev0"
+
+# The estimators are imported on first use (PEP 562), so that ``sksvd --help``
+# and other light uses do not pay for importing scikit-learn.
+_ESTIMATORS = {
+    "MinNormLeastSquares": "sksvd._least_squares",
+    "MinNormLeastSquaresCV": "sksvd._least_squares",
+    "PCAViaSVD": "sksvd._pca",
+    "TruncatedSVDCompressor": "sksvd._compression",
+}
 
 __all__ = [
     "MinNormLeastSquares",
@@ -13,3 +20,15 @@ __all__ = [
     "TruncatedSVDCompressor",
     "__version__",
 ]
+
+
+def __getattr__(name):
+    if name in _ESTIMATORS:
+        value = getattr(importlib.import_module(_ESTIMATORS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'sksvd' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

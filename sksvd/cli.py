@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from sksvd import __version__
+
 _DEMO_RANKS = (5, 10, 20, 50)
 
 
@@ -14,16 +16,26 @@ class CommandError(Exception):
 
 
 def _energy(text):
-    value = float(text)
+    try:
+        value = float(text)
+    except ValueError:
+        value = np.nan
     if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"energy must be in (0, 1); got {text}")
+        raise argparse.ArgumentTypeError(
+            f"must be a fraction strictly between 0 and 1, such as 0.99; got {text!r}"
+        )
     return value
 
 
 def _positive_int(text):
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
     if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer; got {text}")
+        raise argparse.ArgumentTypeError(
+            f"must be a positive integer, such as 20; got {text!r}"
+        )
     return value
 
 
@@ -31,6 +43,9 @@ def _parser():
     parser = argparse.ArgumentParser(
         prog="sksvd",
         description="Image compression and spectra by truncated SVD.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}"
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -41,13 +56,22 @@ def _parser():
         "write the reconstruction as PNG into the output folder, and print the "
         "rank, storage and PSNR of each.",
     )
-    compress.add_argument("inputs", nargs="+", type=Path, metavar="IN")
+    compress.add_argument(
+        "inputs", nargs="+", type=Path, metavar="IN", help="image files to compress"
+    )
     target = compress.add_mutually_exclusive_group(required=True)
     target.add_argument("-r", "--rank", type=_positive_int, help="rank per channel")
     target.add_argument(
         "-e", "--energy", type=_energy, help="fraction of energy kept per channel"
     )
-    compress.add_argument("-o", "--output-dir", type=Path, required=True)
+    compress.add_argument(
+        "-o",
+        "--output-dir",
+        type=Path,
+        required=True,
+        help="folder for the reconstructions (created if missing); each is named "
+        "after its input, as IN's stem with .png",
+    )
     compress.add_argument(
         "--save-factors",
         action="store_true",
@@ -64,8 +88,14 @@ def _parser():
         "log scale, cumulative energy, and the relative error of the best rank-r "
         "approximation.",
     )
-    spectrum.add_argument("input", type=Path, metavar="IN")
-    spectrum.add_argument("-o", "--output", type=Path, required=True)
+    spectrum.add_argument("input", type=Path, metavar="IN", help="an image file")
+    spectrum.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        help="the figure to write (.png, .pdf, .svg: the extension decides)",
+    )
     spectrum.add_argument(
         "--mark",
         type=_positive_int,
@@ -84,7 +114,13 @@ def _parser():
         "5, 10, 20 and 50, and write rank_grid.png, spectrum.png and report.txt "
         "into the output folder (its earlier demo files are replaced).",
     )
-    demo.add_argument("-o", "--output-dir", type=Path, default=Path("sksvd-demo"))
+    demo.add_argument(
+        "-o",
+        "--output-dir",
+        type=Path,
+        default=Path("sksvd-demo"),
+        help="folder for the demo's files (default: sksvd-demo)",
+    )
     return parser
 
 
@@ -109,6 +145,11 @@ def _use_agg():
     matplotlib.use("Agg")
 
 
+def _check_folder(path, flag):
+    if path.exists() and not path.is_dir():
+        raise CommandError(f"{flag} {path} is a file, not a folder; name a folder")
+
+
 def _check_free(path, force):
     if path.exists() and not force:
         raise CommandError(f"{path} exists; pass --force to overwrite it")
@@ -127,19 +168,35 @@ def _compress(arguments):
     from sksvd.image import compress_image, read_image, write_image
 
     out = arguments.output_dir
+    _check_folder(out, "--output-dir")
+    for path in arguments.inputs:
+        if not path.is_file():
+            raise CommandError(f"{path}: no such file")
     targets = []
+    writers = {}
     for path in arguments.inputs:
         image_out = out / f"{path.stem}.png"
         factors_out = out / f"{path.stem}.npz"
+        if image_out in writers:
+            raise CommandError(
+                f"{writers[image_out]} and {path} would both write {image_out}; "
+                "compress them into different folders, or rename one"
+            )
+        writers[image_out] = path
         _check_free(image_out, arguments.force)
         if arguments.save_factors:
             _check_free(factors_out, arguments.force)
         targets.append((path, image_out, factors_out))
-    out.mkdir(parents=True, exist_ok=True)
     failures = 0
     for path, image_out, factors_out in _progress(targets):
         try:
             image = read_image(path)
+            largest = min(image.shape[:2])
+            if arguments.rank is not None and arguments.rank > largest:
+                raise ValueError(
+                    f"{path}: --rank {arguments.rank} exceeds min(height, width) = "
+                    f"{largest}; pass --rank {largest} or less"
+                )
             compressed = compress_image(
                 image, rank=arguments.rank, energy=arguments.energy
             )
@@ -147,6 +204,7 @@ def _compress(arguments):
             failures += 1
             print(f"sksvd compress: error: {error}", file=sys.stderr)
             continue
+        out.mkdir(parents=True, exist_ok=True)  # only once there is a result
         write_image(image_out, compressed.reconstruct())
         if arguments.save_factors:
             compressed.save(factors_out)
@@ -175,20 +233,31 @@ def _singular_values(image):
 
 def _spectrum(arguments):
     from sksvd.image import read_image
+    from sksvd.linalg import energy_ratio
 
     _use_agg()
     from sksvd.plotting import spectrum_panels
 
     _check_free(arguments.output, arguments.force)
+    if arguments.output.is_dir():
+        raise CommandError(f"--output {arguments.output} is a folder; name a file")
     s = _singular_values(_grey(read_image(arguments.input)))
+    too_large = [rank for rank in arguments.mark if rank > s.size]
+    if too_large:
+        raise CommandError(
+            f"--mark {too_large[0]} exceeds the {s.size} singular values of "
+            f"{arguments.input}"
+        )
     figure = spectrum_panels(s, marks=arguments.mark)
     arguments.output.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(arguments.output, dpi=100)
-    energy = np.cumsum(s**2) / np.sum(s**2)
     print(f"{arguments.input.name}: {s.size} singular values -> {arguments.output}")
+    if not np.any(s):
+        print("  the image is constant zero: it has no energy to keep")
+        return
+    energy = np.cumsum(energy_ratio(s))
     for rank in arguments.mark:
-        if rank <= s.size:
-            print(f"  rank {rank}: {energy[rank - 1]:.2%} of the energy")
+        print(f"  rank {rank}: {energy[rank - 1]:.2%} of the energy")
 
 
 def _demo(arguments):

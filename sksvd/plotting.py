@@ -118,7 +118,8 @@ class SpectrumDisplay:
         ax = _axes(ax)
         ranks = np.arange(1, self.singular_values.size + 1)
         (self.line_,) = ax.plot(ranks, self.singular_values)
-        if scale == "log":
+        # A log axis shows positive values only; an all-zero spectrum stays linear.
+        if scale == "log" and np.any(self.singular_values > 0):
             ax.set_yscale("log")
         self.marks_ = None
         marks = [r for r in self.marks if 1 <= r <= self.singular_values.size]
@@ -133,8 +134,9 @@ class SpectrumDisplay:
                     xytext=(5, 5),
                 )
         ax.set_xlabel("rank i")
-        ax.set_ylabel("singular value σᵢ" + (" (log scale)" if scale == "log" else ""))
-        ax.set_title("Singular values")
+        log = scale == "log"
+        ax.set_ylabel("singular value σᵢ" + (" (log scale)" if log else ""))
+        ax.set_title("Singular values" + (", log scale" if log else ""))
         self.ax_, self.figure_ = ax, ax.figure
         return self
 
@@ -242,9 +244,13 @@ class CumulativeEnergyDisplay:
                         xytext=(8, -14),
                     )
                 )
-        ax.set_ylim(0, 1.02)
+        # From the first component's share up: the curve of a photograph starts
+        # near 1, where an axis from 0 would flatten it.
+        first = float(self.cumulative_energy[0]) if self.cumulative_energy.size else 0
+        low = max(0.0, first - 0.05 * (1.02 - first))
+        ax.set_ylim(low, 1.0 + 0.02 * (1.0 - low))
         ax.set_xlabel("rank r")
-        ax.set_ylabel("cumulative energy Σᵢ≤ᵣ σᵢ² / ‖X‖²_F")
+        ax.set_ylabel(r"cumulative energy $\sum_{i \leq r} \sigma_i^2 / \|X\|_F^2$")
         ax.set_title("Energy kept")
         self.ax_, self.figure_ = ax, ax.figure
         return self
@@ -501,8 +507,11 @@ def spectrum_panels(singular_values, *, marks=(), figsize=(11, 8)):
     remaining = np.sqrt(np.clip(1.0 - energy.cumulative_energy, 0.0, None))
     ranks = np.arange(1, s.size + 1)
     ax = axes[1, 1]
-    # The last point is zero (nothing left): a log axis cannot show it.
-    ax.semilogy(ranks[:-1], remaining[:-1])
+    # The last point is zero (nothing left): a log axis cannot show it, nor a
+    # curve with no positive point (an all-zero matrix).
+    ax.plot(ranks[:-1], remaining[:-1])
+    if np.any(remaining[:-1] > 0):
+        ax.set_yscale("log")
     for rank in marks:
         if 1 <= rank < s.size:
             ax.plot([rank], [remaining[rank - 1]], marker="*", markersize=12, ls="none")
@@ -513,7 +522,7 @@ def spectrum_panels(singular_values, *, marks=(), figsize=(11, 8)):
                 xytext=(8, 4),
             )
     ax.set_xlabel("rank r")
-    ax.set_ylabel("‖X − X_r‖_F / ‖X‖_F")
+    ax.set_ylabel(r"$\|X - X_r\|_F \, / \, \|X\|_F$")
     ax.set_title("Relative error of the best rank-r approximation")
     figure.tight_layout()
     return figure
