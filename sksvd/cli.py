@@ -70,7 +70,8 @@ def _parser():
         type=Path,
         required=True,
         help="folder for the reconstructions (created if missing); each is named "
-        "after its input, as IN's stem with .png",
+        "after its input: IN's stem with .png (8- and 16-bit images) or .tif (float "
+        "images)",
     )
     compress.add_argument(
         "--save-factors",
@@ -165,7 +166,7 @@ def _progress(items):
 
 
 def _compress(arguments):
-    from sksvd.image import compress_image, read_image, write_image
+    from sksvd.image import compress_image, output_suffix, read_image, write_image
 
     out = arguments.output_dir
     _check_folder(out, "--output-dir")
@@ -175,7 +176,7 @@ def _compress(arguments):
     targets = []
     writers = {}
     for path in arguments.inputs:
-        image_out = out / f"{path.stem}.png"
+        image_out = out / f"{path.stem}{output_suffix(path)}"
         factors_out = out / f"{path.stem}.npz"
         if image_out in writers:
             raise CommandError(

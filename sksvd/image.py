@@ -563,9 +563,38 @@ def _pillow():
     return Image
 
 
-def read_image(path):
-    """Read an image file into a uint8 array (grey, RGB or RGBA).
+# Pillow modes read as they are, and the NumPy dtype each gives.
+_NATIVE_MODES = {"L": "uint8", "RGB": "uint8", "RGBA": "uint8", "F": "float32"}
+# Pillow modes converted without changing a value: bilevel to grey (0 or 255),
+# palettes and other 8-bit layouts to RGB or RGBA.
+_CONVERTED_MODES = {
+    "1": "L",
+    "P": None,  # RGBA when the palette has transparency, else RGB
+    "PA": "RGBA",
+    "LA": "RGBA",
+    "La": "RGBA",
+    "RGBX": "RGB",
+    "RGBa": "RGBA",
+    "CMYK": "RGB",
+    "YCbCr": "RGB",
+    "LAB": "RGB",
+    "HSV": "RGB",
+}
 
+
+def read_image(path):
+    """Read an image file into an array, keeping its bit depth and values.
+
+    - 8-bit grey, RGB and RGBA images give uint8 arrays; bilevel, palette,
+      grey-with-alpha, CMYK, YCbCr, LAB and HSV images are converted by Pillow
+      to 8-bit grey, RGB or RGBA first (values are not rescaled).
+    - 16-bit grey images (modes ``I;16*``, and mode ``I`` with values in
+      0 … 65535, as Pillow opens some 16-bit PNG and TIFF files) give uint16.
+    - 32-bit float images (mode ``F``, as in float TIFF files) give float32,
+      values unchanged.
+
+    Other modes (32-bit integers beyond 16 bits, packed or exotic layouts) are
+    refused with a ValueError that names the mode: no image is read wrongly.
     Pillow's decompression-bomb guard stays on: a file with more pixels than
     ``PIL.Image.MAX_IMAGE_PIXELS`` is refused.
 
@@ -575,12 +604,14 @@ def read_image(path):
 
     Returns
     -------
-    image : ndarray of shape (height, width) or (height, width, 3 or 4), uint8
+    image : ndarray of shape (height, width) or (height, width, 3 or 4)
+        uint8, uint16 or float32.
 
     Raises
     ------
     ValueError
-        If the file is missing, unreadable, truncated or too large.
+        If the file is missing, unreadable, truncated, too large, or of a mode
+        that cannot be read faithfully.
 
     Examples
     --------
@@ -598,30 +629,102 @@ def read_image(path):
     try:
         with Image.open(path) as opened:
             opened.load()
-            mode = opened.mode
-            if mode not in ("L", "RGB", "RGBA"):
-                has_alpha = "A" in mode or "transparency" in opened.info
-                opened = opened.convert("RGBA" if has_alpha else "RGB")
-            return np.asarray(opened)
+            return _pixels(path, opened)
     except FileNotFoundError:
         raise ValueError(f"{path}: no such file") from None
     except Image.DecompressionBombError as error:
         raise ValueError(f"{path}: refused, too many pixels ({error})") from None
     except (OSError, SyntaxError, ValueError) as error:
+        if isinstance(error, _UnsupportedMode):
+            raise
         raise ValueError(f"{path}: not a readable image ({error})") from None
 
 
+class _UnsupportedMode(ValueError):
+    pass
+
+
+def _pixels(path, opened):
+    mode = opened.mode
+    if mode in _NATIVE_MODES:
+        return np.asarray(opened, dtype=_NATIVE_MODES[mode])
+    if mode.startswith("I;16"):
+        return np.asarray(opened).astype(np.uint16)
+    if mode == "I":
+        pixels = np.asarray(opened)
+        if pixels.size and 0 <= pixels.min() and pixels.max() <= 65535:
+            return pixels.astype(np.uint16)
+        raise _UnsupportedMode(
+            f"{path}: mode I (32-bit integers) with values outside 0 … 65535 is not "
+            "supported; save the image with 16 bits or as float (mode F)"
+        )
+    if mode in _CONVERTED_MODES:
+        target = _CONVERTED_MODES[mode]
+        if target is None:
+            has_alpha = "transparency" in opened.info
+            target = "RGBA" if has_alpha else "RGB"
+        return np.asarray(opened.convert(target))
+    raise _UnsupportedMode(
+        f"{path}: Pillow mode {mode!r} is not supported; convert the image to 8- or "
+        "16-bit grey, RGB, RGBA or float first"
+    )
+
+
 def write_image(path, image):
-    """Write a uint8 array as an image file; the format follows the extension.
+    """Write an array as an image file, keeping its bit depth.
+
+    - uint8 arrays (grey, RGB, RGBA) in any format Pillow writes; the format
+      follows the extension.
+    - uint16 grey arrays as 16-bit images (PNG or TIFF).
+    - float32 and float64 grey arrays as 32-bit float TIFF (``.tif``/``.tiff``).
+    - boolean arrays as bilevel images.
+
+    Anything else (16-bit colour, other integer types, float colour, a float
+    image to a format other than TIFF) is refused with a ValueError, before any
+    file is created.
 
     Parameters
     ----------
     path : str or path-like
-    image : ndarray of shape (height, width) or (height, width, 3 or 4), uint8
+    image : ndarray of shape (height, width) or (height, width, 3 or 4)
 
     Examples
     --------
     See :func:`read_image`.
     """
     Image = _pillow()
-    Image.fromarray(np.asarray(image, dtype=np.uint8)).save(Path(path))
+    path = Path(path)
+    image = np.asarray(image)
+    tiff = path.suffix.lower() in (".tif", ".tiff")
+    if image.dtype == np.uint8 or image.dtype == np.bool_:
+        picture = Image.fromarray(image)
+    elif image.dtype == np.uint16 and image.ndim == 2:
+        if path.suffix.lower() not in (".png", ".tif", ".tiff"):
+            raise ValueError(
+                f"{path}: a 16-bit image is written as PNG or TIFF; got "
+                f"{path.suffix or 'no extension'}"
+            )
+        picture = Image.fromarray(image)
+    elif image.dtype.kind == "f" and image.ndim == 2:
+        if not tiff:
+            raise ValueError(
+                f"{path}: a float image is written as TIFF (.tif); got "
+                f"{path.suffix or 'no extension'}"
+            )
+        picture = Image.fromarray(image.astype(np.float32))
+    else:
+        raise ValueError(
+            f"{path}: cannot write a {image.dtype} image of shape {image.shape}; "
+            "images are uint8 (grey or colour), uint16 or float (grey)"
+        )
+    picture.save(path)
+
+
+def output_suffix(path):
+    """The extension ``sksvd compress`` writes for this input: .tif for float."""
+    Image = _pillow()
+    try:
+        with Image.open(path) as opened:
+            return ".tif" if opened.mode == "F" else ".png"
+    except (OSError, SyntaxError, ValueError):
+        return ".png"  # read_image reports the problem

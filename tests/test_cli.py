@@ -223,3 +223,21 @@ def test_help_does_not_import_scikit_learn(tmp_path):
         [sys.executable, "-c", code], capture_output=True, text=True
     )
     assert result.stdout.strip() == "False", result.stderr
+
+
+def test_sixteen_bit_and_float_images_are_compressed_faithfully(folder, capsys):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    levels = (rng.integers(0, 111, (40, 30)) * 500).astype(np.uint16)
+    Image.fromarray(levels).save(folder / "g16.png")
+    Image.fromarray(np.linspace(0, 0.84, 1200, dtype=np.float32).reshape(40, 30)).save(
+        folder / "f.tif"
+    )
+    status, out, err = _main(
+        capsys, "compress", "g16.png", "f.tif", "-r", "5", "-o", "o"
+    )
+    assert status == 0, err
+    assert read_image(folder / "o" / "g16.png").dtype == np.uint16
+    assert read_image(folder / "o" / "f.tif").dtype == np.float32
+    assert "PSNR inf" not in out

@@ -155,3 +155,78 @@ def test_extreme_magnitudes_keep_their_factors(rng, magnitude):
     assert compressed.factors[0][1].dtype == np.float64
     error = np.linalg.norm(image - compressed.reconstruct(clip=False) / magnitude)
     assert error == pytest.approx(_optimal_error(image, 3), rel=1e-10)
+
+
+# Every mode is read faithfully, or refused by name.
+
+
+def test_sixteen_bit_image_keeps_its_levels(tmp_path, rng):
+    from PIL import Image
+
+    levels = rng.integers(0, 111, (40, 30)) * 500  # 111 grey levels up to 55000
+    Image.fromarray(levels.astype(np.uint16)).save(tmp_path / "g16.png")
+    image = read_image(tmp_path / "g16.png")
+    assert image.dtype == np.uint16
+    np.testing.assert_array_equal(image, levels)
+    compressed = compress_image(image, rank=30)  # full rank: lossless
+    assert compressed.value_range == (0.0, 65535.0)
+    np.testing.assert_array_equal(compressed.reconstruct(), levels)
+    write_image(tmp_path / "again.png", compressed.reconstruct())
+    np.testing.assert_array_equal(read_image(tmp_path / "again.png"), levels)
+    # A lossy rank: the PSNR is against the 16-bit peak, and finite.
+    low = compress_image(image, rank=3)
+    mse = np.mean((low.reconstruct().astype(float) - levels) ** 2)
+    assert low.psnr == pytest.approx(10 * np.log10(65535.0**2 / mse), rel=1e-9)
+
+
+def test_float_image_keeps_its_values(tmp_path):
+    from PIL import Image
+
+    values = np.linspace(0, 0.84, 600, dtype=np.float32).reshape(20, 30)
+    Image.fromarray(values).save(tmp_path / "f.tif")
+    image = read_image(tmp_path / "f.tif")
+    assert image.dtype == np.float32
+    np.testing.assert_array_equal(image, values)
+    write_image(tmp_path / "again.tif", image)
+    np.testing.assert_array_equal(read_image(tmp_path / "again.tif"), values)
+
+
+def test_converted_modes_keep_their_values(tmp_path):
+    from PIL import Image
+
+    bits = np.zeros((8, 8), dtype=bool)
+    bits[::2] = True
+    Image.fromarray(bits).save(tmp_path / "bits.png")
+    np.testing.assert_array_equal(read_image(tmp_path / "bits.png"), bits * 255)
+    colours = np.array([[[255, 0, 0], [0, 128, 255]]], dtype=np.uint8)
+    paletted = Image.fromarray(colours).convert("P", palette=Image.Palette.ADAPTIVE)
+    paletted.save(tmp_path / "palette.png")
+    np.testing.assert_array_equal(read_image(tmp_path / "palette.png"), colours)
+    grey_alpha = Image.fromarray(np.full((4, 4, 2), [90, 200], dtype=np.uint8), "LA")
+    grey_alpha.save(tmp_path / "la.png")
+    read = read_image(tmp_path / "la.png")
+    np.testing.assert_array_equal(read[..., :3], 90)
+    np.testing.assert_array_equal(read[..., 3], 200)
+
+
+def test_wide_integers_are_refused_by_mode(tmp_path):
+    from PIL import Image
+
+    Image.fromarray(np.full((4, 4), 70_000, dtype=np.int32)).save(tmp_path / "i.tif")
+    with pytest.raises(ValueError, match="mode I"):
+        read_image(tmp_path / "i.tif")
+
+
+@pytest.mark.parametrize(
+    ("name", "image", "message"),
+    [
+        ("f.png", np.zeros((4, 4), np.float32), "float image is written as TIFF"),
+        ("c16.png", np.zeros((4, 4, 3), np.uint16), "cannot write a uint16"),
+        ("i.png", np.zeros((4, 4), np.int32), "cannot write a int32"),
+        ("g16.jpg", np.zeros((4, 4), np.uint16), "16-bit image is written as PNG"),
+    ],
+)
+def test_write_refuses_what_the_format_cannot_hold(tmp_path, name, image, message):
+    with pytest.raises(ValueError, match=message):
+        write_image(tmp_path / name, image)
+    assert not (tmp_path / name).exists()
