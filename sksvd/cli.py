@@ -39,6 +39,22 @@ def _positive_int(text):
     return value
 
 
+def _bits(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 2 <= value <= 16:
+        raise argparse.ArgumentTypeError(
+            f"must be an integer from 2 to 16, such as 8; got {text!r}"
+        )
+    return value
+
+
+def _kilobytes(count):
+    return f"{count / 1000:.1f} kB"
+
+
 def _parser():
     parser = argparse.ArgumentParser(
         prog="sksvd",
@@ -52,9 +68,10 @@ def _parser():
     compress = commands.add_parser(
         "compress",
         help="compress images to a rank or an energy fraction",
-        description="Compress each image by truncating the SVD of every channel, "
-        "write the reconstruction as PNG into the output folder, and print the "
-        "rank, storage and PSNR of each.",
+        description="Compress each image by truncating the SVD of every channel "
+        "and quantizing the factors, write the reconstruction into the output "
+        "folder, and print the rank, the bytes the factors take on disk (as "
+        "--save-factors writes them) and the PSNR of each.",
     )
     compress.add_argument(
         "inputs", nargs="+", type=Path, metavar="IN", help="image files to compress"
@@ -72,6 +89,14 @@ def _parser():
         help="folder for the reconstructions (created if missing); each is named "
         "after its input: IN's stem with .png (8- and 16-bit images) or .tif (float "
         "images)",
+    )
+    compress.add_argument(
+        "-b",
+        "--bits",
+        type=_bits,
+        default=8,
+        help="bits per entry of the quantized factors, 2 to 16 (default 8); the "
+        "reported PSNR and bytes are those of the quantized factors",
     )
     compress.add_argument(
         "--save-factors",
@@ -199,7 +224,7 @@ def _compress(arguments):
                     f"{largest}; pass --rank {largest} or less"
                 )
             compressed = compress_image(
-                image, rank=arguments.rank, energy=arguments.energy
+                image, rank=arguments.rank, energy=arguments.energy, bits=arguments.bits
             )
         except ValueError as error:
             failures += 1
@@ -211,8 +236,11 @@ def _compress(arguments):
             compressed.save(factors_out)
         ranks = sorted(set(compressed.ranks))
         rank_text = str(ranks[0]) if len(ranks) == 1 else "/".join(map(str, ranks))
+        size = compressed.file_nbytes
         print(
-            f"{path.name}: rank {rank_text}, storage {compressed.storage_ratio:.1%}, "
+            f"{path.name}: rank {rank_text}, factors {_kilobytes(size)} "
+            f"({size / compressed.original_nbytes:.1%} of the pixels, "
+            f"{size / path.stat().st_size:.2f}x the input file), "
             f"PSNR {compressed.psnr:.2f} dB -> {image_out}"
         )
     if failures:

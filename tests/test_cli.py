@@ -47,7 +47,9 @@ def test_compress_writes_images_of_the_same_shape(images):
     assert read_image(images / "out" / "grey.png").shape == (60, 80)
     assert read_image(images / "out" / "colour.png").shape == (50, 70, 3)
     assert (images / "out" / "colour.npz").exists()
-    assert "grey.png: rank 3, storage" in result.stdout
+    assert "grey.png: rank 3, factors" in result.stdout
+    size = (images / "out" / "colour.npz").stat().st_size
+    assert f"colour.png: rank 3, factors {size / 1000:.1f} kB" in result.stdout
     assert "PSNR" in result.stdout
 
 

@@ -88,7 +88,7 @@ def test_factor_bytes_are_bounded_by_the_shape(tmp_path):
         ("dtype", np.array("m8[s]"), "boolean, integer or float"),
         ("dtype", np.array("c16"), "boolean, integer or float"),
         ("dtype", np.array("no such dtype"), "malformed image dtype"),
-        ("format_version", np.array(2), "format version 2"),
+        ("format_version", np.array(3), "format version 3"),
         ("format_version", np.array(1.0), "malformed format_version"),
     ],
 )
@@ -123,3 +123,40 @@ def test_duplicate_members_are_refused(tmp_path):
         archive.writestr("s0.npy", buffer.getvalue())  # zipfile warns: duplicate
     with pytest.raises(ValueError, match="twice"):
         CompressedImage.load(path)
+
+
+def _quantized_members():
+    buffer = io.BytesIO()
+    compress_image(GREY, rank=2, bits=8).save(buffer)
+    with np.load(io.BytesIO(buffer.getvalue())) as data:
+        return {name: data[name] for name in data.files}
+
+
+def test_quantized_file_loads(tmp_path):
+    members = _quantized_members()
+    assert members["U0"].dtype == np.int8 and members["format_version"] == 2
+    loaded = CompressedImage.load(write_npz(tmp_path / "q.npz", members))
+    assert loaded.bits == 8
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("U0_step", np.array([0.0, 1.0], dtype=np.float32), "quantization steps"),
+        ("U0_step", np.array([np.nan, 1.0], dtype=np.float32), "quantization steps"),
+        ("Vt0_step", np.array([1.0, 1.0]), "quantization steps"),  # float64
+        ("U0", np.zeros((20, 2), dtype=np.int32), "int8/16"),
+    ],
+)
+def test_malformed_quantized_factors_are_refused(tmp_path, name, value, message):
+    members = _quantized_members()
+    members[name] = value
+    with pytest.raises(ValueError, match=message):
+        CompressedImage.load(write_npz(tmp_path / "bad.npz", members))
+
+
+def test_quantized_file_without_its_steps_is_refused(tmp_path):
+    members = _quantized_members()
+    del members["Vt0_step"]
+    with pytest.raises(ValueError, match="missing"):
+        CompressedImage.load(write_npz(tmp_path / "nostep.npz", members))
