@@ -137,8 +137,9 @@ def _parser():
         "demo",
         help="run offline on scikit-learn's sample photograph",
         description="Compress scikit-learn's sample photograph (china.jpg) at ranks "
-        "5, 10, 20 and 50, and write rank_grid.png, spectrum.png and report.txt "
-        "into the output folder (its earlier demo files are replaced).",
+        "5, 10, 20 and 50, and write rank_grid.png, spectrum.png, colour_rank50.png "
+        "and report.txt into the output folder (its earlier demo files are "
+        "replaced).",
     )
     demo.add_argument(
         "-o",
@@ -301,18 +302,18 @@ def _demo(arguments):
         ) from None
     import matplotlib.pyplot as plt
 
-    from sksvd.image import compress_image
+    from sksvd.image import compress_image, write_image
     from sksvd.plotting import RankGridDisplay, spectrum_panels
 
     out = arguments.output_dir
     out.mkdir(parents=True, exist_ok=True)
     grey = _grey(photo)
-    grid = RankGridDisplay.from_image(grey, ranks=_DEMO_RANKS)
+    grid = RankGridDisplay.from_image(grey, ranks=_DEMO_RANKS, ncols=3, original=True)
     grid.figure_.suptitle("scikit-learn's china.jpg (grey) at increasing rank")
     grid.figure_.tight_layout()
     grid.figure_.savefig(out / "rank_grid.png", dpi=100)
     s = _singular_values(grey)
-    spectrum_panels(s, marks=(25, 400)).savefig(out / "spectrum.png", dpi=100)
+    spectrum_panels(s, marks=_DEMO_RANKS).savefig(out / "spectrum.png", dpi=100)
     plt.close("all")
 
     energy = np.cumsum(s**2) / np.sum(s**2)
@@ -326,17 +327,18 @@ def _demo(arguments):
             f"{rank:>6}{compressed.storage_ratio:>10.1%}{energy[rank - 1]:>10.2%}"
             f"{compressed.relative_error:>12.4f}{compressed.psnr:>10.2f}"
         )
-    colour = compress_image(photo, rank=50)
+    colour = compress_image(photo, rank=50, bits=8)
+    write_image(out / "colour_rank50.png", colour.reconstruct())
     lines.append(
-        f"colour at rank 50 per channel: storage {colour.storage_ratio:.1%}, "
-        f"PSNR {colour.psnr:.2f} dB"
+        f"colour at rank 50 per channel (colour_rank50.png): factors "
+        f"{_kilobytes(colour.file_nbytes)} with 8-bit entries, PSNR "
+        f"{colour.psnr:.2f} dB"
     )
     report = "\n".join(lines) + "\n"
     (out / "report.txt").write_text(report, encoding="utf-8")
     print(report, end="")
-    print(
-        f"wrote {out / 'rank_grid.png'}, {out / 'spectrum.png'}, {out / 'report.txt'}"
-    )
+    written = ("rank_grid.png", "spectrum.png", "colour_rank50.png", "report.txt")
+    print("wrote " + ", ".join(str(out / name) for name in written))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -125,14 +125,23 @@ class SpectrumDisplay:
         marks = [r for r in self.marks if 1 <= r <= self.singular_values.size]
         if marks:
             values = self.singular_values[np.array(marks) - 1]
-            self.marks_ = ax.scatter(marks, values, marker="*", s=120, zorder=3)
-            for rank, value in zip(marks, values, strict=True):
-                ax.annotate(
-                    f"r={rank}",
-                    (rank, value),
-                    textcoords="offset points",
-                    xytext=(5, 5),
-                )
+            colours = [f"C{index + 1}" for index in range(len(marks))]
+            self.marks_ = ax.scatter(
+                marks, values, marker="*", s=120, zorder=3, c=colours
+            )
+            # Labels in a legend: marks close together on the axis would
+            # overlap as annotations.
+            from matplotlib.lines import Line2D
+
+            handles = [
+                Line2D([], [], marker="*", markersize=11, ls="none", color=colour)
+                for colour in colours
+            ]
+            labels = [
+                f"r={rank}: σ={value:.3g}"
+                for rank, value in zip(marks, values, strict=True)
+            ]
+            ax.legend(handles, labels, loc="upper right")
         ax.set_xlabel("rank i")
         log = scale == "log"
         ax.set_ylabel("singular value σᵢ" + (" (log scale)" if log else ""))
@@ -291,7 +300,9 @@ class RankGridDisplay:
         self.storage_ratios = tuple(storage_ratios)
 
     @classmethod
-    def from_image(cls, image, *, ranks=(5, 10, 20, 50), ncols=2, solver="auto"):
+    def from_image(
+        cls, image, *, ranks=(5, 10, 20, 50), ncols=2, solver="auto", original=False
+    ):
         """Compress ``image`` once at the largest rank and show each truncation.
 
         Parameters
@@ -300,6 +311,8 @@ class RankGridDisplay:
         ranks : sequence of int, default=(5, 10, 20, 50)
         ncols : int, default=2
         solver : str, default="auto"
+        original : bool, default=False
+            Show the image itself in the first panel.
 
         Returns
         -------
@@ -321,7 +334,9 @@ class RankGridDisplay:
             )
             reconstructions.append(truncated.reconstruct())
             storage.append(truncated.storage_ratio)
-        return cls(reconstructions, ranks, storage).plot(ncols=ncols)
+        display = cls(reconstructions, ranks, storage)
+        display.original = np.asarray(image) if original else None
+        return display.plot(ncols=ncols)
 
     def plot(self, *, ncols=2, figsize=None):
         """Draw the grid, one panel per rank.
@@ -336,23 +351,34 @@ class RankGridDisplay:
         self : RankGridDisplay
         """
         plt = _pyplot()
-        count = len(self.reconstructions)
+        original = getattr(self, "original", None)
+        panels = [
+            (image, f"r = {rank}, storage {ratio:.1%}")
+            for image, rank, ratio in zip(
+                self.reconstructions, self.ranks, self.storage_ratios, strict=True
+            )
+        ]
+        if original is not None:
+            panels.insert(0, (original, "original"))
+        count = len(panels)
         ncols = min(ncols, count)
         nrows = -(-count // ncols)
         figure, axes = plt.subplots(
             nrows, ncols, figsize=figsize or (4.5 * ncols, 3.5 * nrows), squeeze=False
         )
         self.images_ = []
-        for ax, image, rank, ratio in zip(
-            axes.ravel(),
-            self.reconstructions,
-            self.ranks,
-            self.storage_ratios,
-            strict=False,
-        ):
+        for ax, (image, title) in zip(axes.ravel(), panels, strict=False):
             grey = image.ndim == 2
-            self.images_.append(ax.imshow(image, cmap="gray" if grey else None))
-            ax.set_title(f"r = {rank}, storage {ratio:.1%}")
+            # Integer images on their dtype's full range, as a viewer shows
+            # them: no contrast stretch that would hide what the rank loses.
+            limits = {}
+            if grey and np.issubdtype(image.dtype, np.integer):
+                info = np.iinfo(image.dtype)
+                limits = {"vmin": info.min, "vmax": info.max}
+            self.images_.append(
+                ax.imshow(image, cmap="gray" if grey else None, **limits)
+            )
+            ax.set_title(title)
             ax.axis("off")
         for ax in axes.ravel()[count:]:
             ax.axis("off")
@@ -377,7 +403,7 @@ class BiplotDisplay:
     Attributes
     ----------
     points_ : matplotlib PathCollection
-    arrows_ : list of matplotlib FancyArrow
+    arrows_ : list of matplotlib Annotation
     ax_ : matplotlib Axes
     figure_ : matplotlib Figure
 
@@ -406,8 +432,8 @@ class BiplotDisplay:
 
         Parameters
         ----------
-        estimator : fitted PCAViaSVD (anything with ``transform`` and
-            ``loadings_``)
+        estimator : fitted PCAViaSVD, or a fitted Pipeline ending in one
+            (anything with ``transform`` and ``loadings_``)
         X : array-like of shape (n_samples, n_features)
         components : tuple of int, default=(0, 1)
         ax : matplotlib Axes, default=None
@@ -416,18 +442,21 @@ class BiplotDisplay:
         -------
         display : BiplotDisplay
         """
-        check_is_fitted(estimator, "loadings_")
+        # A Pipeline ending in the PCA: the scores go through every step, the
+        # loadings and names are the last step's.
+        pca = estimator[-1] if hasattr(estimator, "steps") else estimator
+        check_is_fitted(pca, "loadings_")
         first, second = components
-        if max(first, second) >= estimator.n_components_:
+        if max(first, second) >= pca.n_components_:
             raise ValueError(
                 f"components={components} needs at least {max(components) + 1} "
-                f"fitted components; the estimator has {estimator.n_components_}."
+                f"fitted components; the estimator has {pca.n_components_}."
             )
         scores = np.asarray(estimator.transform(X))[:, [first, second]]
-        names = getattr(estimator, "feature_names_in_", None)
+        names = getattr(pca, "feature_names_in_", None)
         if names is None:
-            names = [f"x{j}" for j in range(estimator.n_features_in_)]
-        loadings = estimator.loadings_[[first, second]]
+            names = [f"x{j}" for j in range(pca.n_features_in_)]
+        loadings = pca.loadings_[[first, second]]
         return cls(scores, loadings, names, components).plot(ax=ax)
 
     def plot(self, ax=None):
@@ -448,18 +477,27 @@ class BiplotDisplay:
         factor = 0.8 * spread / longest
         self.arrows_ = []
         for name, (dx, dy) in zip(self.feature_names, self.loadings.T, strict=True):
+            # Arrows drawn in screen space: their heads and widths do not depend
+            # on the two axes' data ranges.
             self.arrows_.append(
-                ax.arrow(
-                    0,
-                    0,
-                    factor * dx,
-                    factor * dy,
-                    color="C3",
-                    width=0.005 * spread,
-                    length_includes_head=True,
+                ax.annotate(
+                    "",
+                    xy=(factor * dx, factor * dy),
+                    xytext=(0, 0),
+                    arrowprops={"arrowstyle": "-|>", "color": "C3", "lw": 1.5},
                 )
             )
-            ax.annotate(name, (factor * dx * 1.08, factor * dy * 1.08), color="C3")
+            # Each label sits beyond its arrow's tip, aligned away from the
+            # origin, so labels of arrows in different directions do not overlap.
+            ax.annotate(
+                name,
+                (factor * dx, factor * dy),
+                xytext=(4 * np.sign(dx), 4 * np.sign(dy)),
+                textcoords="offset points",
+                ha="left" if dx >= 0 else "right",
+                va="bottom" if dy >= 0 else "top",
+                color="C3",
+            )
         first, second = self.components
         ax.set_xlabel(f"component {first + 1}")
         ax.set_ylabel(f"component {second + 1}")
@@ -512,15 +550,19 @@ def spectrum_panels(singular_values, *, marks=(), figsize=(11, 8)):
     ax.plot(ranks[:-1], remaining[:-1])
     if np.any(remaining[:-1] > 0):
         ax.set_yscale("log")
-    for rank in marks:
-        if 1 <= rank < s.size:
-            ax.plot([rank], [remaining[rank - 1]], marker="*", markersize=12, ls="none")
-            ax.annotate(
-                f"r={rank}: {remaining[rank - 1]:.3g}",
-                (rank, remaining[rank - 1]),
-                textcoords="offset points",
-                xytext=(8, 4),
-            )
+    shown = [rank for rank in marks if 1 <= rank < s.size]
+    for index, rank in enumerate(shown):
+        ax.plot(
+            [rank],
+            [remaining[rank - 1]],
+            marker="*",
+            markersize=12,
+            ls="none",
+            color=f"C{index + 1}",
+            label=f"r={rank}: {remaining[rank - 1]:.3g}",
+        )
+    if shown:
+        ax.legend(loc="upper right")
     ax.set_xlabel("rank r")
     ax.set_ylabel(r"$\|X - X_r\|_F \, / \, \|X\|_F$")
     ax.set_title("Relative error of the best rank-r approximation")

@@ -113,10 +113,13 @@ def test_spectrum_writes_a_png(images):
 def test_demo_runs_offline(tmp_path):
     result = run("demo", "-o", "demo", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    for name in ("rank_grid.png", "spectrum.png", "report.txt"):
+    for name in ("rank_grid.png", "spectrum.png", "colour_rank50.png", "report.txt"):
         assert (tmp_path / "demo" / name).stat().st_size > 0
+    # The colour result the report names is written, at the photograph's shape.
+    assert read_image(tmp_path / "demo" / "colour_rank50.png").shape == (427, 640, 3)
     report = (tmp_path / "demo" / "report.txt").read_text()
     assert "427 x 640" in report
+    assert "colour_rank50.png" in report and "kB" in report
     psnr = [float(line.split()[-1]) for line in report.splitlines()[2:6]]
     assert psnr == sorted(psnr)  # sharper at each larger rank
 

@@ -77,3 +77,28 @@ def test_spectrum_panels_has_four_axes():
     figure = spectrum_panels(np.geomspace(10, 0.1, 30), marks=[5, 20])
     assert len(figure.axes) == 4
     assert figure.axes[1].get_yscale() == "log"
+
+
+def test_biplot_of_a_pipeline_and_arrows_in_screen_space():
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from sksvd import PCAViaSVD
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((80, 4)) * [1.0, 10.0, 100.0, 0.1]
+    pipeline = make_pipeline(StandardScaler(), PCAViaSVD(2)).fit(X)
+    display = BiplotDisplay.from_estimator(pipeline, X)
+    np.testing.assert_allclose(display.scores, pipeline.transform(X))
+    np.testing.assert_array_equal(display.loadings, pipeline[-1].loadings_)
+    assert len(display.arrows_) == 4
+    # Arrow heads are drawn in points, whatever the axes' data ranges.
+    assert all(arrow.arrow_patch is not None for arrow in display.arrows_)
+
+
+def test_rank_grid_with_the_original_panel():
+    image = np.add.outer(np.arange(30), np.arange(40)).astype(np.uint8)
+    display = RankGridDisplay.from_image(image, ranks=(1, 2), original=True)
+    titles = [axes.get_title() for axes in display.axes_.ravel()]
+    assert titles[0] == "original" and titles[1].startswith("r = 1")
+    assert display.images_[0].get_clim() == (0, 255)
