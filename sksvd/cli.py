@@ -204,12 +204,14 @@ def _compress(arguments):
     for path in arguments.inputs:
         image_out = out / f"{path.stem}{output_suffix(path)}"
         factors_out = out / f"{path.stem}.npz"
-        if image_out in writers:
-            raise CommandError(
-                f"{writers[image_out]} and {path} would both write {image_out}; "
-                "compress them into different folders, or rename one"
-            )
-        writers[image_out] = path
+        outputs = [image_out] + ([factors_out] if arguments.save_factors else [])
+        for output in outputs:
+            if output in writers:
+                raise CommandError(
+                    f"{writers[output]} and {path} would both write {output}; "
+                    "compress them into different folders, or rename one"
+                )
+            writers[output] = path
         _check_free(image_out, arguments.force)
         if arguments.save_factors:
             _check_free(factors_out, arguments.force)

@@ -246,3 +246,15 @@ def test_sixteen_bit_and_float_images_are_compressed_faithfully(folder, capsys):
     assert read_image(folder / "o" / "g16.png").dtype == np.uint16
     assert read_image(folder / "o" / "f.tif").dtype == np.float32
     assert "PSNR inf" not in out
+
+
+def test_colliding_factor_files_are_refused(folder, capsys):
+    from PIL import Image
+
+    Image.fromarray(np.ones((10, 10), np.float32)).save(folder / "a" / "y.tif")
+    write_image(folder / "b" / "y.png", np.ones((10, 10), np.uint8))
+    arguments = ("compress", "a/y.tif", "b/y.png", "-r", "1", "-o", "out")
+    # y.tif and y.png: different images, but one y.npz.
+    assert _main(capsys, *arguments)[0] == 0
+    status, _, err = _main(capsys, *arguments, "--save-factors", "--force")
+    assert status == 1 and "would both write out/y.npz" in err
