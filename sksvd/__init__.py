@@ -22,7 +22,14 @@ __all__ = [
 ]
 
 
+# Submodules reachable as attributes, as they were when the package imported
+# its estimators eagerly.
+_SUBMODULES = ("cli", "datasets", "image", "linalg", "plotting")
+
+
 def __getattr__(name):
+    if name in _SUBMODULES:
+        return importlib.import_module(f"sksvd.{name}")
     if name in _ESTIMATORS:
         value = getattr(importlib.import_module(_ESTIMATORS[name]), name)
         globals()[name] = value

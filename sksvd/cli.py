@@ -173,8 +173,14 @@ def _use_agg():
 
 
 def _check_folder(path, flag):
-    if path.exists() and not path.is_dir():
-        raise CommandError(f"{flag} {path} is a file, not a folder; name a folder")
+    """The folder, or the nearest of its parents that exists, must be a folder."""
+    for folder in (path, *path.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise CommandError(
+                    f"{flag} {path}: {folder} is a file, not a folder; name a folder"
+                )
+            return
 
 
 def _check_free(path, force):
@@ -197,10 +203,13 @@ def _compress(arguments):
     out = arguments.output_dir
     _check_folder(out, "--output-dir")
     for path in arguments.inputs:
+        if path.is_dir():
+            raise CommandError(f"{path} is a folder; name image files")
         if not path.is_file():
             raise CommandError(f"{path}: no such file")
     targets = []
     writers = {}
+    inputs = {path.resolve() for path in arguments.inputs}
     for path in arguments.inputs:
         image_out = out / f"{path.stem}{output_suffix(path)}"
         factors_out = out / f"{path.stem}.npz"
@@ -212,10 +221,16 @@ def _compress(arguments):
                     "compress them into different folders, or rename one"
                 )
             writers[output] = path
+            if output.exists() and output.resolve() in inputs:
+                raise CommandError(
+                    f"{output} would overwrite an input; choose another --output-dir"
+                )
         _check_free(image_out, arguments.force)
         if arguments.save_factors:
             _check_free(factors_out, arguments.force)
         targets.append((path, image_out, factors_out))
+    # Measured before anything is written.
+    path_sizes = {path: path.stat().st_size for path, _, _ in targets}
     failures = 0
     for path, image_out, factors_out in _progress(targets):
         try:
@@ -240,10 +255,11 @@ def _compress(arguments):
         ranks = sorted(set(compressed.ranks))
         rank_text = str(ranks[0]) if len(ranks) == 1 else "/".join(map(str, ranks))
         size = compressed.file_nbytes
+        input_size = path_sizes[path]
         print(
             f"{path.name}: rank {rank_text}, factors {_kilobytes(size)} "
             f"({size / compressed.original_nbytes:.1%} of the pixels, "
-            f"{size / path.stat().st_size:.2f}x the input file), "
+            f"{size / input_size:.2f}x the input file), "
             f"PSNR {compressed.psnr:.2f} dB -> {image_out}"
         )
     if failures:
@@ -273,6 +289,17 @@ def _spectrum(arguments):
     _check_free(arguments.output, arguments.force)
     if arguments.output.is_dir():
         raise CommandError(f"--output {arguments.output} is a folder; name a file")
+    _check_folder(arguments.output.parent, "--output")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    formats = FigureCanvasAgg(Figure()).get_supported_filetypes()
+    suffix = arguments.output.suffix.lstrip(".").lower()
+    if suffix not in formats:
+        raise CommandError(
+            f"--output {arguments.output}: the extension names the format, one of "
+            f"{', '.join(sorted(formats))}"
+        )
     s = _singular_values(_grey(read_image(arguments.input)))
     too_large = [rank for rank in arguments.mark if rank > s.size]
     if too_large:
@@ -308,6 +335,7 @@ def _demo(arguments):
     from sksvd.plotting import RankGridDisplay, spectrum_panels
 
     out = arguments.output_dir
+    _check_folder(out, "--output-dir")
     out.mkdir(parents=True, exist_ok=True)
     grey = _grey(photo)
     grid = RankGridDisplay.from_image(grey, ranks=_DEMO_RANKS, ncols=3, original=True)

@@ -131,6 +131,8 @@ class CompressedImage:
             return image
         if self.value_range is not None:
             image = np.clip(image, *self.value_range)
+        if self.dtype == np.bool_:
+            return image >= 0.5
         if np.issubdtype(self.dtype, np.integer):
             image = np.rint(image)
         return image.astype(self.dtype)
@@ -175,12 +177,17 @@ class CompressedImage:
         np.savez_compressed(path, **arrays)
 
     @classmethod
-    def load(cls, path):
+    def load(cls, path, *, max_bytes=2**30):
         """Read a file written by :meth:`save`.
 
         Parameters
         ----------
-        path : str or path-like
+        path : str, path-like or file-like
+            A name without ``.npz`` that does not exist is tried with it, as
+            :meth:`save` (NumPy) adds it.
+        max_bytes : int, default=2**30
+            Most bytes the factors may declare in all (1 GiB), besides the bound
+            the image's own shape sets; raise it for very large images.
 
         Returns
         -------
@@ -191,7 +198,11 @@ class CompressedImage:
         ValueError
             If the file is not a compressed image of a known format version.
         """
-        contents = _read_npz(path)
+        if isinstance(path, str | Path):
+            path = Path(path)
+            if not path.exists() and path.suffix != ".npz":
+                path = path.with_name(path.name + ".npz")
+        contents = _read_npz(path, max_bytes)
         shape, channels = _read_shape(path, contents)
         version = _scalar(path, contents, "format_version", "iu")
         if version not in (1, 2):
@@ -201,6 +212,13 @@ class CompressedImage:
             )
         dtype = _read_dtype(path, contents)
         value_range = _read_value_range(path, contents)
+        if value_range is not None and dtype.kind in "biu":
+            low, high = _value_range(np.zeros(1, dtype=dtype))
+            if value_range[0] < low or value_range[1] > high:
+                raise ValueError(
+                    f"{path} has value_range {value_range}, beyond the {dtype} "
+                    f"range [{low}, {high}]."
+                )
         psnr = _scalar(path, contents, "psnr", "f")
         error = _scalar(path, contents, "relative_error", "f")
         if np.isnan(psnr):
@@ -287,7 +305,7 @@ _METADATA_BYTES = 256
 _FACTOR_NAMES = ("U", "s", "Vt")
 
 
-def _read_npz(path):
+def _read_npz(path, max_bytes):
     """The members of a compressed-image ``.npz``, read within one byte budget.
 
     Every member must be ``NAME.npy`` for a name a compressed image holds, once.
@@ -302,7 +320,7 @@ def _read_npz(path):
         with zipfile.ZipFile(path) as archive:
             headers = _headers(path, archive)
             metadata = {name: _inflate(archive, headers[name]) for name in _METADATA}
-            _check_factor_budget(path, metadata, headers)
+            _check_factor_budget(path, metadata, headers, max_bytes)
             factors = {
                 name: _inflate(archive, header)
                 for name, header in headers.items()
@@ -347,6 +365,8 @@ def _headers(path, archive):
                 shape, _, dtype = np.lib.format.read_array_header_2_0(stream)
         if dtype.hasobject:
             raise _Refused(f"{path} holds Python objects ({name}); refused.")
+        if any(int(size) < 0 for size in shape):
+            raise _Refused(f"{path} declares {name} of shape {shape}; refused.")
         headers[name] = (member, shape, dtype)
     missing = [name for name in _METADATA if name not in headers]
     if missing:
@@ -370,7 +390,7 @@ def _declared_bytes(shape, dtype):
     return count * dtype.itemsize
 
 
-def _check_factor_budget(path, metadata, headers):
+def _check_factor_budget(path, metadata, headers, max_bytes):
     """Refuse factors the image's shape does not call for, before inflating them."""
     shape, channels = _read_shape(path, metadata)
     expected = {f"{kind}{c}" for kind in _FACTOR_NAMES for c in range(channels)}
@@ -385,7 +405,7 @@ def _check_factor_budget(path, metadata, headers):
             f"(unexpected: {surplus}, missing: {lacking})."
         )
     height, width = shape[:2]
-    budget = channels * min(height, width) * (height + width + 1) * 8
+    budget = min(channels * min(height, width) * (height + width + 1) * 8, max_bytes)
     declared = sum(
         _declared_bytes(size, dtype)
         for name, (_, size, dtype) in headers.items()
@@ -394,7 +414,8 @@ def _check_factor_budget(path, metadata, headers):
     if declared > budget:
         raise _Refused(
             f"{path} declares {declared} bytes of factors, more than the "
-            f"{budget} an image of shape {shape} can need; refused."
+            f"{budget} allowed for an image of shape {shape} (at most max_bytes="
+            f"{max_bytes}); refused."
         )
 
 
@@ -474,8 +495,9 @@ def _read_factors(path, contents, channel, shape, version):
         ):
             raise ValueError(f"{path} holds malformed quantization steps.")
         quantized = (U, steps[0], Vt, steps[1])
-        U = U.astype(np.float32) * steps[0]
-        Vt = Vt.astype(np.float32) * steps[1][:, np.newaxis]
+        with np.errstate(over="ignore"):  # overflow is refused just below
+            U = U.astype(np.float32) * steps[0]
+            Vt = Vt.astype(np.float32) * steps[1][:, np.newaxis]
     arrays = (U, s, Vt)
     if not all(a.dtype.kind == "f" for a in arrays) or not all(
         np.all(np.isfinite(a)) for a in arrays
@@ -617,6 +639,11 @@ def compress_image(
     if (rank is None) == (energy is None):
         raise ValueError("Pass exactly one of rank and energy.")
     image = _check_image(image)
+    if rank is not None and rank > min(image.shape[:2]):
+        raise ValueError(
+            f"rank={rank} exceeds min(height, width) = {min(image.shape[:2])} of an "
+            f"image of shape {image.shape}."
+        )
     pixels = image.astype(np.float64)
     channels = [pixels] if image.ndim == 2 else np.moveaxis(pixels, -1, 0)
     target = rank if rank is not None else energy
@@ -659,6 +686,15 @@ def compress_image(
     return compressed
 
 
+@validate_params(
+    {
+        "image": ["array-like"],
+        "ranks": ["array-like", None],
+        "bits": [Interval(Integral, 2, 16, closed="both")],
+        "jpeg_qualities": ["array-like", None],
+    },
+    prefer_skip_nested_validation=True,
+)
 def rate_distortion(image, *, ranks=None, bits=8, jpeg_qualities=None):
     """Bytes against PSNR for rank-k SVD and for JPEG, on the same image.
 
@@ -708,11 +744,20 @@ def rate_distortion(image, *, ranks=None, bits=8, jpeg_qualities=None):
     if ranks is None:
         ranks = np.unique(np.geomspace(1, max(shortest // 2, 1), 16).astype(int))
     ranks = sorted({int(rank) for rank in ranks})
-    if ranks[0] < 1 or ranks[-1] > shortest:
-        raise ValueError(f"ranks must lie between 1 and {shortest}; got {ranks}.")
+    if not ranks or ranks[0] < 1 or ranks[-1] > shortest:
+        raise ValueError(
+            f"ranks must be a non-empty list of integers between 1 and {shortest}; "
+            f"got {ranks}."
+        )
     qualities = (
         (5, *range(10, 100, 10), 95) if jpeg_qualities is None else jpeg_qualities
     )
+    qualities = [int(quality) for quality in qualities]
+    if not all(1 <= quality <= 95 for quality in qualities):
+        raise ValueError(
+            f"jpeg_qualities must lie between 1 and 95 (Pillow's useful range); got "
+            f"{qualities}."
+        )
     pixels = image.astype(np.float64)
     value_range = _value_range(image)
     full = compress_image(image, rank=ranks[-1], bits=bits)
@@ -730,10 +775,11 @@ def rate_distortion(image, *, ranks=None, bits=8, jpeg_qualities=None):
                 for qU, sU, qV, sV in full._grid
             ],
         )
-        psnr, _ = _quality(
+        # Its own PSNR and error in the file, as compress_image would write.
+        truncated.psnr, truncated.relative_error = _quality(
             pixels, truncated.reconstruct().astype(np.float64), value_range
         )
-        rows.append(("svd", rank, truncated.file_nbytes, psnr))
+        rows.append(("svd", rank, truncated.file_nbytes, truncated.psnr))
     for quality in qualities:
         buffer = io.BytesIO()
         Image.fromarray(image).save(buffer, format="JPEG", quality=int(quality))
@@ -751,7 +797,8 @@ def _quality(original, reconstruction, value_range):
     if value_range is not None:
         peak = value_range[1] - value_range[0]
     else:
-        peak = float(np.ptp(original))
+        # The data's span, or its magnitude for a constant image.
+        peak = float(np.ptp(original)) or float(np.max(np.abs(original)))
     unit = peak or float(np.max(np.abs(original))) or 1.0
     difference = (original - reconstruction) / unit
     mse = float(np.mean(difference**2))
@@ -839,6 +886,21 @@ def read_image(path):
     path = Path(path)
     try:
         with Image.open(path) as opened:
+            frames = getattr(opened, "n_frames", 1)
+            if frames > 1:
+                raise _UnsupportedMode(
+                    f"{path} holds {frames} frames (an animation or a multi-page "
+                    "file); save the frame to compress as an image of its own"
+                )
+            # Pillow reads 16-bit colour (and grey with alpha) as 8-bit: its raw
+            # mode, visible before loading, tells.
+            raw = [tile[3] for tile in getattr(opened, "tile", ()) if len(tile) > 3]
+            wide = [mode for mode in raw if isinstance(mode, str) and ";16" in mode]
+            if wide and opened.mode in ("RGB", "RGBA", "LA"):
+                raise _UnsupportedMode(
+                    f"{path}: 16-bit colour ({wide[0]}) would be read as 8 bits; "
+                    "save it as 16-bit grey, 8-bit colour or float first"
+                )
             opened.load()
             return _pixels(path, opened)
     except FileNotFoundError:
@@ -907,6 +969,11 @@ def write_image(path, image):
     path = Path(path)
     image = np.asarray(image)
     tiff = path.suffix.lower() in (".tif", ".tiff")
+    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (3, 4)):
+        raise ValueError(
+            f"{path}: an image has shape (height, width) or (height, width, 3|4); "
+            f"got {image.shape}"
+        )
     if image.dtype == np.uint8 or image.dtype == np.bool_:
         picture = Image.fromarray(image)
     elif image.dtype == np.uint16 and image.ndim == 2:
@@ -922,13 +989,24 @@ def write_image(path, image):
                 f"{path}: a float image is written as TIFF (.tif); got "
                 f"{path.suffix or 'no extension'}"
             )
+        limit = float(np.finfo(np.float32).max)
+        if not np.all(np.isfinite(image)) or np.max(np.abs(image), initial=0) > limit:
+            raise ValueError(
+                f"{path}: float TIFF holds finite float32 values; this image has "
+                "values that are not finite or beyond float32's range"
+            )
         picture = Image.fromarray(image.astype(np.float32))
     else:
         raise ValueError(
             f"{path}: cannot write a {image.dtype} image of shape {image.shape}; "
             "images are uint8 (grey or colour), uint16 or float (grey)"
         )
-    picture.save(path)
+    try:
+        picture.save(path)
+    except (OSError, KeyError, ValueError) as error:
+        # Pillow's refusal (say RGBA as JPEG, or an unknown extension); it
+        # creates no file when it refuses before writing.
+        raise ValueError(f"{path}: cannot be written ({error})") from None
 
 
 def output_suffix(path):

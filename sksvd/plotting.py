@@ -321,6 +321,8 @@ class RankGridDisplay:
         from sksvd.image import CompressedImage, compress_image
 
         ranks = sorted(int(r) for r in ranks)
+        if not ranks:
+            raise ValueError("ranks must name at least one rank.")
         full = compress_image(image, rank=ranks[-1], solver=solver)
         reconstructions, storage = [], []
         for rank in ranks:
@@ -375,6 +377,12 @@ class RankGridDisplay:
             if grey and np.issubdtype(image.dtype, np.integer):
                 info = np.iinfo(image.dtype)
                 limits = {"vmin": info.min, "vmax": info.max}
+            elif not grey and image.dtype != np.uint8:
+                # matplotlib shows colour as uint8 or floats in [0, 1].
+                low, high = float(np.min(image)), float(np.max(image))
+                if np.issubdtype(image.dtype, np.integer):
+                    low, high = 0.0, float(np.iinfo(image.dtype).max)
+                image = (image.astype(np.float64) - low) / ((high - low) or 1.0)
             self.images_.append(
                 ax.imshow(image, cmap="gray" if grey else None, **limits)
             )
@@ -443,9 +451,23 @@ class BiplotDisplay:
         display : BiplotDisplay
         """
         # A Pipeline ending in the PCA: the scores go through every step, the
-        # loadings and names are the last step's.
-        pca = estimator[-1] if hasattr(estimator, "steps") else estimator
+        # loadings are the last step's, and the names those it received.
+        pipeline = hasattr(estimator, "steps")
+        pca = estimator[-1] if pipeline else estimator
+        if pipeline and not isinstance(getattr(pca, "matrix", None), str):
+            raise ValueError(
+                "BiplotDisplay.from_estimator takes a PCAViaSVD, or a Pipeline whose "
+                f"last step is one; got a Pipeline ending in {type(pca).__name__}."
+            )
         check_is_fitted(pca, "loadings_")
+        components = tuple(components)
+        if len(components) != 2 or any(
+            not isinstance(c, int | np.integer) or c < 0 for c in components
+        ):
+            raise ValueError(
+                f"components must be two non-negative component indices; got "
+                f"{components}."
+            )
         first, second = components
         if max(first, second) >= pca.n_components_:
             raise ValueError(
@@ -454,6 +476,11 @@ class BiplotDisplay:
             )
         scores = np.asarray(estimator.transform(X))[:, [first, second]]
         names = getattr(pca, "feature_names_in_", None)
+        if names is None and pipeline and len(estimator) > 1:
+            try:
+                names = estimator[:-1].get_feature_names_out()
+            except (AttributeError, ValueError):
+                names = None
         if names is None:
             names = [f"x{j}" for j in range(pca.n_features_in_)]
         loadings = pca.loadings_[[first, second]]

@@ -181,7 +181,7 @@ def _main(capsys, *arguments):
         ),
         (
             ("compress", "x.png", "-r", "2", "-o", "afile"),
-            "--output-dir afile is a file",
+            "afile is a file, not a folder",
         ),
         (
             ("compress", "a/x.png", "b/x.jpg", "-r", "2", "-o", "out"),
@@ -258,3 +258,25 @@ def test_colliding_factor_files_are_refused(folder, capsys):
     assert _main(capsys, *arguments)[0] == 0
     status, _, err = _main(capsys, *arguments, "--save-factors", "--force")
     assert status == 1 and "would both write out/y.npz" in err
+
+
+def test_spectrum_with_an_unknown_format_creates_nothing(folder, capsys):
+    status, _, err = _main(capsys, "spectrum", "x.png", "-o", "new/deeper/out.xyz")
+    assert status == 1 and "the extension names the format" in err
+    assert not (folder / "new").exists()
+
+
+def test_an_input_is_never_overwritten(folder, capsys):
+    status, _, err = _main(capsys, "compress", "x.png", "-r", "2", "-o", ".", "--force")
+    assert status == 1 and "would overwrite an input" in err
+
+
+def test_folders_are_not_images(folder, capsys):
+    status, _, err = _main(capsys, "compress", "a", "-r", "2", "-o", "out")
+    assert status == 1 and "is a folder" in err
+
+
+def test_package_attributes_stay_reachable():
+    import sksvd
+
+    assert sksvd.linalg.svd is not None and sksvd.image.read_image is not None

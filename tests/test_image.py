@@ -114,7 +114,7 @@ def test_load_never_unpickles(tmp_path):
         (np.zeros((0, 4)), {"rank": 1}, ValueError, "empty"),
         (np.full((4, 4), np.nan), {"rank": 1}, ValueError, "NaN"),
         (np.array([["a", "b"]]), {"rank": 1}, TypeError, "numbers"),
-        (np.zeros((4, 4)), {"rank": 5}, ValueError, "n_components=5"),
+        (np.zeros((4, 4)), {"rank": 5}, ValueError, r"rank=5 exceeds min\(height"),
     ],
 )
 def test_bad_images(image, kwargs, error, message):
@@ -304,3 +304,87 @@ def test_rate_distortion_needs_what_jpeg_holds(photo):
         rate_distortion(photo[..., 0].astype(np.uint16) * 200)
     with pytest.raises(ValueError, match="8-bit grey or RGB"):
         rate_distortion(np.dstack([photo, photo[..., :1]]))
+
+
+def test_boolean_image_is_thresholded_at_one_half(rng):
+    image = rng.random((6, 5)) > 0.5
+    np.testing.assert_array_equal(compress_image(image, rank=5).reconstruct(), image)
+
+
+def test_sixteen_bit_colour_is_refused_not_truncated(tmp_path):
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
+
+    height, width = 2, 3
+    rows = b"".join(b"\0" + b"\x67\x32" * (3 * width) for _ in range(height))
+    png = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 16, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+    (tmp_path / "rgb16.png").write_bytes(png)
+    with pytest.raises(ValueError, match="16-bit colour"):
+        read_image(tmp_path / "rgb16.png")
+
+
+def test_animations_are_refused(tmp_path):
+    from PIL import Image
+
+    frames = [Image.fromarray(np.full((4, 4), value, np.uint8)) for value in (0, 255)]
+    frames[0].save(tmp_path / "a.gif", save_all=True, append_images=frames[1:])
+    with pytest.raises(ValueError, match="2 frames"):
+        read_image(tmp_path / "a.gif")
+
+
+@pytest.mark.parametrize(
+    ("name", "image", "message"),
+    [
+        ("rgba.jpg", np.zeros((4, 4, 4), np.uint8), "cannot be written"),
+        ("two.png", np.zeros((4, 4, 2), np.uint8), r"\(height, width, 3\|4\)"),
+        ("line.png", np.zeros(4, np.uint8), r"\(height, width\)"),
+        ("huge.tif", np.array([[1e300, 0.1]]), "beyond float32"),
+    ],
+)
+def test_write_refuses_shapes_and_values_clearly(tmp_path, name, image, message):
+    with pytest.raises(ValueError, match=message):
+        write_image(tmp_path / name, image)
+    assert not (tmp_path / name).exists()
+
+
+def test_constant_float_image_has_a_finite_psnr():
+    compressed = compress_image(np.full((4, 4), 3.3), rank=1, bits=8)
+    assert np.isfinite(compressed.psnr) and compressed.psnr > 40
+
+
+def test_rate_distortion_files_are_what_compress_writes(photo):
+    from sksvd.image import rate_distortion
+
+    grey = photo[..., 0]
+    table = rate_distortion(grey, ranks=[grey.shape[0]], jpeg_qualities=[50])
+    alone = compress_image(grey, rank=grey.shape[0], bits=8)
+    assert table["bytes"].iloc[0] == alone.file_nbytes
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"ranks": []}, "non-empty"),
+        ({"bits": None}, "bits"),
+        ({"jpeg_qualities": [0]}, "between 1 and 95"),
+        ({"jpeg_qualities": [101]}, "between 1 and 95"),
+    ],
+)
+def test_rate_distortion_validates_its_arguments(photo, options, message):
+    from sksvd.image import rate_distortion
+
+    with pytest.raises(ValueError, match=message):
+        rate_distortion(photo[..., 0], **options)

@@ -160,3 +160,47 @@ def test_quantized_file_without_its_steps_is_refused(tmp_path):
     del members["Vt0_step"]
     with pytest.raises(ValueError, match="missing"):
         CompressedImage.load(write_npz(tmp_path / "nostep.npz", members))
+
+
+def test_negative_dimensions_cannot_cancel_a_huge_member(tmp_path):
+    # 120 MB declared by U0, "−120 MB" by Vt0: refused before either is read.
+    members = _members()
+    members["shape"] = np.array([1, 1])
+    members["s0"] = np.zeros(1)
+    del members["U0"], members["Vt0"]
+    raw = {
+        "U0.npy": _declaring((1, 15_000_000)),
+        "Vt0.npy": _declaring((-1, 15_000_000)),
+    }
+    with pytest.raises(ValueError, match="declares Vt0 of shape"):
+        CompressedImage.load(write_npz(tmp_path / "negative.npz", members, raw))
+
+
+def test_total_declared_bytes_have_an_absolute_cap(tmp_path):
+    members = _members()
+    members["shape"] = np.array([3000, 3000])
+    members["s0"] = np.zeros(3000)
+    members["U0"] = members["Vt0"] = np.zeros((3000, 3000))  # 144 MB, deflates to kB
+    path = write_npz(tmp_path / "big.npz", members)
+    with pytest.raises(ValueError, match="max_bytes"):
+        CompressedImage.load(path, max_bytes=10**8)
+    assert CompressedImage.load(path, max_bytes=2 * 10**8).shape == (3000, 3000)
+
+
+def test_value_range_beyond_the_dtype_is_refused(tmp_path):
+    members = _members()
+    members["value_range"] = np.array([0.0, 1e6])
+    with pytest.raises(ValueError, match="beyond the uint8 range"):
+        CompressedImage.load(write_npz(tmp_path / "range.npz", members))
+
+
+def test_huge_steps_are_refused_without_a_warning(tmp_path):
+    members = _quantized_members()
+    members["U0_step"] = np.full(2, 3e38, dtype=np.float32)
+    with pytest.raises(ValueError, match="non-finite"):
+        CompressedImage.load(write_npz(tmp_path / "steps.npz", members))
+
+
+def test_load_adds_the_extension_save_added(tmp_path):
+    compress_image(GREY, rank=2).save(tmp_path / "noext")
+    assert CompressedImage.load(tmp_path / "noext").shape == GREY.shape

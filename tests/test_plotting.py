@@ -102,3 +102,20 @@ def test_rank_grid_with_the_original_panel():
     titles = [axes.get_title() for axes in display.axes_.ravel()]
     assert titles[0] == "original" and titles[1].startswith("r = 1")
     assert display.images_[0].get_clim() == (0, 255)
+
+
+def test_biplot_names_come_through_the_pipeline():
+    import pandas as pd
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from sksvd import PCAViaSVD
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.standard_normal((40, 3)), columns=["a", "b", "c"])
+    pipeline = make_pipeline(StandardScaler(), PCAViaSVD(2)).fit(X)
+    assert BiplotDisplay.from_estimator(pipeline, X).feature_names == ["a", "b", "c"]
+    with pytest.raises(ValueError, match="last step"):
+        BiplotDisplay.from_estimator(make_pipeline(StandardScaler()).fit(X), X)
+    with pytest.raises(ValueError, match="two non-negative"):
+        BiplotDisplay.from_estimator(pipeline, X, components=(-1, 0))
