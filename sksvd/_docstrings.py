@@ -46,10 +46,11 @@ solver : {"auto", "full", "qr"}, default="auto"
         linear in the number of samples); ``"full"``: LAPACK's SVD (both densify
         sparse X). ``"auto"`` follows the engine's least-squares policy: the Gram
         matrix ``AᵀA`` for tall data (``n_samples ≥ 16·n_features``) when its
-        estimated relative error is at most 1e-12 (a well-conditioned design),
-        else LAPACK's ``gelsd`` with the same cut-off, or QR when factors are
-        needed at several ranks; LSMR for sparse X (ARPACK with ``max_rank``);
-        TSQR for dask arrays.""",
+        estimated relative error is at most 1e-12 (a well-conditioned design);
+        else, without ``max_rank`` and with ``0 < rcond < 1``, LAPACK's
+        ``gelsd`` with the same cut-off; otherwise QR (``n_samples ≥
+        2·n_features``) or LAPACK's SVD. Sparse X: LSMR, or ARPACK with a
+        ``max_rank`` below ``min(n_samples, n_features)``; dask arrays: TSQR.""",
     "solver_": """\
 solver_ : str
         The solver (or least-squares route) that ran: the one ``"auto"`` chose,

@@ -134,13 +134,16 @@ class MinNormLeastSquares(_LinearPredictMixin, RegressorMixin, BaseEstimator):
         Intercept; 0 when ``fit_intercept=False``.
 
     rank_ : int or None
-        Number of singular values kept; None for sparse X.
+        Number of singular values kept; None when LSMR solved the problem
+        (sparse X without a truncating ``max_rank``).
 
     singular_values_ : ndarray of shape (min(n_samples, n_features),) or None
-        All singular values of the centred, weighted design; None for sparse X.
+        All singular values of the centred, weighted design (only the
+        ``max_rank`` computed ones for sparse X by ARPACK); None after LSMR.
 
     cutoff_ : float or None
-        The absolute threshold ``rcond·σ₁`` used; None for sparse X.
+        The absolute threshold ``rcond·σ₁`` used; None after LSMR (and for
+        ``max_rank=0`` on sparse X, where no singular value is computed).
 
     residual_sum_of_squares_ : float or ndarray of shape (n_targets,)
         Weighted residual sum of squares on the training data, from the SVD as
@@ -371,8 +374,8 @@ class MinNormLeastSquaresCV(_LinearPredictMixin, RegressorMixin, BaseEstimator):
     coef_, intercept_, rank_, singular_values_, cutoff_, residual_sum_of_squares_
         Those of the model refitted with ``max_rank=best_rank_``.
 
-    %(solver_)s ``"qr"`` or ``"full"`` (``U`` is needed for the leverages) with
-        ``cv=None``.
+    %(solver_)s ``"qr"`` or ``"full"``: one SVD of all the data with ``U``
+        (for the leverages and the refit), whatever ``cv``.
 
     %(n_features_in_)s
 

@@ -166,8 +166,9 @@ class PCAViaSVD(
         - ``"mle"``: Minka's maximum-likelihood estimate of the dimension; needs
           ``n_samples ≥ n_features``.
 
-        A float and ``"mle"`` need the whole spectrum, so they take an exact
-        solver (``"auto"``, ``"full"``, ``"qr"`` or ``"gram"``).
+        A float and ``"mle"`` need the whole spectrum, so they take a
+        whole-spectrum solver (``"auto"``, ``"full"``, ``"qr"``, ``"gram"`` or
+        ``"dask"``).
 
     matrix : {"covariance", "correlation"}, default="covariance"
         ``"correlation"`` divides each centred feature by its sample standard
@@ -695,7 +696,8 @@ class PCAViaSVD(
             raise ValueError(
                 f"n_components={self.n_components!r} needs the whole spectrum, "
                 f"which solver={solver!r} does not compute; use solver='auto', "
-                "'full', 'qr' or 'gram', or an integer n_components."
+                "'full', 'qr' or 'gram' (or 'dask' for dask arrays), or an integer "
+                "n_components."
             )
         if self.n_components == "mle" and n_samples < n_features:
             raise ValueError(

@@ -149,7 +149,7 @@ class CompressedImage:
         -----
         A zip archive of ``.npy`` arrays compressed by deflate (zlib), readable
         by :func:`numpy.load` anywhere. Float factors are stored as float32
-        (format version 1); quantized factors (``bits``) as int8 or int16 with
+        (float64 for a channel whose σ leave 1e-30 … 1e30; format version 1); quantized factors (``bits``) as int8 or int16 with
         one float32 step per component (version 2), which deflate then shrinks
         further.
         """
@@ -710,7 +710,8 @@ def rate_distortion(image, *, ranks=None, bits=8, jpeg_qualities=None):
     image : array-like of shape (height, width) or (height, width, 3), uint8
         JPEG holds 8-bit grey or RGB images.
     ranks : sequence of int, default=None
-        None: 16 ranks spaced geometrically from 1 to ``min(height, width)/2``.
+        None: up to 16 distinct ranks spaced geometrically from 1 to
+        ``min(height, width)/2``.
     bits : int from 2 to 16, default=8
         Bits per entry of the quantized factors.
     jpeg_qualities : sequence of int, default=None
@@ -853,8 +854,9 @@ def read_image(path):
 
     Other modes (32-bit integers beyond 16 bits, packed or exotic layouts) are
     refused with a ValueError that names the mode: no image is read wrongly.
-    Pillow's decompression-bomb guard stays on: a file with more pixels than
-    ``PIL.Image.MAX_IMAGE_PIXELS`` is refused.
+    Pillow's decompression-bomb guard stays on: a file with more than twice
+    ``PIL.Image.MAX_IMAGE_PIXELS`` pixels is refused (Pillow warns above the
+    limit itself).
 
     Parameters
     ----------

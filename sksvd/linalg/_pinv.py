@@ -135,10 +135,11 @@ def lstsq(A, b, rcond=None, max_rank=None):
     well-conditioned A (``m ≥ 16n``, estimated relative error at most 1e-12)
     takes the Gram matrix ``AᵀA`` (half a QR's work), where the residual comes
     from the projections as above; if the guard rejects it, or A is not that
-    tall, LAPACK's ``gelsd`` applies the same cut-off (``σᵢ ≤ rcond·σ₁`` is zero)
-    without forming U, and the residual is computed directly; with
-    ``max_rank``, the SVD (QR then SVD of R for tall A). ``AᵀA`` is formed at
-    most once.
+    tall, LAPACK's ``gelsd`` (when ``0 < rcond < 1``; LAPACK replaces other
+    values by eps) applies the same cut-off (``σᵢ ≤ rcond·σ₁`` is zero) without
+    forming U, and the residual is computed directly; with ``max_rank`` or
+    another ``rcond``, the SVD (QR then SVD of R when ``m ≥ 2n`` or ``n ≥ 2m``,
+    LAPACK's SVD otherwise). ``AᵀA`` is formed at most once.
 
     Examples
     --------

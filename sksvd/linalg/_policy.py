@@ -107,8 +107,10 @@ def gram_tolerance(dtype):
     """Largest relative error in a singular value that ``"auto"`` accepts from Gram.
 
     ``eps^(2/3)`` of the data's dtype: 3.7e-11 for float64 and 2.4e-5 for
-    float32. With the estimate of :func:`gram_error_estimate` this admits Gram
-    while ``σ_min/σ₁`` stays above about ``eps^(1/6)``: ill-conditioned or
+    float32. With the estimate of :func:`gram_error_estimate` (float64's eps:
+    the Gram matrix is formed in float64 for float32 data too) this admits Gram
+    while ``σ₁/σ_min`` stays below about ``√(tol/eps₆₄)/√(1 + log₂ B)``: about
+    400 for float64 on one block, about 3e5 for float32. Ill-conditioned or
     rank-deficient problems go to an orthogonalising solver instead.
     """
     return float(np.finfo(dtype).eps) ** (2 / 3)
@@ -312,7 +314,7 @@ def choose_least_squares_solver(
     dense, a solution without             ``"gelsd"``: LAPACK's solver with the
     ``max_rank``, ``0 < rcond < 1``       same cut-off, no U formed (LAPACK
                                           replaces any other rcond by eps)
-    dense, ``m ≥ 2·n``                    ``"qr"`` (``Qᵀ`` applied to B; U only
+    dense, ``max(m, n) ≥ 2·min(m, n)``    ``"qr"`` (``Qᵀ`` applied to B; U only
                                           when needed)
     dense, otherwise                      ``"full"``
     ====================================  ======================================

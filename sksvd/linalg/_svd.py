@@ -64,15 +64,16 @@ def svd(
           it has returned values off by 1e-6 and even skipped a triplet
           (scipy/scipy#16330). ``"auto"`` never picks it; prefer ``"arpack"``
           where the answer must be right.
-        - ``"dask"``: for dask arrays, which the estimators accept; a NumPy or
-          sparse ``X`` is refused with a ValueError, as is any solver that
-          cannot take the input given.
+        - ``"dask"``: used by the estimators for dask arrays. ``svd`` itself
+          converts its input to NumPy, so here it is refused with a
+          ValueError, as is any solver that cannot take the input given.
         - ``"auto"``: chosen by shape, rank and sparsity; it takes ``"gram"`` only
           when the requested singular values come out to a relative accuracy of
           ``eps^(2/3)``, and redoes the work by ``"qr"`` otherwise. The policy
           table is in the Notes.
 
-        Sparse input given to ``"full"``, ``"qr"`` or ``"gram"`` is densified.
+        Sparse input given to ``"full"`` or ``"qr"`` is densified; ``"gram"``
+        forms the sparse product ``XᵀX`` (or ``XXᵀ``) and densifies only that.
 
     compute_u : bool, default=True
         Whether to return ``U``. When False, ``U`` is None and the
@@ -108,11 +109,12 @@ def svd(
     Notes
     -----
     The ``"auto"`` policy is documented, as one table, by :func:`choose_solver`.
-    In short: dask arrays go to ``"dask"``; sparse matrices to ARPACK; very tall
-    or wide dense data (up to 4000 on the short side) to the Gram matrix of the
-    short side; a few components of other dense data to ARPACK (SciPy finishes
-    it with a Rayleigh–Ritz step on X, so its singular values are accurate to
-    about ``eps·σ₁``); energy targets on large data to the growing randomized
+    In short: sparse matrices go to ARPACK; very tall or wide dense data to the
+    Gram matrix of the short side (up to 4000 on the short side, or any short
+    side when more than a tenth of the components are asked for); a few
+    components of other dense data to ARPACK (SciPy finishes it with a
+    Rayleigh–Ritz step on X, so its singular values are accurate to about
+    ``eps·σ₁``); energy targets on large data to the growing randomized
     sketch; everything else to LAPACK. Problems below about ``5e7`` flops
     (``1e9`` for the Gram path) run BLAS on one thread: NumPy and SciPy each load
     their own OpenBLAS, whose idle threads otherwise contend for the cores. The
@@ -120,8 +122,9 @@ def svd(
     process with a changed thread count.
 
     The Gram guard: the Gram matrix is formed in float64 (float32 data
-    included) over blocks of 16384 rows summed pairwise, so its eigenvalues carry
-    an absolute error of about ``eps₆₄·σ₁²·(1 + log₂ B)`` for ``B`` blocks, and
+    included) over blocks of at most 16384 rows summed pairwise, so its
+    eigenvalues carry an absolute error of about ``eps₆₄·σ₁²·(1 + log₂ B)`` for
+    ``B = ⌈m/16384⌉`` blocks, and
     ``σₖ`` a relative error of about ``eps₆₄·(σ₁/σₖ)²·(1 + log₂ B)``. ``"auto"``
     keeps the Gram result only if that is at most ``eps^(2/3)`` of the data's
     dtype (3.7e-11 in float64, 2.4e-5 in float32).
