@@ -149,8 +149,9 @@ class CompressedImage:
         -----
         A zip archive of ``.npy`` arrays compressed by deflate (zlib), readable
         by :func:`numpy.load` anywhere. Float factors are stored as float32
-        (float64 for a channel whose σ leave 1e-30 … 1e30; format version 1); quantized factors (``bits``) as int8 or int16 with
-        one float32 step per component (version 2), which deflate then shrinks
+        (float64 for a channel whose σ leave 1e-30 … 1e30; format version 1);
+        quantized factors (``bits``) as int8 or int16 with one float32 step per
+        component (version 2), which deflate then shrinks
         further.
         """
         arrays = {
