@@ -18,8 +18,11 @@ from sksvd._docstrings import fill_shared_docs
 from sksvd.linalg._engine import (
     BACKWARD_STABLE_SOLVERS,
     SOLVERS,
+    centred_column_norms,
     check_rank,
     check_solver_input,
+    column_mean,
+    column_moments,
     decompose,
     frobenius_norm,
     input_kind,
@@ -77,6 +80,15 @@ class TruncatedSVDCompressor(
 
     n_components_ : int
         The rank kept.
+
+    explained_variance_ : ndarray of shape (`n_components_`,)
+        Variance (``ddof=0``) of the training data's projection on each
+        component, as :class:`sklearn.decomposition.TruncatedSVD` reports it.
+        Unlike ``explained_energy_ratio_`` it need not decrease: the data are
+        not centred.
+
+    explained_variance_ratio_ : ndarray of shape (`n_components_`,)
+        ``explained_variance_`` over the summed variances of X's columns.
 
     %(solver_)s
 
@@ -198,8 +210,7 @@ class TruncatedSVDCompressor(
         X_new : ndarray of shape (n_samples, `n_components_`)
             Coordinates of X on the components; always dense.
         """
-        X, U = self._fit(X)
-        return self._project(X) if U is None else U * self.singular_values_
+        return self._fit(X)
 
     def transform(self, X):
         """Project X onto the components: ``X V_k``.
@@ -292,9 +303,37 @@ class TruncatedSVDCompressor(
             n_iter=self.n_iter,
         )
         self._store(result, norm, X.shape)
-        # U Σ equals X V only for backward-stable factors; otherwise fit_transform
-        # recomputes X V so that it agrees with transform.
-        return X, (U if result.solver in BACKWARD_STABLE_SOLVERS else None)
+        # U Σ equals X V only for backward-stable factors; otherwise the scores
+        # are X V, so that fit_transform agrees with transform.
+        stable = result.solver in BACKWARD_STABLE_SOLVERS
+        scores = U * s if stable else self._project(X)
+        self._store_variances(X, scores)
+        return scores
+
+    def _store_variances(self, X, scores):
+        """``explained_variance_`` and its ratio with TruncatedSVD's meaning.
+
+        The variance (``ddof=0``) of each column of the scores, and its fraction
+        of the summed variances of X's columns, from column norms scaled
+        against over- and underflow.
+        """
+        n_samples = X.shape[0]
+        if is_dask_array(X):
+            import dask
+
+            moments = dask.compute(column_moments(scores), column_moments(X))
+            with np.errstate(invalid="ignore"):
+                score_norms, x_norms = (np.sqrt(m[1]) for m in moments)
+        else:
+            score_norms = centred_column_norms(scores, column_mean(scores))
+            x_norms = centred_column_norms(X, column_mean(X))
+        total = frobenius_norm(x_norms)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            variance = (score_norms / np.sqrt(n_samples)) ** 2
+            ratio = (score_norms / total) ** 2 if total > 0 else np.zeros_like(variance)
+        dtype = self.singular_values_.dtype
+        self.explained_variance_ = variance.astype(dtype, copy=False)
+        self.explained_variance_ratio_ = ratio.astype(dtype, copy=False)
 
     def _validated_with_norm(self, X):
         """X validated (lazily for dask) and ``‖X‖_F``, refused if it overflows."""

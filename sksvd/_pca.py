@@ -56,6 +56,13 @@ def _column_mean(X):
     return mean
 
 
+def _in_dtype(values, dtype):
+    """``values`` cast to ``dtype`` when they fit its range, else unchanged."""
+    if np.all(np.abs(values) <= np.finfo(dtype).max):
+        return values.astype(dtype)
+    return values.copy()
+
+
 def _spread(X):
     """``columns -> max − min`` of those columns of dense or sparse X."""
 
@@ -232,6 +239,14 @@ class PCAViaSVD(
 
     n_samples_ : int
         Number of samples seen by ``fit``, or by all ``partial_fit`` calls.
+
+    n_samples_seen_ : int
+        The same, under :class:`sklearn.decomposition.IncrementalPCA`'s name.
+
+    var_ : ndarray of shape (n_features,)
+        Per-feature variance of the data seen (``ddof=0``, as
+        :class:`~sklearn.decomposition.IncrementalPCA`'s ``var_``), in the
+        data's units.
 
     %(n_features_in_)s
 
@@ -441,6 +456,7 @@ class PCAViaSVD(
             frobenius_norm(operand.norms / operand.scale_used), n_samples
         )
         self._factor = factor
+        self._store_feature_variances(operand.norms, n_samples, X.dtype)
         self.solver_ = result.solver
         self.mean_ = mean.astype(X.dtype)
         self.scale_ = operand.scale_used.astype(X.dtype)
@@ -671,6 +687,7 @@ class PCAViaSVD(
             operand.mean, operand.norms, n_samples
         )
         total_var = _variance_of(frobenius_norm(operand.norms / scale), n_samples)
+        self._store_feature_variances(operand.norms, n_samples, dtype)
         complete = s.size == min(n_samples, n_features)
         if complete and Vt.shape[0] == s.size:
             # Z = U Σ Vᵀ with Z = (X − 1μᵀ)D⁻¹, so R = Σ Vᵀ D has RᵀR equal to the
@@ -761,10 +778,18 @@ class PCAViaSVD(
         self.n_components_ = k
         self.components_ = np.ascontiguousarray(Vt[:k])
         self.singular_values_ = s[:k].copy()
-        self.explained_variance_ = explained_variance[:k].copy()
-        self.explained_variance_ratio_ = ratio[:k].copy()
-        self.noise_variance_ = noise
+        # In the data's dtype, as scikit-learn keeps float32 (computed in
+        # float64; a float32 variance beyond float32's range stays float64).
+        self.explained_variance_ = _in_dtype(explained_variance[:k], s.dtype)
+        self.explained_variance_ratio_ = _in_dtype(ratio[:k], s.dtype)
+        self.noise_variance_ = float(noise)
         self.loadings_ = self.components_ * np.sqrt(self.explained_variance_)[:, None]
+
+    def _store_feature_variances(self, norms, n_samples, dtype):
+        """``var_`` (``ddof=0``, as IncrementalPCA) and ``n_samples_seen_``."""
+        with np.errstate(over="ignore", under="ignore"):
+            self.var_ = _in_dtype((norms / np.sqrt(n_samples)) ** 2, dtype)
+        self.n_samples_seen_ = n_samples
 
     def _whitening_scale(self):
         sd = np.sqrt(self.explained_variance_)

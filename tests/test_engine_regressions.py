@@ -563,3 +563,53 @@ def test_cv_reports_rank_zero_when_nothing_is_kept(rng):
     X = rng.standard_normal((50, 4))
     model = MinNormLeastSquaresCV(rcond=2.0).fit(X, rng.standard_normal(50))
     assert model.best_rank_ == model.rank_ == 0
+
+
+# 10. Names and dtypes a scikit-learn user expects ---------------------------------
+
+
+@pytest.mark.parametrize("whiten", [False, True])
+@pytest.mark.parametrize("solver", ["auto", "full", "arpack", "randomized"])
+def test_float32_stays_float32(rng, whiten, solver):
+    X = rng.standard_normal((200, 30)).astype(np.float32)
+    pca = PCAViaSVD(10, whiten=whiten, solver=solver, random_state=0).fit(X)
+    Z = pca.transform(X)
+    assert Z.dtype == np.float32
+    assert pca.inverse_transform(Z).dtype == np.float32
+    for name in ("explained_variance_", "explained_variance_ratio_", "var_"):
+        assert getattr(pca, name).dtype == np.float32, name
+    assert pca.get_covariance().dtype == np.float32
+
+
+@pytest.mark.parametrize("kind", ["dense", "sparse", "dask"])
+def test_compressor_explained_variance_is_truncated_svd_s(rng, kind):
+    from sklearn.decomposition import TruncatedSVD
+
+    X = rng.standard_normal((300, 20)) @ rng.standard_normal((20, 20)) + 3.0
+    reference = TruncatedSVD(5, algorithm="arpack", random_state=0).fit(X)
+    data = X
+    if kind == "sparse":
+        data = sp.csr_matrix(X)
+    elif kind == "dask":
+        data = pytest.importorskip("dask.array").from_array(X, chunks=(50, -1))
+    ours = TruncatedSVDCompressor(5).fit(data)
+    # Both are exact to rounding: variances of the same projections.
+    np.testing.assert_allclose(
+        ours.explained_variance_, reference.explained_variance_, rtol=1e-10
+    )
+    np.testing.assert_allclose(
+        ours.explained_variance_ratio_, reference.explained_variance_ratio_, rtol=1e-10
+    )
+
+
+def test_pca_var_and_samples_seen_match_incremental_pca(rng):
+    from sklearn.decomposition import IncrementalPCA
+
+    X = rng.standard_normal((300, 6)) * [1.0, 2.0, 3.0, 4.0, 5.0, 6.0] + 10.0
+    reference = IncrementalPCA(3).fit(X)
+    for pca in (
+        PCAViaSVD(3).fit(X),
+        PCAViaSVD(3).partial_fit(X[:100]).partial_fit(X[100:]),
+    ):
+        np.testing.assert_allclose(pca.var_, reference.var_, rtol=1e-12)
+        assert pca.n_samples_seen_ == reference.n_samples_seen_ == 300

@@ -39,7 +39,7 @@ from sksvd.linalg._policy import (
     SOLVERS,
     check_solver_input,
 )
-from sksvd.linalg._statistics import column_mean
+from sksvd.linalg._statistics import centred_column_norms, column_mean
 
 __all__ = [
     "BACKWARD_STABLE_SOLVERS",
@@ -53,6 +53,7 @@ __all__ = [
     "check_solver_input",
     "column_mean",
     "column_moments",
+    "centred_column_norms",
     "cut_off",
     "decompose",
     "default_rcond",

@@ -4,6 +4,9 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.sparsefuncs import mean_variance_axis, min_max_axis
 
+# Rows per block of a centred pass: a float64 block of about 4 MiB.
+_BLOCK_BYTES = 4 * 2**20
+
 
 def column_mean(X, weights=None):
     """(Weighted) column means of dense or sparse X in float64; constants exact.
@@ -58,3 +61,26 @@ def _first_row(X):
     first = np.zeros(X.shape[1])
     first[row.indices] = row.data
     return first
+
+
+def centred_column_norms(X, mean):
+    """``‖xⱼ − μⱼ1‖`` for each column of dense or sparse X, in float64.
+
+    Dense X is centred block by block (one block of about 4 MiB at a time, no
+    centred copy), each block's column norms scaled against over- and underflow
+    (:func:`~sksvd.linalg._norms.column_norms`) and the blocks' norms combined
+    the same way; sparse X uses its stored values
+    (:func:`~sksvd.linalg._operand.sparse_centred_norms`).
+    """
+    from sksvd.linalg._norms import column_norms
+    from sksvd.linalg._operand import sparse_centred_norms
+
+    if sp.issparse(X):
+        return sparse_centred_norms(X, mean)
+    n_samples, n_features = X.shape
+    rows = max(1, _BLOCK_BYTES // (8 * max(n_features, 1)))
+    norms = [
+        column_norms(np.asarray(X[start : start + rows], dtype=np.float64) - mean)
+        for start in range(0, n_samples, rows)
+    ]
+    return column_norms(np.array(norms)) if norms else np.zeros(n_features)
