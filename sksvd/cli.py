@@ -198,7 +198,7 @@ def _progress(items):
 
 
 def _compress(arguments):
-    from sksvd.image import compress_image, output_suffix, read_image, write_image
+    from sksvd.image import _output_suffix, compress_image, read_image, write_image
 
     out = arguments.output_dir
     _check_folder(out, "--output-dir")
@@ -211,7 +211,7 @@ def _compress(arguments):
     writers = {}
     inputs = {path.resolve() for path in arguments.inputs}
     for path in arguments.inputs:
-        image_out = out / f"{path.stem}{output_suffix(path)}"
+        image_out = out / f"{path.stem}{_output_suffix(path)}"
         factors_out = out / f"{path.stem}.npz"
         outputs = [image_out] + ([factors_out] if arguments.save_factors else [])
         for output in outputs:

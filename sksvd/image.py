@@ -1012,7 +1012,7 @@ def write_image(path, image):
         raise ValueError(f"{path}: cannot be written ({error})") from None
 
 
-def output_suffix(path):
+def _output_suffix(path):
     """The extension ``sksvd compress`` writes for this input: .tif for float."""
     Image = _pillow()
     try:

@@ -9,13 +9,11 @@ import from this module only, so the solver modules behind it can change freely.
 from sksvd.linalg._checks import check_rank
 from sksvd.linalg._dask import (
     check_dask_array,
-    finite_check,
     lazily_checked,
     raise_if_not_finite,
 )
 from sksvd.linalg._dask_statistics import (
     column_moments,
-    lazy_column_norms,
     lazy_frobenius_norm,
 )
 from sksvd.linalg._decompose import decompose
@@ -58,11 +56,9 @@ __all__ = [
     "decompose",
     "default_rcond",
     "explicit_columns",
-    "finite_check",
     "frobenius_norm",
     "input_kind",
     "lazily_checked",
-    "lazy_column_norms",
     "lazy_frobenius_norm",
     "least_squares",
     "raise_if_not_finite",

@@ -4,6 +4,9 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.sparsefuncs import mean_variance_axis, min_max_axis
 
+from sksvd.linalg._norms import column_norms
+from sksvd.linalg._operand import sparse_centred_norms
+
 # Rows per block of a centred pass: a float64 block of about 4 MiB.
 _BLOCK_BYTES = 4 * 2**20
 
@@ -72,9 +75,6 @@ def centred_column_norms(X, mean):
     the same way; sparse X uses its stored values
     (:func:`~sksvd.linalg._operand.sparse_centred_norms`).
     """
-    from sksvd.linalg._norms import column_norms
-    from sksvd.linalg._operand import sparse_centred_norms
-
     if sp.issparse(X):
         return sparse_centred_norms(X, mean)
     n_samples, n_features = X.shape
