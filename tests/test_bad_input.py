@@ -78,7 +78,7 @@ ENTRY_POINTS = {
     "MinNormLeastSquares.predict": (_regression.predict, True),
     "MinNormLeastSquaresCV.fit": (
         lambda X: MinNormLeastSquaresCV().fit(X, Y0[: _rows(X)]).coef_,
-        False,
+        True,
     ),
     "compress_image": (
         lambda X: compress_image(X, rank=1).reconstruct(clip=False),

@@ -17,6 +17,7 @@ from sksvd.linalg._dask_statistics import (
     lazy_frobenius_norm,
 )
 from sksvd.linalg._decompose import decompose
+from sksvd.linalg._loo import leave_one_out_predictions
 from sksvd.linalg._lstsq import (
     cut_off,
     default_rcond,
@@ -29,6 +30,7 @@ from sksvd.linalg._operand import (
     centred_product,
     explicit_columns,
     input_kind,
+    sparse_centred_norms,
 )
 from sksvd.linalg._policy import (
     BACKWARD_STABLE_SOLVERS,
@@ -61,6 +63,8 @@ __all__ = [
     "lazily_checked",
     "lazy_frobenius_norm",
     "least_squares",
+    "leave_one_out_predictions",
     "raise_if_not_finite",
     "solve_from_factors",
+    "sparse_centred_norms",
 ]

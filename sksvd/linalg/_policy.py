@@ -307,7 +307,9 @@ def choose_least_squares_solver(
                                           ``UᵀB`` in one pass
     sparse, ``max_rank`` below            ``"arpack"``: the leading triplets of
     ``min(m, n)``                         the implicitly centred design
-    sparse, otherwise                     ``"lsmr"`` (no SVD)
+    sparse, a solution                    ``"lsmr"`` (no SVD)
+    sparse, factors at every rank         the dense rows below, on the
+                                          centred design made dense
     dense, ``m ≥ 16·n``, U not needed     ``"gram"``, guarded: kept when the
                                           estimated error is at most 1e-12,
                                           else the next row that matches
@@ -338,8 +340,10 @@ def choose_least_squares_solver(
     if kind == "dask":
         return "dask"
     if kind == "sparse":
-        truncated = max_rank is not None and max_rank < min(shape)
-        return "arpack" if truncated else "lsmr"
+        if max_rank is not None and max_rank < min(shape):
+            return "arpack"
+        if need == "solution":
+            return "lsmr"
     if gram and m >= LSTSQ_GRAM_RATIO * n and need != "u":
         return "gram"
     gelsd_cut_off = rcond is None or 0 < rcond < 1
