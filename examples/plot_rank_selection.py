@@ -6,7 +6,8 @@ When features are nearly collinear, ordinary least squares spreads weight over
 directions the data barely determines, and its predictions suffer. Keeping only
 the leading singular directions (``max_rank``) trades a little bias for much less
 variance. :class:`~sksvd.MinNormLeastSquaresCV` scores every rank from one SVD:
-leave-one-out by the hat-matrix formula, or one SVD per fold.
+exact leave-one-out (each sample left out, the centring and singular basis
+recomputed, by rank-one downdates of one SVD), or one SVD per fold.
 """
 
 # %%
