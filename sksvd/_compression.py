@@ -12,12 +12,19 @@ from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import validate_data
 
 from sksvd._base import _SVDTransformerMixin
-from sksvd._compat import Interval, RealNotInt, StrOptions, _fit_context
+from sksvd._compat import (
+    Interval,
+    RealNotInt,
+    StrOptions,
+    _fit_context,
+    check_sample_weight,
+)
 from sksvd._dask_input import is_dask_array, validate_dask
 from sksvd._docstrings import fill_shared_docs
 from sksvd.linalg._engine import (
     BACKWARD_STABLE_SOLVERS,
     SOLVERS,
+    Operand,
     centred_column_norms,
     check_rank,
     check_solver_input,
@@ -29,6 +36,18 @@ from sksvd.linalg._engine import (
     lazy_frobenius_norm,
     raise_if_not_finite,
 )
+
+
+def _row_weights(sample_weight, X):
+    """Validated non-negative row weights as float64, or None for none (or ones)."""
+    if sample_weight is None:
+        return None
+    if is_dask_array(sample_weight):
+        sample_weight = sample_weight.compute()  # n numbers: small next to X
+    weights = check_sample_weight(
+        sample_weight, X, dtype=np.float64, ensure_non_negative=True
+    )
+    return None if np.all(weights == 1.0) else weights
 
 
 @fill_shared_docs
@@ -174,43 +193,48 @@ class TruncatedSVDCompressor(
         self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Compute the leading singular triplets of X.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
             Training data.
 
         y : Ignored
             Not used, present for API consistency by convention.
+
+        %(row_weights)s
 
         Returns
         -------
         self : object
             The fitted compressor.
         """
-        self._fit(X)
+        self._fit(X, sample_weight)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit_transform(self, X, y=None):
+    def fit_transform(self, X, y=None, sample_weight=None):
         """Fit to X and return its coordinates ``U_k Σ_k``.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
             Training data.
 
         y : Ignored
             Not used, present for API consistency by convention.
 
+        %(row_weights)s
+
         Returns
         -------
         X_new : ndarray of shape (n_samples, `n_components_`)
-            Coordinates of X on the components; always dense.
+            Coordinates of X on the components (``X V_k``, unweighted, with
+            weights); always dense.
         """
-        return self._fit(X)
+        return self._fit(X, sample_weight)
 
     def transform(self, X):
         """Project X onto the components: ``X V_k``.
@@ -283,17 +307,24 @@ class TruncatedSVDCompressor(
             return X @ self.components_.T.astype(X.dtype)
         return safe_sparse_dot(X, self.components_.T, dense_output=True)
 
-    def _fit(self, X):
-        """Validate X, run the engine once, store attributes; return X and U."""
+    def _fit(self, X, sample_weight=None):
+        """Validate X, run the engine once, store attributes; return the scores."""
         check_solver_input(self.solver, input_kind(X))
-        X, norm = self._validated_with_norm(X)
+        X = self._validated(X)
+        weights = _row_weights(sample_weight, X)
+        norm = self._norm(X, weights)
         if isinstance(self.n_components, Integral):
             check_rank(self.n_components, X.shape, self.solver)
             k, energy = self.n_components, None
         else:
             k, energy = None, self.n_components
+        lazy_weights = weights
+        if weights is not None and is_dask_array(X):
+            import dask.array as da
+
+            lazy_weights = da.from_array(weights, chunks=(X.chunks[0],))
         U, s, Vt = result = decompose(
-            X,
+            Operand(X, weights=lazy_weights),
             k,
             energy=energy,
             norm=norm,
@@ -303,49 +334,67 @@ class TruncatedSVDCompressor(
             n_iter=self.n_iter,
         )
         self._store(result, norm, X.shape)
-        # U Σ equals X V only for backward-stable factors; otherwise the scores
-        # are X V, so that fit_transform agrees with transform.
-        stable = result.solver in BACKWARD_STABLE_SOLVERS
+        # U Σ equals X V only for backward-stable factors of unweighted data;
+        # otherwise the scores are X V, so that fit_transform agrees with
+        # transform (with weights, U Σ holds the rows of diag(√w) X V).
+        stable = result.solver in BACKWARD_STABLE_SOLVERS and weights is None
         scores = U * s if stable else self._project(X)
-        self._store_variances(X, scores)
+        self._store_variances(X, scores, lazy_weights)
         return scores
 
-    def _store_variances(self, X, scores):
+    def _store_variances(self, X, scores, weights):
         """``explained_variance_`` and its ratio with TruncatedSVD's meaning.
 
-        The variance (``ddof=0``) of each column of the scores, and its fraction
-        of the summed variances of X's columns, from column norms scaled
-        against over- and underflow.
+        The variance (``ddof=0``, weighted by the sample weights) of each column
+        of the scores, and its fraction of the summed variances of X's columns,
+        from column norms scaled against over- and underflow.
         """
-        n_samples = X.shape[0]
         if is_dask_array(X):
             import dask
 
-            moments = dask.compute(column_moments(scores), column_moments(X))
+            moments = dask.compute(
+                column_moments(scores, weights), column_moments(X, weights)
+            )
             with np.errstate(invalid="ignore"):
                 score_norms, x_norms = (np.sqrt(m[1]) for m in moments)
         else:
-            score_norms = centred_column_norms(scores, column_mean(scores))
-            x_norms = centred_column_norms(X, column_mean(X))
+            score_norms = centred_column_norms(
+                scores, column_mean(scores, weights), weights
+            )
+            x_norms = centred_column_norms(X, column_mean(X, weights), weights)
+        count = X.shape[0] if weights is None else float(np.sum(weights))
         total = frobenius_norm(x_norms)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            variance = (score_norms / np.sqrt(n_samples)) ** 2
+            variance = (score_norms / np.sqrt(count)) ** 2
             ratio = (score_norms / total) ** 2 if total > 0 else np.zeros_like(variance)
         dtype = self.singular_values_.dtype
         self.explained_variance_ = variance.astype(dtype, copy=False)
         self.explained_variance_ratio_ = ratio.astype(dtype, copy=False)
 
-    def _validated_with_norm(self, X):
-        """X validated (lazily for dask) and ``‖X‖_F``, refused if it overflows."""
+    def _validated(self, X):
+        """X validated (lazily for dask)."""
         if is_dask_array(X):
-            X = validate_dask(self, X, reset=True)
+            return validate_dask(self, X, reset=True)
+        return validate_data(
+            self, X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32]
+        )
+
+    def _norm(self, X, weights):
+        """``‖diag(√w) X‖_F``, refused if it overflows."""
+        if is_dask_array(X):
+            if weights is not None:
+                import dask.array as da
+
+                root = da.from_array(np.sqrt(weights), chunks=(X.chunks[0],))
+                X = X * root[:, np.newaxis]
             norm = float(lazy_frobenius_norm(X).compute())
             raise_if_not_finite(not np.isnan(norm))  # nan when X is not finite
-        else:
-            X = validate_data(
-                self, X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32]
-            )
+        elif weights is None:
             norm = frobenius_norm(X)
+        else:
+            norm = frobenius_norm(
+                centred_column_norms(X, np.zeros(X.shape[1]), weights)
+            )
         if norm == np.inf:
             # Energy ratios are (σ/‖X‖_F)²: with ‖X‖_F beyond float64 they are lost.
             raise ValueError(
@@ -353,7 +402,7 @@ class TruncatedSVDCompressor(
                 "a factor √(n_samples·n_features) of the largest float64); divide X "
                 "by a constant first."
             )
-        return X, norm
+        return norm
 
     def _store(self, result, norm, shape):
         _, s, Vt = result

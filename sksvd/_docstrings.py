@@ -1,9 +1,10 @@
 """Parameter and attribute text shared by several docstrings, written once.
 
 A class decorated with :func:`fill_shared_docs` has each ``%(name)s`` in its
-docstring replaced by the entry ``name`` below. The entries are written as they
-sit in a class docstring: the first line after four spaces of indentation, the
-following lines indented by eight.
+docstring, and in the docstrings of the methods it defines, replaced by the
+entry ``name`` below. The entries are written as they sit in a class docstring:
+the first line after four spaces of indentation, the following lines indented
+by eight (by twelve in a method's docstring, where they are indented further).
 """
 
 _SHARED = {
@@ -51,6 +52,18 @@ solver : {"auto", "full", "qr"}, default="auto"
         ``gelsd`` with the same cut-off; otherwise QR (``n_samples ≥
         2·n_features``) or LAPACK's SVD. Sparse X: LSMR, or ARPACK with a
         ``max_rank`` below ``min(n_samples, n_features)``; dask arrays: TSQR.""",
+    "frequency_weights": """\
+sample_weight : array-like of shape (n_samples,), default=None
+        Frequency weights: a weight of 2 counts a sample twice, so integer
+        weights give the model of the data with each row repeated that many
+        times, exactly; real weights are allowed. Means and variances are
+        weighted and variances divide by ``Σw − 1`` (``ddof=1`` on the weighted
+        count), which must be positive. Zero weights leave samples out.""",
+    "row_weights": """\
+sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative row weights: the factorisation is that of ``diag(√w) X``,
+        so an integer weight equals the row repeated that many times (the
+        singular values, components, energy ratios and variances, exactly).""",
     "solver_": """\
 solver_ : str
         The solver (or least-squares route) that ran: the one ``"auto"`` chose,
@@ -65,11 +78,18 @@ feature_names_in_ : ndarray of shape (`n_features_in_`,)
 
 
 def fill_shared_docs(obj):
-    """Replace each ``%(name)s`` in ``obj.__doc__`` by its shared text."""
-    doc = obj.__doc__
-    for name, text in _SHARED.items():
-        doc = doc.replace(f"%({name})s", text)
-    if "%(" in doc:
-        raise ValueError(f"unknown shared docstring entry in {obj.__name__}")
-    obj.__doc__ = doc
+    """Replace each ``%(name)s`` in ``obj``'s docstrings by its shared text."""
+    obj.__doc__ = _filled(obj.__doc__, obj.__name__, indent="")
+    for name, member in vars(obj).items():
+        doc = getattr(member, "__doc__", None)
+        if callable(member) and doc and "%(" in doc:
+            member.__doc__ = _filled(doc, f"{obj.__name__}.{name}", indent="    ")
     return obj
+
+
+def _filled(doc, owner, indent):
+    for name, text in _SHARED.items():
+        doc = doc.replace(f"%({name})s", text.replace("\n", "\n" + indent))
+    if "%(" in doc:
+        raise ValueError(f"unknown shared docstring entry in {owner}")
+    return doc

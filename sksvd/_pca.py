@@ -22,6 +22,7 @@ from sksvd._compat import (
     RealNotInt,
     StrOptions,
     _fit_context,
+    check_sample_weight,
     infer_pca_dimension,
 )
 from sksvd._dask_input import is_dask_array, validate_dask
@@ -43,17 +44,48 @@ from sksvd.linalg._engine import (
 )
 
 
-def _column_mean(X):
-    """float64 column means of dense or sparse X, refused if they overflow.
+def _column_mean(X, weights=None):
+    """float64 (weighted) column means of dense or sparse X, refused on overflow.
 
     In float64 even for float32 X, as scikit-learn's StandardScaler: float32 sums
     would hide constant features from the test in ``_ScaleRule``. Constant
     columns get their value exactly (see the engine's ``column_mean``).
     """
-    mean = column_mean(X)
+    mean = column_mean(X, weights)
     if not np.all(np.isfinite(mean)):
         _variance_of(np.inf, X.shape[0])
     return mean
+
+
+def _frequency_weights(sample_weight, X):
+    """Validated frequency weights as float64, or None for none (or all ones).
+
+    A weight counts its sample that many times: the variance divides by
+    ``Σw − 1``, which must be positive.
+    """
+    if sample_weight is None:
+        return None
+    if is_dask_array(sample_weight):
+        sample_weight = sample_weight.compute()  # n numbers: small next to X
+    weights = check_sample_weight(
+        sample_weight, X, dtype=np.float64, ensure_non_negative=True
+    )
+    total = float(weights.sum())
+    if not total > 1:
+        raise ValueError(
+            "sample_weight holds frequency weights (a weight of 2 counts a sample "
+            "twice), and variances divide by sum(sample_weight) - 1, which must be "
+            f"positive; got a sum of {total:.6g}. Scale the weights so that they "
+            "sum to the number of samples they stand for."
+        )
+    return None if np.all(weights == 1.0) else weights
+
+
+def _count(operand):
+    """The number of samples an operand stands for: ``Σw``, or its rows."""
+    if operand.weights is None:
+        return operand.shape[0]
+    return float(np.sum(operand.weights))
 
 
 def _in_dtype(values, dtype):
@@ -343,47 +375,51 @@ class PCAViaSVD(
         self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Fit the principal axes of X.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
             Training data, at least two samples.
 
         y : Ignored
             Not used, present for API consistency by convention.
+
+        %(frequency_weights)s
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        self._fit(X)
+        self._fit(X, sample_weight)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit_transform(self, X, y=None):
+    def fit_transform(self, X, y=None, sample_weight=None):
         """Fit the principal axes of X and return its projections on them.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
             Training data, at least two samples.
 
         y : Ignored
             Not used, present for API consistency by convention.
+
+        %(frequency_weights)s
 
         Returns
         -------
         X_new : ndarray of shape (n_samples, `n_components_`)
             Projections (scores), whitened if ``whiten=True``.
         """
-        X = self._fit(X)
+        X = self._fit(X, sample_weight)
         return self._project(X)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y=None):
+    def partial_fit(self, X, y=None, sample_weight=None):
         """Update the model with one batch of samples.
 
         The model after any sequence of batches equals ``fit`` on their stacked
@@ -400,6 +436,8 @@ class PCAViaSVD(
 
         y : Ignored
             Not used, present for API consistency by convention.
+
+        %(frequency_weights)s
 
         Returns
         -------
@@ -425,37 +463,55 @@ class PCAViaSVD(
             reset=first,
         )
         X = X.toarray() if sp.issparse(X) else X
-        batch_mean = _column_mean(X).astype(X.dtype)
+        weights = None
+        if sample_weight is not None:
+            # A later batch may weigh nothing (it then changes nothing).
+            weights = check_sample_weight(
+                sample_weight,
+                X,
+                dtype=np.float64,
+                ensure_non_negative=True,
+                allow_all_zero_weights=not first,
+            )
+        batch_count = X.shape[0] if weights is None else float(weights.sum())
+        if not first and batch_count == 0:
+            return self  # a batch of zero weight changes nothing
+        if first and weights is not None:
+            _frequency_weights(weights, X)  # the sum must exceed 1
+        batch_mean = _column_mean(X, weights).astype(X.dtype)
         centred = X - batch_mean
+        if weights is not None:
+            centred = centred * np.sqrt(weights).astype(X.dtype)[:, np.newaxis]
         if first:
-            if X.shape[0] < 2:
+            if weights is None and X.shape[0] < 2:
                 raise ValueError(
                     "The first batch given to partial_fit needs at least 2 samples "
                     f"to estimate variances; got n_samples={X.shape[0]}."
                 )
-            n_seen, mean, rows = 0, batch_mean, centred
+            n_seen, n_rows, mean, rows = 0, 0, batch_mean, centred
         else:
-            n_seen, mean = self.n_samples_, self.mean_
-            n_batch = X.shape[0]
+            n_seen, n_rows, mean = self.n_samples_, self._n_rows, self.mean_
             # The correction row accounts for the shift between the two means:
             # the centred scatter of the union is the two scatters plus
-            # n₁n₂/(n₁+n₂)·(μ₁ − μ₂)(μ₁ − μ₂)ᵀ.
-            shift = np.sqrt(n_seen * n_batch / (n_seen + n_batch)) * (mean - batch_mean)
+            # n₁n₂/(n₁+n₂)·(μ₁ − μ₂)(μ₁ − μ₂)ᵀ (n the counts, Σw with weights).
+            fraction = batch_count / (n_seen + batch_count)
+            shift = np.sqrt(n_seen * fraction) * (mean - batch_mean)
             rows = np.vstack([self._factor, centred, shift[np.newaxis]])
-            mean = mean + (batch_mean - mean) * n_batch / (n_seen + n_batch)
+            mean = mean + (batch_mean - mean) * fraction
         _, factor = la.qr(rows, mode="raw", check_finite=False)
-        n_samples = n_seen + X.shape[0]
+        n_samples = n_seen + batch_count
+        n_rows = n_rows + X.shape[0]
         # R's column norms are the centred column norms of all the batches: the
         # same rule as fit settles the scaling from them.
         operand = Operand(factor, mean=None, scale=_ScaleRule(self, mean, n_samples))
         result = decompose(operand, None, backward_stable=True, compute_u=False)
-        size = min(n_samples, X.shape[1])
+        size = min(n_rows, X.shape[1])
         # The whole spectrum is at hand, so every n_components rule applies.
-        n_components = self._components_for((n_samples, X.shape[1]), "full")
+        n_components = self._components_for((n_rows, X.shape[1]), "full")
         total_var = _variance_of(
             frobenius_norm(operand.norms / operand.scale_used), n_samples
         )
-        self._factor = factor
+        self._factor, self._n_rows = factor, n_rows
         self._store_feature_variances(operand.norms, n_samples, X.dtype)
         self.solver_ = result.solver
         self.mean_ = mean.astype(X.dtype)
@@ -465,7 +521,7 @@ class PCAViaSVD(
             result.s[:size].astype(X.dtype),
             result.Vt[:size].astype(X.dtype),
             total_var,
-            n_samples,
+            (n_samples, n_rows),
             n_components,
             complete=True,
         )
@@ -613,13 +669,14 @@ class PCAViaSVD(
         precision.flat[:: precision.shape[0] + 1] += 1.0 / noise
         return precision / np.outer(self.scale_, self.scale_)
 
-    def _fit(self, X):
+    def _fit(self, X, sample_weight=None):
         """Validate X, run the engine once, store attributes; return validated X."""
         self.__dict__.pop("_factor", None)
         check_solver_input(self.solver, input_kind(X))
-        X = self._validate_fit_input(X)
+        X = self._validate_fit_input(X, weighted=sample_weight is not None)
+        weights = _frequency_weights(sample_weight, X)
         n_components = self._components_for(X.shape, self.solver)
-        operand = self._operand(X)
+        operand = self._operand(X, weights)
         result = decompose(
             operand,
             n_components if isinstance(n_components, Integral) else None,
@@ -633,33 +690,40 @@ class PCAViaSVD(
         self._store_fit(result, operand, n_components)
         return X
 
-    def _validate_fit_input(self, X):
+    def _validate_fit_input(self, X, weighted=False):
         if is_dask_array(X):
             X = validate_dask(self, X, reset=True)
         else:
             X = validate_data(
                 self, X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32]
             )
-        if X.shape[0] < 2:
+        # With weights, one sample of weight 2 is two samples: their sum is
+        # checked instead.
+        if X.shape[0] < 2 and not weighted:
             raise ValueError(
                 "PCAViaSVD needs at least 2 samples to estimate variances; got "
                 f"n_samples={X.shape[0]}."
             )
         return X
 
-    def _operand(self, X):
-        """The statistics step: ``(X − 1μᵀ) D⁻¹`` with D settled by the engine.
+    def _operand(self, X, weights=None):
+        """The statistics step: ``diag(√w)(X − 1μᵀ) D⁻¹``, D settled by the engine.
 
         For dask input the means and centred column norms come from one pass
         over the data; otherwise the mean here, and the norms from the pass the
         engine's solver makes anyway.
         """
-        n_samples = X.shape[0]
+        n_samples = X.shape[0] if weights is None else float(weights.sum())
         if not is_dask_array(X):
-            mean = _column_mean(X)
+            mean = _column_mean(X, weights)
             rule = _ScaleRule(self, mean, n_samples, _spread(X))
-            return Operand(X, mean=mean, scale=rule)
-        mean, squared_deviations, finite, low, high = column_moments(X).compute()
+            return Operand(X, mean=mean, scale=rule, weights=weights)
+        if weights is not None:
+            import dask.array as da
+
+            weights = da.from_array(weights, chunks=(X.chunks[0],))
+        moments = column_moments(X, weights).compute()
+        mean, squared_deviations, finite, low, high = moments
         raise_if_not_finite(finite.all())
         # A constant column's merged mean can miss its value by rounding.
         constant = low == high
@@ -670,12 +734,13 @@ class PCAViaSVD(
         with np.errstate(invalid="ignore"):
             norms = np.sqrt(squared_deviations)
         rule = _ScaleRule(self, mean, n_samples, lambda columns: (high - low)[columns])
-        return Operand(X, mean=mean, scale=rule, column_norms=norms)
+        return Operand(X, mean=mean, scale=rule, weights=weights, column_norms=norms)
 
     def _store_fit(self, result, operand, n_components):
         """Attributes of a fit from the engine's result and the resolved operand."""
         _, s, Vt = result
-        n_samples, n_features = operand.shape
+        n_rows, n_features = operand.shape
+        n_samples = _count(operand)
         dtype = operand.dtype
         scale = operand.scale_used
         self.solver_ = result.solver
@@ -686,14 +751,17 @@ class PCAViaSVD(
         self._explicit_columns = explicit_columns(
             operand.mean, operand.norms, n_samples
         )
+        self._n_rows = n_rows
         total_var = _variance_of(frobenius_norm(operand.norms / scale), n_samples)
         self._store_feature_variances(operand.norms, n_samples, dtype)
-        complete = s.size == min(n_samples, n_features)
+        complete = s.size == min(n_rows, n_features)
         if complete and Vt.shape[0] == s.size:
             # Z = U Σ Vᵀ with Z = (X − 1μᵀ)D⁻¹, so R = Σ Vᵀ D has RᵀR equal to the
             # centred scatter of X: the state partial_fit continues from.
             self._factor = (s[:, np.newaxis] * Vt) * self.scale_
-        self._store(s, Vt, total_var, n_samples, n_components, complete=complete)
+        self._store(
+            s, Vt, total_var, (n_samples, n_rows), n_components, complete=complete
+        )
 
     def _components_for(self, shape, solver):
         """Check ``n_components`` against the data; None becomes a number."""
@@ -749,8 +817,13 @@ class PCAViaSVD(
             )
         return np.where(constant, 1.0, np.sqrt(variance))
 
-    def _store(self, s, Vt, total_var, n_samples, n_components, complete):
-        """Attributes from the spectrum; ``complete`` says it is the whole one."""
+    def _store(self, s, Vt, total_var, counts, n_components, complete):
+        """Attributes from the spectrum; ``complete`` says it is the whole one.
+
+        ``counts`` is the number of samples the data stand for (``Σw`` with
+        weights) and the number of rows.
+        """
+        n_samples, n_rows = counts
         # Divided before squaring: σ² may overflow where σ²/(n − 1) does not.
         explained_variance = (s / np.sqrt(n_samples - 1)) ** 2
         if total_var > 0:
@@ -765,7 +838,7 @@ class PCAViaSVD(
             # Strictly greater, as scikit-learn (its issue #15669).
             k = int(np.searchsorted(np.cumsum(ratio), n_components, side="right")) + 1
             k = min(k, s.size)
-        size = min(n_samples, Vt.shape[1])
+        size = min(n_rows, Vt.shape[1])
         if k < size:
             if complete:
                 noise = float(np.mean(explained_variance[k:]))

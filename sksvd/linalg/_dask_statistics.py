@@ -18,7 +18,7 @@ from sksvd.linalg._norms import column_norms, frobenius_norm
 _N_MOMENTS = 6
 
 
-def column_moments(X):
+def column_moments(X, weights=None):
     """Lazy column means, sums of squared deviations and finiteness of X.
 
     One pass over the data: each block gives its count, mean and sum of squared
@@ -26,11 +26,16 @@ def column_moments(X):
     and the blocks are merged with the pairwise update of Chan, Golub and
     LeVeque (1979). Each merge moves the running mean with a rounding error of
     about ``eps·|μ|``, so the squared deviations carry a relative error of about
-    ``eps·|μ|/σ`` per merge, as dask's own ``var`` does.
+    ``eps·|μ|/σ`` per merge, as dask's own ``var`` does. With row weights the
+    count is the weights' sum, the mean the weighted mean and the deviations
+    weighted, ``Σ wᵢ(xᵢ − μ)²``; the minima and maxima are over the rows of
+    positive weight.
 
     Parameters
     ----------
     X : dask array of shape (n_samples, n_features)
+    weights : dask array of shape (n_samples,), default=None
+        Non-negative row weights, chunked as X's rows; None for ones.
 
     Returns
     -------
@@ -41,13 +46,17 @@ def column_moments(X):
         without a warning.
     """
     import dask
+    import dask.array as da
 
     n_row_blocks = len(X.chunks[0])
-    moments = X.map_blocks(
-        _block_moments,
-        chunks=((_N_MOMENTS,) * n_row_blocks, X.chunks[1]),
-        dtype=np.float64,
-    )
+    chunks = ((_N_MOMENTS,) * n_row_blocks, X.chunks[1])
+    if weights is None:
+        moments = X.map_blocks(_block_moments, chunks=chunks, dtype=np.float64)
+    else:
+        column = weights.rechunk((X.chunks[0],))[:, np.newaxis]
+        moments = da.map_blocks(
+            _block_moments, X, column, chunks=chunks, dtype=np.float64
+        )
     return _as_array(
         dask.delayed(_merge_moments)(moments, n_row_blocks), (5, X.shape[1])
     )
@@ -61,13 +70,27 @@ def _as_array(delayed, shape):
     return da.from_delayed(delayed, shape=shape, dtype=np.float64)
 
 
-def _block_moments(block):
+def _block_moments(block, weights=None):
     values = np.asarray(block, dtype=np.float64)
     n_rows, n_columns = values.shape
     moments = np.zeros((_N_MOMENTS, n_columns))
-    moments[0] = n_rows
     moments[3] = np.isfinite(values).all(axis=0)
     moments[4], moments[5] = np.inf, -np.inf
+    if weights is not None:
+        w = np.asarray(weights, dtype=np.float64)[:, 0]
+        positive = values[w > 0]
+        total = float(w.sum())
+        moments[0] = total
+        if total > 0:
+            moments[4], moments[5] = positive.min(axis=0), positive.max(axis=0)
+            with np.errstate(over="ignore", invalid="ignore"):
+                # Weights divided by their sum first: no product overflows.
+                mean = (w / total) @ values
+                deviations = values - mean
+                moments[1] = mean
+                moments[2] = np.einsum("i,ij,ij->j", w, deviations, deviations)
+        return moments
+    moments[0] = n_rows
     if n_rows:
         moments[4], moments[5] = values.min(axis=0), values.max(axis=0)
         with np.errstate(over="ignore", invalid="ignore"):

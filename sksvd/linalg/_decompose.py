@@ -57,8 +57,8 @@ def decompose(
         this kind of input is refused with a ValueError.
     energy : float, default=None
         Instead of a rank: keep the smallest rank with
-        ``Σᵢ≤ᵣ σᵢ² ≥ energy·‖X‖²_F``; ``norm`` is then ``‖X‖_F``. Plain operands
-        only (no centring).
+        ``Σᵢ≤ᵣ σᵢ² ≥ energy·‖X‖²_F``; ``norm`` is then ``‖X‖_F``. Operands
+        without centring only (row weights are allowed).
     whole_spectrum : bool, default=False
         The caller uses every singular value a whole-spectrum solver computes
         (a tail for the noise variance, a state to continue): ``s`` holds them
@@ -233,7 +233,11 @@ def _by_energy(operand, energy, norm, solver, options):
     An all-zero matrix is its own rank-1 approximation: ``U`` and ``Vt`` are then
     the first unit vectors and ``s = [0]``.
     """
-    X = operand.X
+    # Row weights are part of the matrix: the randomized sketch sees them too.
+    if operand.plain:
+        X = operand.X
+    else:
+        X = operand.lazy() if operand.kind == "dask" else operand.implicit()
     compute_u = options["compute_u"]
     if norm == 0.0:
         U = np.eye(X.shape[0], 1, dtype=X.dtype) if compute_u else None

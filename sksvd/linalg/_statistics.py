@@ -66,8 +66,8 @@ def _first_row(X):
     return first
 
 
-def centred_column_norms(X, mean):
-    """``‖xⱼ − μⱼ1‖`` for each column of dense or sparse X, in float64.
+def centred_column_norms(X, mean, weights=None):
+    """``‖diag(√w)(xⱼ − μⱼ1)‖`` for each column of dense or sparse X, in float64.
 
     Dense X is centred block by block (one block of about 4 MiB at a time, no
     centred copy), each block's column norms scaled against over- and underflow
@@ -76,11 +76,14 @@ def centred_column_norms(X, mean):
     (:func:`~sksvd.linalg._operand.sparse_centred_norms`).
     """
     if sp.issparse(X):
-        return sparse_centred_norms(X, mean)
+        return sparse_centred_norms(X, mean, weights)
     n_samples, n_features = X.shape
+    root = None if weights is None else np.sqrt(np.asarray(weights, np.float64))
     rows = max(1, _BLOCK_BYTES // (8 * max(n_features, 1)))
-    norms = [
-        column_norms(np.asarray(X[start : start + rows], dtype=np.float64) - mean)
-        for start in range(0, n_samples, rows)
-    ]
+    norms = []
+    for start in range(0, n_samples, rows):
+        block = np.asarray(X[start : start + rows], dtype=np.float64) - mean
+        if root is not None:
+            block *= root[start : start + rows, np.newaxis]
+        norms.append(column_norms(block))
     return column_norms(np.array(norms)) if norms else np.zeros(n_features)
