@@ -42,7 +42,9 @@ _COMMON_CONSTRAINTS = {
 
 
 def _check_weight_sum(weights):
-    if not weights.sum() > 0:
+    # The largest rather than the sum: non-negative weights may sum past
+    # float64's range.
+    if not weights.max(initial=0.0) > 0:
         raise ValueError(
             "sample_weight sums to zero: at least one sample needs a positive weight."
         )
@@ -414,14 +416,21 @@ class MinNormLeastSquaresCV(_LinearPredictMixin, RegressorMixin, BaseEstimator):
 
     The refit's rank-``k`` prediction at ``xᵢ`` follows from the ``k`` leading
     roots and eigenvectors ``∝ (diag(σ²) − λ)⁻¹zᵢ``, at ``O(k·r)`` cost per sample
-    (most roots by power series in BLAS-3 matrix products, the rest by a
-    safeguarded secular iteration, see :mod:`sksvd.linalg`), instead of ``n``
-    refits. The refit's own cut-off (``rcond`` for ``n − 1`` samples) applies,
-    so a sample whose removal lowers the rank (leverage 1) is predicted by the
-    lower-rank refit, as a refit would. Leave-one-out matches brute-force refits
-    to about ``eps·κ`` relative (``κ = σ₁/σ_k``); the one exception is a
-    singular value of a refit below about ``√(r·eps)·σ_r`` of the whole design's
-    smallest kept one, which counts as zero.
+    instead of a refit: most roots by power series whose coefficients are
+    BLAS-3 matrix products, the others by a safeguarded secular iteration, with
+    repeated singular values merged first (deflation). The coordinates ``zᵢ``
+    come from the left singular vectors, ``zᵢ = σ ⊙ Uᵢ/√wᵢ``, each to its own
+    relative accuracy. The refit's cut-off (``rcond`` for ``n − 1`` samples)
+    applies, so a sample whose removal lowers the rank is predicted by the
+    lower-rank refit, as a refit would; a sample of leverage within ``1e-4`` of
+    1 (but not 1), where the downdate would cancel, is refitted directly, and
+    a sample of zero weight is predicted by the whole fit. The scores match
+    brute-force refits to rounding (1e-13 relative in the tests, up to the
+    refits' own ``eps·κ``); a refit's singular value within rounding of zero
+    (``λ`` below its own error bound, ``16·r·eps·Σ|ζ²/(d − λ)|/Σζ²/(d − λ)²``)
+    counts as zero. Cost, measured on 20000 × 100 Gaussian data (2 cores):
+    0.5 s for ranks 1 … 25 and 1.5 s for 25 ranks up to 100, against 0.2 s for
+    ``cv=5`` and about 400 s for refits.
 
     The hat-matrix shortcut ``rᵢ/(1 − hᵢᵢ)`` that ``RidgeCV`` uses holds the
     singular basis fixed: exact for ridge, not for a truncation, whose basis
@@ -518,7 +527,10 @@ class MinNormLeastSquaresCV(_LinearPredictMixin, RegressorMixin, BaseEstimator):
         problem = _centred_problem(X, Y, weights, self.fit_intercept)
         rcond = default_rcond(X.shape, X.dtype) if self.rcond is None else self.rcond
         truncate = self._truncation(X)
-        factors = self._factors(problem, rcond, truncate)
+        # Leave-one-out reads the left singular vectors (each sample's
+        # coordinates, to their own relative accuracy); k-fold does not.
+        need = "u" if self.cv is None else "factors"
+        factors = self._factors(problem, rcond, truncate, need)
         numerical_rank, _ = cut_off(factors.s, rcond, None)
         ranks = self._candidate_ranks(X.shape, numerical_rank)
         if self.cv is None:
@@ -558,7 +570,8 @@ class MinNormLeastSquaresCV(_LinearPredictMixin, RegressorMixin, BaseEstimator):
 
     def _store_results(self, ranks, scores, spread):
         """``cv_results_``, ``best_rank_`` and ``best_score_`` from the scores."""
-        mean = scores.mean(axis=0)
+        with np.errstate(over="ignore"):
+            mean = scores.mean(axis=0)
         self.cv_results_ = {
             "rank": ranks,
             "params": [{"max_rank": int(rank)} for rank in ranks],
@@ -567,14 +580,20 @@ class MinNormLeastSquaresCV(_LinearPredictMixin, RegressorMixin, BaseEstimator):
         if spread is not None:
             self.cv_results_["std_test_score"] = spread
         elif self.cv is not None:
-            self.cv_results_["std_test_score"] = scores.std(axis=0)
+            # Divided by the largest first: the squares of scores near float64's
+            # limit would overflow.
+            size = np.max(np.abs(scores), axis=0, initial=0.0)
+            size = np.where((size > 0) & np.isfinite(size), size, 1.0)
+            with np.errstate(over="ignore", invalid="ignore"):
+                spread = (scores / size).std(axis=0) * size
+            self.cv_results_["std_test_score"] = spread
             for split, split_scores in enumerate(scores):
                 self.cv_results_[f"split{split}_test_score"] = split_scores
         best = int(np.argmax(mean))
         self.best_rank_ = int(ranks[best])
         self.best_score_ = float(mean[best])
 
-    def _factors(self, problem, rcond, max_rank):
+    def _factors(self, problem, rcond, max_rank, need):
         """One factorisation of the centred problem, by the engine's policy."""
         solution = least_squares(
             problem.operand,
@@ -582,7 +601,7 @@ class MinNormLeastSquaresCV(_LinearPredictMixin, RegressorMixin, BaseEstimator):
             rcond=rcond,
             solver=self.solver,
             max_rank=max_rank,
-            need="factors",
+            need=need,
         )
         self.solver_ = solution.solver
         return solution.factors
@@ -595,10 +614,11 @@ class MinNormLeastSquaresCV(_LinearPredictMixin, RegressorMixin, BaseEstimator):
             return (
                 np.arange(1, numerical_rank + 1) if numerical_rank else np.zeros(1, int)
             )
-        ranks = np.unique(np.asarray(self.max_ranks))
+        given = np.asarray(self.max_ranks)
+        ranks = np.unique(given)
         if (
             ranks.size == 0
-            or ranks.ndim != 1
+            or given.ndim != 1
             or not np.issubdtype(ranks.dtype, np.integer)
         ):
             raise ValueError(
@@ -619,68 +639,120 @@ class MinNormLeastSquaresCV(_LinearPredictMixin, RegressorMixin, BaseEstimator):
 
     def _score(self, scorer, y_true, y_pred, weights):
         if scorer is None:
-            errors = np.mean(_as_targets(y_true - y_pred) ** 2, axis=1)
-            return -float(np.average(errors, weights=weights))
+            if not np.sum(weights) > 0:
+                raise ValueError(
+                    "A test fold has sample weights that sum to zero, so it has "
+                    "no score; use folds that each hold a positively weighted "
+                    "sample."
+                )
+            return float(_negative_squared_errors(y_true, y_pred, weights)[0])
         return float(scorer(_FixedPredictions(), y_pred, y_true, sample_weight=weights))
 
     def _leave_one_out_scores(
         self, X, y, Y, weights, problem, factors, ranks, numerical_rank
     ):
-        """Exact leave-one-out scores at every rank, and their spread (or None)."""
-        total = float(weights.sum())
-        left_out = total - weights
-        if np.any((weights > 0) & (left_out <= 0)):
+        """Exact leave-one-out scores at every rank, and their spread (or None).
+
+        Each sample's refit is a rank-one downdate of the whole fit (see
+        :func:`~sksvd.linalg._loo.leave_one_out_predictions`), except for:
+
+        - samples of zero weight, whose refit is the whole fit;
+        - samples of leverage within ``1e-4`` of 1 (but not at 1 to rounding,
+          where leaving them out lowers the rank, which the downdate handles):
+          the downdate of their direction cancels to about ``eps/(1 − h)``, so
+          they are refitted directly.
+        """
+        # The scores do not depend on the weights' scale: divided by the
+        # largest, no sum overflows.
+        unit = weights / weights.max()
+        total = float(unit.sum())
+        left_out = total - unit
+        if np.any((unit > 0) & (left_out <= 0)):
             raise ValueError(
                 "Leave-one-out needs at least two samples with a positive "
                 "sample_weight: leaving out the only one leaves nothing to fit."
             )
-        r = numerical_rank
-        Vt = factors.Vt[:r]
-        explicit = None
-        if sp.issparse(X):
-            norms = sparse_centred_norms(X, problem.x_mean)
-            explicit = explicit_columns(problem.x_mean, norms, X.shape[0])
-        Z = centred_product(X, problem.x_mean, Vt.T, explicit=explicit)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(unit > 0, unit / left_out, 0.0)
+        if not self.fit_intercept:
+            share = np.zeros_like(share)
+        gamma = 1.0 + share  # ρᵢ/wᵢ, and the centred row's growth
         b = Y - problem.y_mean  # the centred, unweighted targets
-        with np.errstate(divide="ignore"):
-            share = np.where(weights > 0, weights / left_out, 0.0)
-        if self.fit_intercept:
-            rho, gamma = weights * (1.0 + share), 1.0 + share
-        else:
-            rho, gamma = weights, np.ones_like(weights)
+        n_samples = X.shape[0]
         # The refits' cut-off: that of n − 1 samples.
-        shape = (X.shape[0] - 1, X.shape[1])
+        shape = (n_samples - 1, X.shape[1])
         rcond = default_rcond(shape, X.dtype) if self.rcond is None else self.rcond
-        clipped = np.minimum(ranks, r)
-        centred = np.zeros((X.shape[0], len(ranks), b.shape[1]))
-        if r > 0:
-            kept = clipped > 0
-            centred[:, kept] = leave_one_out_predictions(
-                factors.s[:r], Z, factors.P[:r], b, rho, clipped[kept], rcond
+        clipped = np.minimum(ranks, numerical_rank)
+        s, U = factors.s, factors.U
+        positive = int(np.count_nonzero(s > 0))
+        # Leverages of the weighted fit: Σₖ Uᵢₖ² (+ wᵢ/W for the intercept).
+        leverage = np.einsum("ij,ij->i", U[:, :positive], U[:, :positive])
+        if self.fit_intercept:
+            leverage = leverage + unit / total
+        lost = 1.0 - leverage <= 64 * max(positive, 1) * _EPS
+        refit = (unit > 0) & ~lost & (1.0 - leverage < _LEVERAGE_REFIT)
+        downdate = (unit > 0) & ~refit
+        centred = np.zeros((n_samples, len(ranks), b.shape[1]))
+        kept = clipped > 0
+        if np.any(downdate) and np.any(kept):
+            rows = np.flatnonzero(downdate)
+            # ζᵢ = √(ρᵢ/wᵢ)·σ ⊙ Uᵢ and √ρᵢ, in the weights' own units.
+            zeta = np.sqrt(gamma[rows])[:, None] * (s[:positive] * U[rows, :positive])
+            # Square roots apart: a subnormal weight times γ loses its bits.
+            root_rho = np.sqrt(weights[rows]) * np.sqrt(gamma[rows])
+            centred[rows[:, None], np.flatnonzero(kept)] = leave_one_out_predictions(
+                s[:positive],
+                zeta,
+                factors.P[:positive],
+                b[rows],
+                root_rho,
+                clipped[kept],
+                rcond,
             )
-        # The left-out fit's mean of y: ȳ − wᵢbᵢ/(W − wᵢ).
-        base = problem.y_mean - share[:, None] * b if self.fit_intercept else 0 * b
-        predictions = base[:, None, :] + gamma[:, None, None] * centred
+        predictions = np.empty_like(centred)
+        predictions[:] = problem.y_mean
+        if self.fit_intercept:
+            # The left-out fit's mean of y is ȳ − wᵢbᵢ/(W − wᵢ), and its centred
+            # row of the sample (1 + wᵢ/(W − wᵢ))·aᵢ.
+            predictions -= (share[:, None] * b)[:, None, :]
+        predictions += gamma[:, None, None] * centred
+        unweighted = np.flatnonzero(unit == 0)
+        if unweighted.size:
+            # Their refit is the whole fit, at the refits' cut-off.
+            predictions[unweighted] = _predictions_at_ranks(
+                X[unweighted], problem, factors, rcond, ranks
+            )
+        everything = np.arange(n_samples)
+        for i in np.flatnonzero(refit):
+            predictions[i] = self._held_out_predictions(
+                X, Y, weights, everything != i, [i], ranks, None
+            )[0]
+        return self._scores_of(y, predictions, weights)
+
+    def _scores_of(self, y, predictions, weights):
+        """Mean scores of the left-out predictions, and their spread (or None)."""
         scorer = self._scorer()
-        scores = np.empty(len(ranks))
-        spread = None if scorer is not None else np.empty(len(ranks))
-        for position in range(len(ranks)):
+        n_ranks = predictions.shape[1]
+        if scorer is not None:
+            scores = np.empty(n_ranks)
+            for position in range(n_ranks):
+                prediction = predictions[:, position]
+                if y.ndim == 1:
+                    prediction = prediction.ravel()
+                scores[position] = self._score(scorer, y, prediction, weights)
+            return scores, None
+        scores, spread = np.empty(n_ranks), np.empty(n_ranks)
+        for position in range(n_ranks):
             prediction = predictions[:, position]
             if y.ndim == 1:
                 prediction = prediction.ravel()
-            if scorer is None:
-                errors = -np.mean(_as_targets(y - prediction) ** 2, axis=1)
-                mean = np.average(errors, weights=weights)
-                scores[position] = mean
-                spread[position] = np.sqrt(
-                    np.average((errors - mean) ** 2, weights=weights)
-                )
-            else:
-                scores[position] = self._score(scorer, y, prediction, weights)
+            scores[position], spread[position] = _negative_squared_errors(
+                y, prediction, weights
+            )
         return scores, spread
 
-    def _fold_scores(self, X, y, weights, train, test, ranks, truncate):
-        Y = _as_targets(y)
+    def _held_out_predictions(self, X, Y, weights, train, test, ranks, truncate):
+        """Predictions at every rank of the samples ``test``, fitted on ``train``."""
         train_weights = weights[train]
         if not train_weights.sum() > 0:
             raise ValueError(
@@ -690,7 +762,7 @@ class MinNormLeastSquaresCV(_LinearPredictMixin, RegressorMixin, BaseEstimator):
         problem = _centred_problem(
             X[train], Y[train], train_weights, self.fit_intercept
         )
-        shape = (train.size, X.shape[1])
+        shape = (problem.b.shape[0], X.shape[1])
         rcond = default_rcond(shape, X.dtype) if self.rcond is None else self.rcond
         solution = least_squares(
             problem.operand,
@@ -700,18 +772,16 @@ class MinNormLeastSquaresCV(_LinearPredictMixin, RegressorMixin, BaseEstimator):
             max_rank=truncate,
             need="factors",
         )
-        s, Vt, P = solution.factors.s, solution.factors.Vt, solution.factors.P
-        r, _ = cut_off(s, rcond, None)
-        # Coordinates of the coefficients and of the held-out samples on each
-        # right singular vector: the prediction at rank k sums the first k terms.
-        coefficients = P[:r] / s[:r, np.newaxis]
-        coordinates = centred_product(X[test], problem.x_mean, Vt[:r].T)
-        cumulative = np.cumsum(coordinates[:, :, np.newaxis] * coefficients, axis=1)
+        return _predictions_at_ranks(X[test], problem, solution.factors, rcond, ranks)
+
+    def _fold_scores(self, X, y, weights, train, test, ranks, truncate):
+        predictions = self._held_out_predictions(
+            X, _as_targets(y), weights, train, test, ranks, truncate
+        )
         scorer = self._scorer()
         scores = np.empty(len(ranks))
-        for position, rank in enumerate(ranks):
-            k = min(int(rank), r)
-            prediction = problem.y_mean + (cumulative[:, k - 1] if k > 0 else 0.0)
+        for position in range(len(ranks)):
+            prediction = predictions[:, position]
             scores[position] = self._score(
                 scorer,
                 y[test],
@@ -719,3 +789,49 @@ class MinNormLeastSquaresCV(_LinearPredictMixin, RegressorMixin, BaseEstimator):
                 weights[test],
             )
         return scores
+
+
+_EPS = float(np.finfo(np.float64).eps)
+# Leverages this close to 1 are refitted rather than downdated (see
+# MinNormLeastSquaresCV._leave_one_out_scores).
+_LEVERAGE_REFIT = 1e-4
+
+
+def _predictions_at_ranks(X, problem, factors, rcond, ranks):
+    """``ȳ + (x − x̄)ᵀβ(k)`` for each row of X and each rank, from one SVD."""
+    s, Vt, P = factors.s, factors.Vt, factors.P
+    r, _ = cut_off(s, rcond, None)
+    # Coordinates of the coefficients and of the samples on each right
+    # singular vector: the prediction at rank k sums the first k terms.
+    coefficients = P[:r] / s[:r, np.newaxis]
+    explicit = None
+    if sp.issparse(X):
+        # Columns with a large mean are centred explicitly: X·W − μ·W cancels.
+        norms = sparse_centred_norms(X, problem.x_mean)
+        explicit = explicit_columns(problem.x_mean, norms, X.shape[0])
+    coordinates = centred_product(X, problem.x_mean, Vt[:r].T, explicit)
+    cumulative = np.cumsum(coordinates[:, :, np.newaxis] * coefficients, axis=1)
+    out = np.empty((X.shape[0], len(ranks), P.shape[1]))
+    for position, rank in enumerate(ranks):
+        k = min(int(rank), r)
+        out[:, position] = problem.y_mean + (cumulative[:, k - 1] if k > 0 else 0.0)
+    return out
+
+
+def _negative_squared_errors(y_true, y_pred, weights):
+    """The weighted mean of −(mean squared error over targets), and its spread.
+
+    Errors are divided by the largest before squaring, so neither overflows
+    where the result is representable (and is ±inf, without a warning, where
+    it is not).
+    """
+    errors = _as_targets(np.asarray(y_true, dtype=np.float64) - y_pred)
+    size = float(np.max(np.abs(errors), initial=0.0))
+    if size == 0.0 or not np.isfinite(size):
+        size = 1.0
+    squares = np.mean((errors / size) ** 2, axis=1)
+    unit = weights / weights.max()
+    mean = np.average(squares, weights=unit)
+    spread = np.sqrt(np.average((squares - mean) ** 2, weights=unit))
+    with np.errstate(over="ignore"):
+        return -size * (size * mean), size * (size * spread)

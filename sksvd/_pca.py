@@ -70,7 +70,13 @@ def _frequency_weights(sample_weight, X):
     weights = check_sample_weight(
         sample_weight, X, dtype=np.float64, ensure_non_negative=True
     )
-    total = float(weights.sum())
+    with np.errstate(over="ignore"):
+        total = float(weights.sum())
+    if not np.isfinite(total):
+        raise ValueError(
+            "sample_weight sums beyond float64's range; frequency weights count "
+            "samples, so pass counts that float64 can add up."
+        )
     if not total > 1:
         raise ValueError(
             "sample_weight holds frequency weights (a weight of 2 counts a sample "

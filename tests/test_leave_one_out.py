@@ -17,8 +17,9 @@ from sksvd.linalg._lstsq import default_rcond
 _EPS = np.finfo(np.float64).eps
 
 
-def _refit_predictions(X, Y, w, i, ranks, fit_intercept):
+def _refit_predictions(X, Y, w, i, ranks, fit_intercept, rcond=None):
     """Predictions at sample i of the refits without it, at every rank (NumPy)."""
+    w = w / w.max()  # the same refits; no weighted sum under- or overflows
     keep = np.arange(X.shape[0]) != i
     Xk, Yk, wk = X[keep], Y[keep], w[keep]
     if fit_intercept:
@@ -28,7 +29,7 @@ def _refit_predictions(X, Y, w, i, ranks, fit_intercept):
         x_mean, y_mean = np.zeros(X.shape[1]), np.zeros(Y.shape[1])
     root = np.sqrt(wk)[:, None]
     U, s, Vt = np.linalg.svd(root * (Xk - x_mean), full_matrices=False)
-    rcond = _EPS * max(Xk.shape)
+    rcond = _EPS * max(Xk.shape) if rcond is None else rcond
     r = int(np.count_nonzero(s > rcond * s[0])) if s.size and s[0] > 0 else 0
     coordinates = (X[i] - x_mean) @ Vt[:r].T  # (r,)
     weights = (U[:, :r].T @ (root * (Yk - y_mean))) / s[:r, None]  # (r, T)
@@ -40,13 +41,13 @@ def _refit_predictions(X, Y, w, i, ranks, fit_intercept):
     return out
 
 
-def _brute_force(X, y, ranks, w=None, fit_intercept=True):
+def _brute_force(X, y, ranks, w=None, fit_intercept=True, rcond=None):
     """Mean and standard deviation of the weighted negative squared errors."""
     Y = y.reshape(len(y), -1)
-    w = np.ones(len(y)) if w is None else w
+    w = np.ones(len(y)) if w is None else w / w.max()
     errors = np.empty((len(y), len(ranks)))
     for i in range(len(y)):
-        prediction = _refit_predictions(X, Y, w, i, ranks, fit_intercept)
+        prediction = _refit_predictions(X, Y, w, i, ranks, fit_intercept, rcond)
         errors[i] = -np.mean((prediction - Y[i]) ** 2, axis=1)
     mean = np.average(errors, axis=0, weights=w)
     std = np.sqrt(np.average((errors - mean) ** 2, axis=0, weights=w))
@@ -112,12 +113,18 @@ def test_tall_predictions_equal_refits_at_every_rank(rng):
     x_mean, y_mean = X.mean(0), Y.mean(0)
     U, s, Vt = np.linalg.svd(X - x_mean, full_matrices=False)
     n = len(y)
-    rho = np.full(n, n / (n - 1))
-    Z = (X - x_mean) @ Vt.T
+    gamma = n / (n - 1)  # ρᵢ/wᵢ with unit weights
+    zeta = np.sqrt(gamma) * (s * U)  # √ρ·Vᵀaᵢ, from U
     ranks = np.arange(1, 51)
     rcond = default_rcond((n - 1, 50), np.float64)
     centred = leave_one_out_predictions(
-        s, Z, U.T @ (Y - y_mean), Y - y_mean, rho, ranks, rcond
+        s,
+        zeta,
+        U.T @ (Y - y_mean),
+        Y - y_mean,
+        np.full(n, np.sqrt(gamma)),
+        ranks,
+        rcond,
     )
     predictions = y_mean - (Y - y_mean)[:, None] / (n - 1) + centred * n / (n - 1)
     for i in rng.choice(n, 120, replace=False):
@@ -127,10 +134,18 @@ def test_tall_predictions_equal_refits_at_every_rank(rng):
         )
 
 
-def _check_engine_against_refits(X, y, w=None, ranks=None, rtol=1e-8):
-    """Every sample's predictions, from the estimator's inputs, against refits."""
-    model = MinNormLeastSquaresCV(max_ranks=ranks).fit(X, y, sample_weight=w)
-    mean, std = _brute_force(X, y, model.cv_results_["rank"], w)
+def _check_engine_against_refits(X, y, w=None, ranks=None, rtol=1e-8, **options):
+    """The estimator's leave-one-out scores at every rank against refits."""
+    model = MinNormLeastSquaresCV(max_ranks=ranks, **options)
+    model.fit(X, y, sample_weight=w)
+    mean, std = _brute_force(
+        X,
+        y,
+        model.cv_results_["rank"],
+        w,
+        options.get("fit_intercept", True),
+        options.get("rcond"),
+    )
     scale = np.max(np.abs(mean))
     np.testing.assert_allclose(
         model.cv_results_["mean_test_score"], mean, rtol=rtol, atol=rtol * scale
@@ -281,3 +296,97 @@ def test_custom_scorer_has_no_leave_one_out_spread(rng):
     np.testing.assert_allclose(
         model.cv_results_["mean_test_score"], expected, rtol=1e-9
     )
+
+
+def test_every_refit_loses_a_rank(rng):
+    # Square data without intercept, and 4 samples of 3 features with one:
+    # leaving any sample out lowers the rank, and the top rank's refit is the
+    # rank below it. The lost root is zero only to rounding.
+    _check_engine_against_refits(
+        rng.standard_normal((30, 30)), rng.standard_normal(30), fit_intercept=False
+    )
+    X = np.array(
+        [
+            [1.1332, 1.7690, 2.7161],
+            [4.1233, 2.6312, 1.4142],
+            [3.2312, 2.1979, 2.1857],
+            [3.6371, 2.3975, 1.9670],
+        ]
+    )
+    model = _check_engine_against_refits(X, np.array([0.4085, -1.6341, 0.1003, 0.1486]))
+    assert model.best_rank_ == 1
+
+
+def test_ill_conditioned_wide_data(rng):
+    X = rng.standard_normal((30, 100)) @ np.diag(np.logspace(0, -4, 100))
+    _check_engine_against_refits(X, rng.standard_normal(30))
+
+
+def test_rcond_that_cuts_real_directions(rng):
+    # The directions below the cut-off still move when a sample leaves.
+    X = rng.standard_normal((30, 4)) * [3.0, 2.0, 1.6, 1.0]
+    y = X.sum(1) + 0.1 * rng.standard_normal(30)
+    _check_engine_against_refits(X, y, rcond=0.5)
+
+
+@pytest.mark.parametrize("heavy", ["leverage", 1e10, 1e12])
+def test_high_leverage_samples_are_refitted(rng, heavy):
+    X = rng.standard_normal((50, 5))
+    y = X @ np.ones(5) + 0.1 * rng.standard_normal(50)
+    w = np.ones(50)
+    if heavy == "leverage":
+        X[0] *= 1e6
+        y[0] = X[0] @ np.ones(5)
+    else:
+        w[3] = heavy
+    _check_engine_against_refits(X, y, w)
+
+
+@pytest.mark.parametrize("weight", [1e-310, 5e-324, 1e308])
+def test_extreme_weights(rng, weight):
+    X, y = rng.standard_normal((10, 3)), rng.standard_normal(10)
+    _check_engine_against_refits(X, y, np.full(10, weight))
+
+
+def test_huge_targets_give_no_warning(rng):
+    X, y = rng.standard_normal((20, 3)), 1e150 * rng.standard_normal(20)
+    for cv in (None, 4):
+        model = MinNormLeastSquaresCV(cv=cv).fit(X, y)
+        assert np.all(np.isfinite(model.cv_results_["std_test_score"]))
+
+
+def test_a_test_fold_without_weight_is_an_error(rng):
+    w = np.ones(12)
+    w[:3] = 0.0
+    with pytest.raises(ValueError, match="test fold has sample weights"):
+        MinNormLeastSquaresCV(cv=4).fit(
+            rng.standard_normal((12, 3)), rng.standard_normal(12), sample_weight=w
+        )
+
+
+def test_nested_candidate_ranks_are_refused(rng):
+    with pytest.raises(ValueError, match="max_ranks"):
+        MinNormLeastSquaresCV(max_ranks=[[1, 2]]).fit(
+            rng.standard_normal((10, 3)), rng.standard_normal(10)
+        )
+
+
+def test_one_hot_design_with_repeated_singular_values(rng, monkeypatch):
+    # Balanced groups: every singular value of the centred design but one is
+    # repeated. Clusters of equal poles are merged (deflated) instead of going
+    # to LAPACK's eigh for every sample.
+    groups = np.arange(120) % 6
+    X = np.eye(6)[groups]
+    y = groups * 0.5 + rng.standard_normal(120)
+    import sksvd.linalg._loo as loo
+
+    calls = []
+    original = loo._direct_terms
+
+    def counting(d, w2, *args):
+        calls.append(w2.shape[0])
+        return original(d, w2, *args)
+
+    monkeypatch.setattr(loo, "_direct_terms", counting)
+    _check_engine_against_refits(X, y)
+    assert sum(calls) < 5

@@ -60,23 +60,27 @@ _NEWTON_STEPS = 4
 _TINY = 1e-280
 
 
-def leave_one_out_predictions(s, Z, P, b, rho, ranks, rcond):
+def leave_one_out_predictions(s, Zeta, P, b, root_rho, ranks, rcond):
     """The left-out samples' predictions (centred part) at every candidate rank.
 
     Parameters
     ----------
     s : ndarray of shape (r,)
-        The design's singular values above its cut-off, in decreasing order.
-    Z : ndarray of shape (n_samples, r)
-        ``zᵢ = Vᵀaᵢ``: each sample's centred (unweighted) row on the right
-        singular vectors.
+        Every positive singular value of the centred, weighted design, in
+        decreasing order (those below its cut-off too: a downdate mixes all
+        directions).
+    Zeta : ndarray of shape (n_samples, r)
+        ``ζᵢ = √ρᵢ·zᵢ``, with ``zᵢ = Vᵀaᵢ`` each sample's centred (unweighted)
+        row on the right singular vectors. From the left singular vectors,
+        ``ζᵢ = √(ρᵢ/wᵢ)·σ ⊙ Uᵢ``, which keeps the relative accuracy of each
+        coordinate (``aᵢ V`` would have an absolute error of ``eps·σ₁``).
     P : ndarray of shape (r, n_targets)
         ``Uᵀb̃``, the projections of the centred, weighted targets.
     b : ndarray of shape (n_samples, n_targets)
         The centred (unweighted) targets ``yᵢ − ȳ``.
-    rho : ndarray of shape (n_samples,)
-        The downdate's weight: ``wᵢW/(W − wᵢ)`` with an intercept, ``wᵢ``
-        without.
+    root_rho : ndarray of shape (n_samples,)
+        ``√ρᵢ > 0``, the downdate's weight: ``ρᵢ = wᵢW/(W − wᵢ)`` with an
+        intercept, ``wᵢ`` without.
     ranks : ndarray of int
         The candidate ranks, each between 1 and r.
     rcond : float
@@ -90,26 +94,82 @@ def leave_one_out_predictions(s, Z, P, b, rho, ranks, rcond):
         coefficients refitted without sample ``i``; the caller scales by ``γᵢ``
         and adds the left-out means.
     """
-    n_samples, r = Z.shape
+    n_samples = Zeta.shape[0]
     ranks = np.asarray(ranks, dtype=int)
     n_roots = int(ranks.max(initial=0))
     out = np.zeros((n_samples, ranks.size, P.shape[1]))
     if n_roots == 0 or n_samples == 0:
         return out
-    # The terms do not change when s and Z are divided by the same number:
+    # The terms do not change when s and ζ are divided by the same number:
     # divided by σ₁, no square over- or underflows whatever the data's scale.
     size = float(s[0])
     s = np.asarray(s, dtype=np.float64) / size
-    Z = Z / size
-    d = s**2
-    poles = _Poles(d, n_roots)
+    Zeta = Zeta / size
+    clusters = _Clusters(s**2)
+    poles = _Poles(clusters.d, clusters.roots_for(n_roots))
     cross = s[:, np.newaxis] * P  # Vᵀ(Aᵀb̃) in the basis of V: σ ⊙ P
-    step = max(1, _CHUNK_ELEMENTS // (n_roots * (MOMENTS + 1) * (1 + P.shape[1])))
+    step = max(1, _CHUNK_ELEMENTS // (poles.n_roots * (MOMENTS + 1) * (1 + P.shape[1])))
     for start in range(0, n_samples, step):
         rows = slice(start, min(start + step, n_samples))
-        lam, terms = _roots_and_terms(poles, Z[rows], cross, b[rows], rho[rows])
+        w2, products = clusters.merge(Zeta[rows], cross)
+        lam, terms = _roots_and_terms(poles, w2, products, b[rows], root_rho[rows])
+        lam, terms = clusters.expand(lam, terms, n_roots)
         out[rows] = _cumulate(lam, terms, ranks, rcond)
     return out
+
+
+class _Clusters:
+    """Singular values repeated to a few ulps, each merged into one pole.
+
+    Within a cluster of ``m`` equal poles, a rotation of the coordinates leaves
+    one of weight ``‖ζ_C‖`` and ``m − 1`` of weight zero, whose eigenpairs stay
+    ``(d_C, ·)`` with a zero term (LAPACK's ``dlaed2`` deflates the same way).
+    The merged problem has distinct poles, one root in each interval; the
+    eigenvalues in decreasing order are then, for each merged pole, its
+    ``m − 1`` deflated copies and the root just below it.
+    """
+
+    def __init__(self, d):
+        # A pole joins the cluster above it when within 64 ulps of it.
+        joins = np.zeros(d.size, dtype=bool)
+        joins[1:] = d[:-1] - d[1:] <= 64 * _EPS * d[:-1]
+        self.label = np.cumsum(~joins) - 1  # cluster of each pole
+        starts = np.flatnonzero(~joins)
+        self.d = d[starts]
+        self.size = np.diff(np.append(starts, d.size))
+        self.repeated = bool(np.any(self.size > 1))
+
+    def roots_for(self, n_roots):
+        """Merged roots needed for the ``n_roots`` leading eigenvalues."""
+        # The merged root j comes after every copy up to and including its
+        # cluster's: at position cumsum(size)[j] − 1.
+        positions = np.cumsum(self.size) - 1
+        return int(np.searchsorted(positions, n_roots - 1) + 1)
+
+    def merge(self, Zeta, cross):
+        """``ζ̂²`` (rows, r̂) and ``Σ_C ζ_k σ_k P_k`` (rows, r̂, n_targets)."""
+        products = Zeta[:, :, None] * cross[None]
+        if not self.repeated:
+            return Zeta**2, products
+        n_clusters = self.d.size
+        w2 = np.zeros((Zeta.shape[0], n_clusters))
+        np.add.at(w2.T, self.label, (Zeta**2).T)
+        merged = np.zeros((Zeta.shape[0], n_clusters, cross.shape[1]))
+        np.add.at(merged.transpose(1, 0, 2), self.label, products.transpose(1, 0, 2))
+        return w2, merged
+
+    def expand(self, lam, terms, n_roots):
+        """The ``n_roots`` leading eigenvalues and terms, deflated copies included."""
+        if not self.repeated:
+            return lam[:, :n_roots], terms[:, :n_roots]
+        K = lam.shape[1]
+        positions = (np.cumsum(self.size) - 1)[:K]
+        full_lam = np.repeat(self.d[:K], self.size[:K])[np.newaxis]
+        full_lam = np.repeat(full_lam, lam.shape[0], axis=0)
+        full_terms = np.zeros((lam.shape[0], full_lam.shape[1], terms.shape[2]))
+        full_lam[:, positions] = lam
+        full_terms[:, positions] = terms
+        return full_lam[:, :n_roots], full_terms[:, :n_roots]
 
 
 class _Poles:
@@ -120,12 +180,6 @@ class _Poles:
         self.d, self.n_roots, self.r = d, n_roots, r
         self.upper = d[:n_roots]
         self.lower = np.append(d[1:], 0.0)[:n_roots]
-        # Poles closer than a few ulps (a repeated singular value) break the
-        # one-root-per-interval rule.
-        gaps = self.upper - self.lower
-        self.close = bool(np.any((gaps <= 64 * _EPS * self.upper) & (self.lower > 0)))
-        if self.close:
-            return  # LAPACK's eigh solves every sample: no series needed
         delta = d[:, np.newaxis] - self.upper[np.newaxis, :]  # d_k − d_j, (r, K)
         own = np.arange(r)[:, np.newaxis] == np.arange(n_roots)[np.newaxis, :]
         with np.errstate(divide="ignore"):
@@ -143,71 +197,62 @@ class _Poles:
         self.series = np.concatenate(powers, axis=1)
 
 
-def _roots_and_terms(poles, z, cross, b, rho):
-    """``λ`` (rows, K) and the terms ``(qⱼᵀz)(qⱼᵀh)/λⱼ`` (rows, K, n_targets)."""
+def _roots_and_terms(poles, w2, products, b, root_rho):
+    """``λ`` (rows, K) and the terms ``(qⱼᵀz)(qⱼᵀh)/λⱼ`` (rows, K, n_targets).
+
+    ``w2 = ζ²`` and ``products = ζ ⊙ σP`` on the (merged) poles; with them
+    ``ζ ⊙ h = products − √ρ·w2·b``.
+    """
     K = poles.n_roots
-    h = cross[np.newaxis] - (rho[:, None] * z)[:, :, None] * b[:, None, :]
-    # A sample of weight zero changes nothing: the eigenpairs are (d_j, e_j).
-    unchanged = rho == 0
-    if np.any(unchanged):
-        lam = np.empty((z.shape[0], K))
-        terms = np.empty((z.shape[0], K, h.shape[2]))
-        lam[unchanged] = poles.upper
-        terms[unchanged] = (
-            z[unchanged, :K, None] * h[unchanged, :K] / poles.upper[:, None]
-        )
-        changed = ~unchanged
-        if np.any(changed):
-            lam[changed], terms[changed] = _roots_and_terms(
-                poles, z[changed], cross, b[changed], rho[changed]
-            )
-        return lam, terms
-    if poles.close:
-        return _direct_terms(poles.d, z, h, rho, K)
-    lam, terms, solved = _moment_terms(poles, z, cross, b, rho)
+    lam, terms, solved = _moment_terms(poles, w2, products, b, root_rho)
     todo = np.argwhere(~solved)
     if todo.size:
         rows, roots = todo[:, 0], todo[:, 1]
         # The series' unconverged roots are still good first guesses.
         pair_lam, pair_terms, failed = _secular_pairs(
-            poles, z[rows], h[rows], rho[rows], roots, lam[rows, roots]
+            poles,
+            w2[rows],
+            products[rows],
+            b[rows],
+            root_rho[rows],
+            roots,
+            lam[rows, roots],
         )
         lam[rows, roots], terms[rows, roots] = pair_lam, pair_terms
         if np.any(failed):
             redo = np.unique(rows[failed])
             lam[redo], terms[redo] = _direct_terms(
-                poles.d, z[redo], h[redo], rho[redo], K
+                poles.d, w2[redo], products[redo], b[redo], root_rho[redo], K
             )
     return lam, terms
 
 
-def _moment_terms(poles, z, cross, b, rho):
+def _moment_terms(poles, w2, products, b, root_rho):
     """The roots that the moment series reaches, and their terms.
 
     Returns ``λ``, the terms and a mask of the (row, root) pairs solved here.
     """
     K, M = poles.n_roots, MOMENTS
-    n_rows, n_targets = z.shape[0], cross.shape[1]
+    n_rows, n_targets = products.shape[0], products.shape[2]
     d_j = poles.upper
-    weighted = rho[:, None] * z**2  # ρz², (rows, r)
-    # M_m = ρ Σ_{k≠j} z_k² g_j^m/(d_k − d_j)^{m+1}, m = 0 … M: one matrix
+    # M_m = Σ_{k≠j} ζ_k² g_j^m/(d_k − d_j)^{m+1}, m = 0 … M: one matrix
     # product, laid out (m, row, root) so that each Horner step reads
-    # contiguous memory. With u = η/g_j, S(η) = ρ Σ_{k≠j} z_k²/(d_k − λ) =
+    # contiguous memory. With u = η/g_j, S(η) = Σ_{k≠j} ζ_k²/(d_k − λ) =
     # Σ_m u^m M_m.
     moments = np.ascontiguousarray(
-        (weighted @ poles.series).reshape(n_rows, M + 1, K).transpose(1, 0, 2)
+        (w2 @ poles.series).reshape(n_rows, M + 1, K).transpose(1, 0, 2)
     )
-    # The same for Σ_{k≠j} z_k σ_k P_k/(d_k − λ), m < M, per target.
-    products = z[:, :, None] * cross[None]  # (rows, r, T)
+    # The same for Σ_{k≠j} ζ_k σ_k P_k/(d_k − λ), m < M, per target.
     flat = products.transpose(0, 2, 1).reshape(n_rows * n_targets, -1)
     cross_moments = np.ascontiguousarray(
         (flat @ poles.series[:, : M * K])
         .reshape(n_rows, n_targets, M, K)
         .transpose(1, 2, 0, 3)
     )
-    own = weighted[:, :K]  # ρz_j²
-    own_cross = products[:, :K, :]  # z_j σ_j P_j
+    own = w2[:, :K]  # ζ_j²
+    own_cross = products[:, :K, :]  # ζ_j σ_j P_j
     gap = poles.gap
+    rb = root_rho[:, None] * b  # √ρ·b, (rows, T)
 
     def series(coefficients, u, derivative=False):
         """Σ_m u^m c_m by Horner (c_m = coefficients[m]), and d/du of it."""
@@ -221,7 +266,7 @@ def _moment_terms(poles, z, cross, b, rho):
 
     S_coefficients = moments[:M]
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        # Newton on g(u) = u(1 − S) + ρz_j²/g_j, from the first-order root;
+        # Newton on g(u) = u(1 − S) + ζ_j²/g_j, from the first-order root;
         # it converges quadratically inside the series' reach.
         target = own / gap
         u = -target / (1.0 - moments[0])
@@ -233,27 +278,23 @@ def _moment_terms(poles, z, cross, b, rho):
         # The size of one more step, for the convergence test.
         step = (u * (1.0 - S) + target) / (1.0 - S - u * dS)
         eta = u * gap
-        # ρ Σ_{k≠j} z_k²/(d_k − λ)² = Σ_m (m+1) u^m M_{m+1} / g_j.
+        # Σ_{k≠j} ζ_k²/(d_k − λ)² = Σ_m (m+1) u^m M_{m+1} / g_j.
         factors = np.arange(1, M + 1)[:, None, None]
         dS_full, _ = series(moments[1 : M + 1] * factors, u)
-        Q = own / eta**2 + dS_full / gap
+        Q = own / eta**2 + dS_full / gap  # Σ ζ²/(d − λ)²
         R = np.stack(
             [series(cross_moments[t], u)[0] for t in range(n_targets)],
             axis=2,
         )
-        # T = z_j h_j/(−η) + R − b_i S, with h_j = σ_j P_j − ρ z_j b_i.
-        T = (own_cross - own[:, :, None] * b[:, None, :]) / (-eta[:, :, None])
-        T = T + R - b[:, None, :] * S[:, :, None]
-        lam = d_j + eta
-        # The last root (no pole below) cancels to zero where leaving the
-        # sample out lowers the rank, to within a few ulps of d_j.
-        last = poles.lower == 0.0
-        lam = np.where(last & (lam <= 16 * poles.r * _EPS * d_j), 0.0, lam)
-        terms = np.where(
-            (lam > 0)[:, :, None],
-            T / (Q * np.where(lam > 0, lam, 1.0))[:, :, None],
-            0.0,
-        )
+        # T = Σ ζ h/(d − λ): the own pole's term, then the series.
+        T = (own_cross - own[:, :, None] * rb[:, None, :]) / (-eta[:, :, None])
+        T = T + R - rb[:, None, :] * S[:, :, None]
+        absolute = own / np.abs(eta) + np.abs(S)
+        lam = _zero_at_rounding(d_j + eta, absolute, Q, poles.r)
+        # (qᵀz)(qᵀh)/λ = (Σ z²/e)(Σ z h/e)/(Σ z²/e²)/λ = T/(√ρ·Q·λ), since
+        # Σ ζ²/e = 1 at the root.
+        denominator = root_rho[:, None] * Q * np.where(lam > 0, lam, 1.0)
+        terms = np.where((lam > 0)[:, :, None], T / denominator[:, :, None], 0.0)
     reach = np.abs(u) <= _MOMENT_REACH
     converged = ~(np.abs(step) > 8 * _EPS * np.abs(u))
     bracketed = (d_j + eta > poles.lower) & (eta < 0) & (1.0 - moments[0] > 0)
@@ -264,15 +305,29 @@ def _moment_terms(poles, z, cross, b, rho):
         & (own > _TINY * d_j)
         & np.all(np.isfinite(terms), axis=2)
     )
-    # A zero coordinate: the eigenpair is (d_j, e_j), whose term is zero.
     # A coordinate so small that its root's shift underflows: the eigenpair
     # is (d_j, e_j), whose term is z_j h_j/d_j.
     deflated = own <= _TINY * d_j
     lam = np.where(deflated, d_j, lam)
-    kept_term = (own_cross - own[:, :, None] * b[:, None, :]) / d_j[:, None]
-    terms = np.where(deflated[:, :, None], kept_term, terms)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kept_term = (own_cross - own[:, :, None] * rb[:, None, :]) / (
+            root_rho[:, None, None] * d_j[:, None]
+        )
+    terms = np.where(deflated[:, :, None], np.nan_to_num(kept_term), terms)
     done = solved | deflated
     return lam, np.where(done[:, :, None], terms, 0.0), done
+
+
+def _zero_at_rounding(lam, absolute_sum, slope, r):
+    """Roots within their own rounding error of zero become 0.
+
+    Where leaving a sample out lowers the rank, a root is zero (or at the
+    level of the singular values below the cut-off), and ``1 − Σζ²/(d − λ)``
+    cancels there: its rounding error, about ``eps·Σ|ζ²/(d − λ)|``, over its
+    slope ``Σζ²/(d − λ)²`` bounds how far from zero the computed root may be.
+    """
+    uncertainty = 16 * r * _EPS * absolute_sum / slope
+    return np.where(lam <= uncertainty, 0.0, lam)
 
 
 def _cumulate(lam, terms, ranks, rcond):
@@ -282,29 +337,35 @@ def _cumulate(lam, terms, ranks, rcond):
     return cumulative[:, ranks - 1]
 
 
-def _secular_pairs(poles, z, h, rho, roots, guess):
+def _secular_pairs(poles, w2, products, b, root_rho, roots, guess):
     """Root ``roots[p]`` of sample ``p``'s secular equation, and its term.
 
     Returns ``λ`` (pairs,), the terms (pairs, n_targets) and a mask of the
     pairs whose iteration did not converge.
     """
-    n_pairs = z.shape[0]
+    n_pairs = w2.shape[0]
     lam = np.empty(n_pairs)
-    terms = np.empty((n_pairs, h.shape[2]))
+    terms = np.empty((n_pairs, products.shape[2]))
     failed = np.empty(n_pairs, dtype=bool)
     step = max(1, _CHUNK_ELEMENTS // poles.r)
     for start in range(0, n_pairs, step):
         part = slice(start, min(start + step, n_pairs))
         lam[part], terms[part], failed[part] = _secular_iteration(
-            poles, z[part], h[part, :, :], rho[part], roots[part], guess[part]
+            poles,
+            w2[part],
+            products[part]
+            - (root_rho[part, None] * w2[part])[:, :, None] * b[part][:, None, :],
+            root_rho[part],
+            roots[part],
+            guess[part],
         )
     return lam, terms, failed
 
 
-def _secular_iteration(poles, z, h, rho, roots, guess):
+def _secular_iteration(poles, z2, zh, root_rho, roots, guess):
+    """The iteration for ``ζ²`` (pairs, r) and ``ζ ⊙ h`` (pairs, r, n_targets)."""
     d, r = poles.d, poles.r
     upper, lower = poles.upper[roots], poles.lower[roots]
-    z2 = rho[:, None] * z**2
     # Poles at or above the root's interval (k ≤ j) form ψ, the others φ.
     left = (np.arange(r)[None, :] <= roots[:, None]).astype(np.float64)
     right = 1.0 - left
@@ -326,7 +387,7 @@ def _secular_iteration(poles, z, h, rho, roots, guess):
         return psi, psi_d, phi, phi_d, e
 
     # The nearer pole, from the sign of f at the interval's midpoint.
-    everything = np.arange(z.shape[0])
+    everything = np.arange(z2.shape[0])
     middle = 0.5 * (upper + lower)
     delta_upper = d[None, :] - upper[:, None]
     psi, _, phi, _, _ = sums(everything, delta_upper, middle - upper)
@@ -341,7 +402,7 @@ def _secular_iteration(poles, z, h, rho, roots, guess):
     # Start from the guess where it lies in the half-bracket, else its middle.
     start = guess - origin
     eta = np.where((start > lo) & (start < hi), start, 0.5 * (lo + hi))
-    converged = np.zeros(z.shape[0], dtype=bool)
+    converged = np.zeros(z2.shape[0], dtype=bool)
     for _ in range(_MAX_ITERATIONS):
         active = np.flatnonzero(~converged)
         if active.size == 0:
@@ -381,45 +442,48 @@ def _secular_iteration(poles, z, h, rho, roots, guess):
         converged[active] = small_f | small_step
     psi, psi_d, phi, phi_d, e = sums(everything, delta, eta)
     lam = origin + eta
-    # The last root has no pole below it, and where leaving the sample out
-    # lowers the rank it is zero: 1 − ρΣz²/d cancels to rounding, which leaves
-    # an absolute error of a few ulps of d_r in λ. Below that it is zero.
-    lam = np.where(last & (lam <= 16 * r * _EPS * upper), 0.0, lam)
+    lam = _zero_at_rounding(lam, np.abs(psi) + np.abs(phi), psi_d + phi_d, r)
     positive = lam > 0
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        # (qᵀz)(qᵀh)/λ = (Σ z²/e)(Σ z h/e)/(Σ z²/e²)/λ, with Σ ρz²/e = ψ + φ.
-        zh = np.einsum("pr,prt->pt", z / e, h)
+        # (qᵀz)(qᵀh)/λ = (Σ ζ²/e)(Σ ζ h/e)/(Σ ζ²/e²)/(√ρ·λ), Σ ζ²/e = ψ + φ.
+        summed = np.einsum("pr,prt->pt", 1.0 / e, zh)
         scale = (psi + phi) / (psi_d + phi_d) / np.where(positive, lam, 1.0)
-        terms = np.where(positive[:, None], scale[:, None] * zh, 0.0)
+        scale = scale / root_rho
+        terms = np.where(positive[:, None], scale[:, None] * summed, 0.0)
     failed = ~converged | ~np.all(np.isfinite(terms), axis=1)
     return lam, terms, failed
 
 
-def _direct_terms(d, z, h, rho, n_roots):
-    """The same terms from LAPACK's eigendecomposition of ``diag(d) − ρzzᵀ``.
+def _direct_terms(d, w2, products, b, root_rho, n_roots):
+    """The same terms from LAPACK's eigendecomposition of ``diag(d) − ζζᵀ``.
 
     Its eigenvalues are accurate to a few ulps of ``d₁`` (not of each
     eigenvalue), so those below ``16·r·eps·d₁`` count as zero.
     """
-    n_rows, r = z.shape
+    n_rows, r = w2.shape
     lam = np.empty((n_rows, n_roots))
-    terms = np.empty((n_rows, n_roots, h.shape[2]))
+    terms = np.empty((n_rows, n_roots, products.shape[2]))
     step = max(1, _CHUNK_ELEMENTS // (r * r))
     for start in range(0, n_rows, step):
         rows = slice(start, min(start + step, n_rows))
-        zr = z[rows]
-        M = np.diag(d)[np.newaxis] - rho[rows, None, None] * (
-            zr[:, :, None] * zr[:, None, :]
+        zeta = np.sqrt(w2[rows])
+        zh = (
+            products[rows]
+            - (root_rho[rows, None] * w2[rows])[:, :, None] * (b[rows][:, None, :])
         )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            h = np.where(zeta[:, :, None] > 0, zh / zeta[:, :, None], 0.0)
+        M = np.diag(d)[np.newaxis] - zeta[:, :, None] * zeta[:, None, :]
         values, vectors = np.linalg.eigh(M)
         # eigh sorts increasingly: the leading roots are the last columns.
         values = values[:, ::-1][:, :n_roots]
         values = np.where(values <= 16 * r * _EPS * d[0], 0.0, values)
         vectors = vectors[:, :, ::-1][:, :, :n_roots]
-        qz = np.einsum("irk,ir->ik", vectors, zr)
-        qh = np.einsum("irk,irt->ikt", vectors, h[rows])
+        qz = np.einsum("irk,ir->ik", vectors, zeta)
+        qh = np.einsum("irk,irt->ikt", vectors, h)
         with np.errstate(divide="ignore", invalid="ignore"):
-            found = qz[:, :, None] * qh / values[:, :, None]
+            scale = root_rho[rows, None] * values
+            found = qz[:, :, None] * qh / scale[:, :, None]
         lam[rows] = values
         terms[rows] = np.where((values > 0)[:, :, None], found, 0.0)
     return lam, terms
