@@ -430,7 +430,7 @@ class MinNormLeastSquaresCV(_LinearPredictMixin, RegressorMixin, BaseEstimator):
     (``λ`` below its own error bound, ``16·r·eps·Σ|ζ²/(d − λ)|/Σζ²/(d − λ)²``)
     counts as zero. Cost, measured on 20000 × 100 Gaussian data (2 cores):
     0.5 s for ranks 1 … 25 and 1.5 s for 25 ranks up to 100, against 0.2 s for
-    ``cv=5`` and about 400 s for refits.
+    ``cv=5`` and about 50 minutes for 20000 refits (0.16 s each, by QR).
 
     The hat-matrix shortcut ``rᵢ/(1 − hᵢᵢ)`` that ``RidgeCV`` uses holds the
     singular basis fixed: exact for ridge, not for a truncation, whose basis
