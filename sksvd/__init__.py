@@ -24,7 +24,7 @@ __all__ = [
 
 # Submodules reachable as attributes, as they were when the package imported
 # its estimators eagerly.
-_SUBMODULES = ("cli", "datasets", "image", "linalg", "plotting")
+_SUBMODULES = ("cli", "datasets", "exceptions", "image", "linalg", "plotting")
 
 
 def __getattr__(name):

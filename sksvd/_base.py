@@ -1,5 +1,9 @@
 """Behaviour shared by the estimators: projections checks, tags, linear prediction."""
 
+import os
+import sys
+import warnings
+
 import numpy as np
 from sklearn.utils import check_array
 from sklearn.utils.extmath import safe_sparse_dot
@@ -7,6 +11,30 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sksvd._dask_input import is_dask_array, validate_dask
 from sksvd.linalg._engine import check_dask_array, lazily_checked
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+# scikit-learn's wrappers around fit and transform (parameter validation,
+# set_output): a warning belongs to whoever called them.
+_WRAPPERS = (
+    os.path.join("sklearn", "base.py"),
+    os.path.join("sklearn", "utils", "_set_output.py"),
+)
+
+
+def warn_at_caller(message, category=UserWarning):
+    """Warn with the location of the code that called into sksvd.
+
+    The first frame outside this package (and outside scikit-learn's wrappers
+    of ``fit`` and ``transform``) is the one shown: the user's line, or the
+    meta-estimator's (``GridSearchCV``, ``Pipeline``) that fitted this one.
+    """
+    frame, level = sys._getframe(1), 2
+    while frame is not None and (
+        frame.f_code.co_filename.startswith(_PACKAGE)
+        or frame.f_code.co_filename.endswith(_WRAPPERS)
+    ):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
 
 
 class _SVDTransformerMixin:
@@ -34,7 +62,8 @@ class _SVDTransformerMixin:
         if is_dask_array(X):
             X = lazily_checked(check_dask_array(X, name="Z"))
         else:
-            X = check_array(X, dtype=[np.float64, np.float32])
+            # No column is right for a model of no component (PCA(0)).
+            X = check_array(X, dtype=[np.float64, np.float32], ensure_min_features=0)
         if X.shape[1] != self.n_components_:
             raise ValueError(
                 f"X has {X.shape[1]} columns, but this {type(self).__name__} has "

@@ -1,6 +1,5 @@
 """PCAViaSVD: principal component analysis of the covariance or correlation matrix."""
 
-import warnings
 from math import log
 from numbers import Integral
 
@@ -12,11 +11,13 @@ from sklearn.base import (
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
 )
+from sklearn.utils import check_array
 from sklearn.utils.extmath import fast_logdet
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.sparsefuncs import min_max_axis
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from sksvd._base import _SVDTransformerMixin
+from sksvd._base import _SVDTransformerMixin, warn_at_caller
 from sksvd._compat import (
     Interval,
     RealNotInt,
@@ -27,6 +28,7 @@ from sksvd._compat import (
 )
 from sksvd._dask_input import is_dask_array, validate_dask
 from sksvd._docstrings import fill_shared_docs
+from sksvd.exceptions import ConstantFeatureWarning
 from sksvd.linalg._engine import (
     PARTIAL_SPECTRUM_SOLVERS,
     SOLVERS,
@@ -87,11 +89,16 @@ def _frequency_weights(sample_weight, X):
     return None if np.all(weights == 1.0) else weights
 
 
+def _as_count(total):
+    """A sample count: an int when whole (repeated rows), else the float ``Σw``."""
+    return int(total) if float(total).is_integer() else float(total)
+
+
 def _count(operand):
     """The number of samples an operand stands for: ``Σw``, or its rows."""
     if operand.weights is None:
         return operand.shape[0]
-    return float(np.sum(operand.weights))
+    return _as_count(np.sum(operand.weights))
 
 
 def _in_dtype(values, dtype):
@@ -204,7 +211,10 @@ class PCAViaSVD(
     n_components : int, float, "mle" or None, default=None
         - None: ``min(n_samples, n_features)`` components (one fewer with
           ``solver="arpack"``).
-        - int: that many, between 1 and ``min(n_samples, n_features)``.
+        - int: that many, between 0 and ``min(n_samples, n_features)``; 0 keeps
+          none, and the model is the noise variance alone (``score`` of
+          isotropic noise, as scikit-learn's PCA allows it), from a
+          whole-spectrum solver.
         - float in (0, 1): the smallest number whose cumulative
           ``explained_variance_ratio_`` exceeds the value (strictly, as in
           scikit-learn).
@@ -218,8 +228,10 @@ class PCAViaSVD(
     matrix : {"covariance", "correlation"}, default="covariance"
         ``"correlation"`` divides each centred feature by its sample standard
         deviation (``ddof=1``, as R's ``prcomp(scale. = TRUE)``). A constant
-        feature then gets a warning and a scale of 1: its centred values are zero,
-        so it contributes nothing, and no NaN appears.
+        feature then gets a scale of 1 and a
+        :class:`~sksvd.exceptions.ConstantFeatureWarning` (located at the
+        caller's line): its centred values are zero, so it contributes nothing,
+        and no NaN appears.
 
     whiten : bool, default=False
         Divide the projections by ``√explained_variance_`` so each has unit sample
@@ -348,7 +360,7 @@ class PCAViaSVD(
 
     _parameter_constraints: dict = {
         "n_components": [
-            Interval(Integral, 1, None, closed="left"),
+            Interval(Integral, 0, None, closed="left"),
             Interval(RealNotInt, 0, 1, closed="neither"),
             StrOptions({"mle"}),
             None,
@@ -381,7 +393,7 @@ class PCAViaSVD(
         self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, sample_weight=None):
+    def fit(self, X, y=None, sample_weight=None, batch_size=None):
         """Fit the principal axes of X.
 
         Parameters
@@ -394,13 +406,64 @@ class PCAViaSVD(
 
         %(frequency_weights)s
 
+        batch_size : int, default=None
+            Stream X through ``partial_fit`` in batches of this many rows (the
+            first holds at least two samples): the same model as one pass, to
+            rounding, with working memory for one batch and the
+            ``n_features × n_features`` triangular state instead of a copy of
+            X, for memory-mapped arrays, sparse matrices (densified one batch at
+            a time) and dask arrays (computed one batch at a time). As
+            :class:`~sklearn.decomposition.IncrementalPCA`'s ``batch_size``, but
+            exact. Takes ``solver="auto"``, ``"full"`` or ``"qr"``; ``solver_``
+            is then the solver that factored the triangular state.
+
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        self._fit(X, sample_weight)
+        if batch_size is None:
+            self._fit(X, sample_weight)
+        else:
+            self._fit_in_batches(X, sample_weight, batch_size)
         return self
+
+    def _fit_in_batches(self, X, sample_weight, batch_size):
+        if isinstance(batch_size, bool) or not isinstance(batch_size, Integral):
+            raise ValueError(f"batch_size must be a positive int; got {batch_size!r}.")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be a positive int; got {batch_size}.")
+        if self.solver not in ("auto", "full", "qr"):
+            raise ValueError(
+                f"batch_size streams X through partial_fit's exact QR update, "
+                f"which solver={self.solver!r} cannot run; use solver='auto'."
+            )
+        if not hasattr(X, "shape") or len(X.shape) != 2:
+            X = check_array(X, accept_sparse=["csr", "csc"], dtype=None)
+        n_rows = X.shape[0]
+        weights = None
+        if sample_weight is not None:
+            weights = check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
+            _frequency_weights(weights, X)  # the sum must exceed 1
+        # A fresh start: partial_fit continues only what it fitted itself.
+        for name in ("_factor", "_n_rows", "_mean", "components_", "n_features_in_"):
+            self.__dict__.pop(name, None)
+        # The first batch holds at least two samples (a weight sum above 1).
+        end = min(max(batch_size, 2), n_rows)
+        if weights is not None:
+            heavy = np.flatnonzero(np.cumsum(weights) > 1)
+            end = max(end, int(heavy[0]) + 1)
+        starts = [0, *range(end, n_rows, batch_size)]
+        dtype = None
+        for start, stop in zip(starts, [*starts[1:], n_rows], strict=True):
+            part = None if weights is None else weights[start:stop]
+            batch, part = self._batch(X[start:stop], part, start == 0)
+            self._absorb(batch, part, start == 0)
+            dtype = batch.dtype
+        # n_components is checked once, against all the rows.
+        self._store_state(dtype)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit_transform(self, X, y=None, sample_weight=None):
@@ -424,6 +487,19 @@ class PCAViaSVD(
         X = self._fit(X, sample_weight)
         return self._project(X)
 
+    def _continuable(self):
+        """Whether partial_fit may continue this estimator (else why not)."""
+        if hasattr(self, "components_") and not hasattr(self, "_factor"):
+            raise AttributeError(
+                f"This PCAViaSVD was fitted with solver={self.solver_!r}, which kept "
+                "only part of the spectrum or of the components, so partial_fit "
+                "cannot continue it exactly and is not available. Fit with "
+                "solver='full' or 'qr' (or n_components=None) first, or call "
+                "partial_fit on a new (cloned) estimator."
+            )
+        return True
+
+    @available_if(_continuable)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None, sample_weight=None):
         """Update the model with one batch of samples.
@@ -431,9 +507,14 @@ class PCAViaSVD(
         The model after any sequence of batches equals ``fit`` on their stacked
         rows, to rounding (see Notes); ``solver`` is not used. The first batch
         needs at least two samples. After ``fit``, ``partial_fit`` continues from
-        the fitted data when ``fit`` computed the whole spectrum (exact solvers);
-        after a truncated fit (randomized or Krylov solvers) it raises, since the
-        discarded part of the spectrum cannot be recovered.
+        the fitted data when ``fit`` computed the whole spectrum (exact solvers).
+        After a truncated fit (randomized or Krylov solvers, or wide data with
+        fewer components than samples) the discarded part of the spectrum
+        cannot be recovered, and continuing in the retained subspace, as
+        :class:`~sklearn.decomposition.IncrementalPCA` does, would be
+        approximate: ``partial_fit`` is then not available (an
+        ``AttributeError`` that says why, and ``hasattr`` is False, which
+        scikit-learn's checks respect).
 
         Parameters
         ----------
@@ -451,14 +532,13 @@ class PCAViaSVD(
             The updated estimator.
         """
         first = not hasattr(self, "_factor")
-        if first and hasattr(self, "components_"):
-            raise ValueError(
-                f"This PCAViaSVD was fitted by fit with solver={self.solver_!r}, "
-                "which kept only part of the spectrum or of the components, so "
-                "partial_fit cannot continue it exactly. Fit with solver='full' or "
-                "'qr' (or n_components=None) first, or call partial_fit on a new "
-                "(cloned) estimator."
-            )
+        X, weights = self._batch(X, sample_weight, first)
+        if self._absorb(X, weights, first):
+            self._store_state(X.dtype)
+        return self
+
+    def _batch(self, X, sample_weight, first):
+        """A batch validated (dense, float) and its weights (or None)."""
         if is_dask_array(X):
             X = validate_dask(self, X, reset=first).compute()  # a batch fits memory
         X = validate_data(
@@ -479,59 +559,73 @@ class PCAViaSVD(
                 ensure_non_negative=True,
                 allow_all_zero_weights=not first,
             )
-        batch_count = X.shape[0] if weights is None else float(weights.sum())
-        if not first and batch_count == 0:
-            return self  # a batch of zero weight changes nothing
         if first and weights is not None:
             _frequency_weights(weights, X)  # the sum must exceed 1
-        batch_mean = _column_mean(X, weights).astype(X.dtype)
-        centred = X - batch_mean
+        if first and weights is None and X.shape[0] < 2:
+            raise ValueError(
+                "The first batch given to partial_fit needs at least 2 samples "
+                f"to estimate variances; got n_samples={X.shape[0]}."
+            )
+        return X, weights
+
+    def _absorb(self, X, weights, first):
+        """Fold a batch into the triangular state; False if it changed nothing.
+
+        The state is ``R`` with ``RᵀR`` the centred (weighted) scatter, the
+        float64 mean, the count (``Σw``) and the number of rows.
+        """
+        count = X.shape[0] if weights is None else float(weights.sum())
+        if not first and count == 0:
+            return False  # a batch of zero weight changes nothing
+        batch_mean = _column_mean(X, weights)
+        centred = np.asarray(X, dtype=np.float64) - batch_mean
         if weights is not None:
-            centred = centred * np.sqrt(weights).astype(X.dtype)[:, np.newaxis]
+            centred *= np.sqrt(weights)[:, np.newaxis]
         if first:
-            if weights is None and X.shape[0] < 2:
-                raise ValueError(
-                    "The first batch given to partial_fit needs at least 2 samples "
-                    f"to estimate variances; got n_samples={X.shape[0]}."
-                )
             n_seen, n_rows, mean, rows = 0, 0, batch_mean, centred
         else:
-            n_seen, n_rows, mean = self.n_samples_, self._n_rows, self.mean_
+            n_seen, n_rows, mean = self.n_samples_, self._n_rows, self._mean
             # The correction row accounts for the shift between the two means:
             # the centred scatter of the union is the two scatters plus
             # n₁n₂/(n₁+n₂)·(μ₁ − μ₂)(μ₁ − μ₂)ᵀ (n the counts, Σw with weights).
-            fraction = batch_count / (n_seen + batch_count)
+            fraction = count / (n_seen + count)
             shift = np.sqrt(n_seen * fraction) * (mean - batch_mean)
             rows = np.vstack([self._factor, centred, shift[np.newaxis]])
             mean = mean + (batch_mean - mean) * fraction
-        _, factor = la.qr(rows, mode="raw", check_finite=False)
-        n_samples = n_seen + batch_count
-        n_rows = n_rows + X.shape[0]
+        _, self._factor = la.qr(rows, mode="raw", check_finite=False)
+        self._mean = mean
+        self._n_rows = n_rows + X.shape[0]
+        self.n_samples_ = _as_count(n_seen + count)
+        return True
+
+    def _store_state(self, dtype):
+        """The attributes of the model of everything absorbed so far."""
+        factor, mean = self._factor, self._mean
+        n_samples, n_rows = self.n_samples_, self._n_rows
+        n_features = factor.shape[1]
         # R's column norms are the centred column norms of all the batches: the
         # same rule as fit settles the scaling from them.
         operand = Operand(factor, mean=None, scale=_ScaleRule(self, mean, n_samples))
         result = decompose(operand, None, backward_stable=True, compute_u=False)
-        size = min(n_rows, X.shape[1])
+        size = min(n_rows, n_features)
         # The whole spectrum is at hand, so every n_components rule applies.
-        n_components = self._components_for((n_rows, X.shape[1]), "full")
+        n_components = self._components_for((n_rows, n_features), "full")
         total_var = _variance_of(
             frobenius_norm(operand.norms / operand.scale_used), n_samples
         )
-        self._factor, self._n_rows = factor, n_rows
-        self._store_feature_variances(operand.norms, n_samples, X.dtype)
+        self._store_feature_variances(operand.norms, n_samples, dtype)
         self.solver_ = result.solver
-        self.mean_ = mean.astype(X.dtype)
-        self.scale_ = operand.scale_used.astype(X.dtype)
+        self.mean_ = mean.astype(dtype)
+        self.scale_ = operand.scale_used.astype(dtype)
         self._explicit_columns = explicit_columns(mean, operand.norms, n_samples)
         self._store(
-            result.s[:size].astype(X.dtype),
-            result.Vt[:size].astype(X.dtype),
+            result.s[:size].astype(dtype),
+            result.Vt[:size].astype(dtype),
             total_var,
             (n_samples, n_rows),
             n_components,
             complete=True,
         )
-        return self
 
     def transform(self, X):
         """Project X on the principal axes.
@@ -683,9 +777,11 @@ class PCAViaSVD(
         weights = _frequency_weights(sample_weight, X)
         n_components = self._components_for(X.shape, self.solver)
         operand = self._operand(X, weights)
+        # 0 components, a fraction or "mle" need the whole spectrum.
+        asked = n_components if isinstance(n_components, Integral) else 0
         result = decompose(
             operand,
-            n_components if isinstance(n_components, Integral) else None,
+            asked or None,
             solver=self.solver,
             whole_spectrum=True,
             compute_u=False,
@@ -757,7 +853,7 @@ class PCAViaSVD(
         self._explicit_columns = explicit_columns(
             operand.mean, operand.norms, n_samples
         )
-        self._n_rows = n_rows
+        self._n_rows, self._mean = n_rows, operand.mean
         total_var = _variance_of(frobenius_norm(operand.norms / scale), n_samples)
         self._store_feature_variances(operand.norms, n_samples, dtype)
         complete = s.size == min(n_rows, n_features)
@@ -780,6 +876,13 @@ class PCAViaSVD(
                     f"n_features={n_features}; use solver='full'."
                 )
             return min(shape) - (1 if solver == "arpack" else 0)
+        if self.n_components == 0 and solver in PARTIAL_SPECTRUM_SOLVERS:
+            raise ValueError(
+                f"n_components=0 keeps no component, which leaves solver={solver!r} "
+                "nothing to compute: the model is then the noise variance alone, "
+                "from the whole spectrum. Use solver='auto', 'full', 'qr' or 'gram' "
+                "(as scikit-learn's PCA allows 0 with 'full' and 'covariance_eigh')."
+            )
         if isinstance(self.n_components, Integral):
             check_rank(self.n_components, shape, solver)
             return self.n_components
@@ -814,12 +917,11 @@ class PCAViaSVD(
             names = getattr(self, "feature_names_in_", None)
             which = np.flatnonzero(constant)
             labels = names[which] if names is not None else which
-            warnings.warn(
+            warn_at_caller(
                 f"Features {labels.tolist()} are constant: under matrix='correlation' "
                 "they have no standard deviation to divide by, so they keep scale 1 "
                 "and contribute nothing to the components.",
-                UserWarning,
-                stacklevel=3,
+                ConstantFeatureWarning,
             )
         return np.where(constant, 1.0, np.sqrt(variance))
 

@@ -85,16 +85,6 @@ def _expected_failed_checks(estimator):
         reason = "PROPACK cannot separate a repeated singular value from one start"
         failures["check_sample_weights_not_an_array"] = reason
         failures["check_sample_weights_pandas_series"] = reason
-    if isinstance(estimator, PCAViaSVD) and estimator.solver in (
-        "randomized",
-        "arpack",
-        "propack",
-    ):
-        failures["check_fit_score_takes_y"] = (
-            "calls partial_fit after fit; a truncated fit keeps only part of "
-            "the spectrum, so PCAViaSVD refuses to continue it rather than "
-            "continue it inexactly"
-        )
     return failures
 
 
