@@ -312,19 +312,25 @@ class TruncatedSVDCompressor(
         check_solver_input(self.solver, input_kind(X))
         X = self._validated(X)
         weights = _row_weights(sample_weight, X)
-        norm = self._norm(X, weights)
+        data = X
+        if weights is not None and not np.all(weights > 0):
+            # Rows of zero weight count for nothing, not even for the scales
+            # and ranges the solvers read.
+            keep = weights > 0
+            data, weights = X[keep], weights[keep]
+        norm = self._norm(data, weights)
         if isinstance(self.n_components, Integral):
-            check_rank(self.n_components, X.shape, self.solver)
+            check_rank(self.n_components, data.shape, self.solver)
             k, energy = self.n_components, None
         else:
             k, energy = None, self.n_components
         lazy_weights = weights
-        if weights is not None and is_dask_array(X):
+        if weights is not None and is_dask_array(data):
             import dask.array as da
 
-            lazy_weights = da.from_array(weights, chunks=(X.chunks[0],))
+            lazy_weights = da.from_array(weights, chunks=(data.chunks[0],))
         U, s, Vt = result = decompose(
-            Operand(X, weights=lazy_weights),
+            Operand(data, weights=lazy_weights),
             k,
             energy=energy,
             norm=norm,
@@ -337,10 +343,13 @@ class TruncatedSVDCompressor(
         # U Σ equals X V only for backward-stable factors of unweighted data;
         # otherwise the scores are X V, so that fit_transform agrees with
         # transform (with weights, U Σ holds the rows of diag(√w) X V).
-        stable = result.solver in BACKWARD_STABLE_SOLVERS and weights is None
-        scores = U * s if stable else self._project(X)
-        self._store_variances(X, scores, lazy_weights)
-        return scores
+        if sample_weight is None:
+            stable = result.solver in BACKWARD_STABLE_SOLVERS
+            scores = U * s if stable else self._project(X)
+            self._store_variances(X, scores, None)
+            return scores
+        self._store_variances(data, self._project(data), lazy_weights)
+        return self._project(X)
 
     def _store_variances(self, X, scores, weights):
         """``explained_variance_`` and its ratio with TruncatedSVD's meaning.

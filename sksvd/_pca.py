@@ -91,7 +91,22 @@ def _frequency_weights(sample_weight, X):
 
 def _as_count(total):
     """A sample count: an int when whole (repeated rows), else the float ``Σw``."""
-    return int(total) if float(total).is_integer() else float(total)
+    total = float(total)
+    # Beyond 2⁵³ a float holds no fraction, and a Python int there would not
+    # pass through NumPy's float functions.
+    return int(total) if total.is_integer() and total <= 2**53 else total
+
+
+def _positive_rows(X, weights):
+    """X and the weights without the rows of zero weight, which count for nothing.
+
+    Left in, such rows (an outlier, a column's only variation) would still set
+    scales and ranges that the weighted data do not have.
+    """
+    if weights is None or np.all(weights > 0):
+        return X, weights
+    keep = weights > 0
+    return X[keep], weights[keep]
 
 
 def _count(operand):
@@ -102,8 +117,14 @@ def _count(operand):
 
 
 def _in_dtype(values, dtype):
-    """``values`` cast to ``dtype`` when they fit its range, else unchanged."""
-    if np.all(np.abs(values) <= np.finfo(dtype).max):
+    """``values`` cast to ``dtype`` when they fit its range, else unchanged.
+
+    Out of range means beyond its largest value, or a non-zero value that it
+    would round to zero.
+    """
+    info = np.finfo(dtype)
+    magnitude = np.abs(values)
+    if np.all((magnitude <= info.max) & ((magnitude == 0) | (magnitude >= info.tiny))):
         return values.astype(dtype)
     return values.copy()
 
@@ -441,12 +462,33 @@ class PCAViaSVD(
         if not hasattr(X, "shape") or len(X.shape) != 2:
             X = check_array(X, accept_sparse=["csr", "csc"], dtype=None)
         n_rows = X.shape[0]
+        if sample_weight is None and n_rows < 2:
+            raise ValueError(
+                "PCAViaSVD needs at least 2 samples to estimate variances; got "
+                f"n_samples={n_rows}."
+            )
         weights = None
         if sample_weight is not None:
             weights = check_sample_weight(
                 sample_weight, X, dtype=np.float64, ensure_non_negative=True
             )
             _frequency_weights(weights, X)  # the sum must exceed 1
+        # n_components is checked against the rows of positive weight before
+        # the stream is read.
+        positive = n_rows if weights is None else int(np.count_nonzero(weights))
+        count = None if weights is None else float(weights.sum())
+        self._components_for((positive, X.shape[1]), "full", count)
+        saved = dict(self.__dict__)
+        try:
+            self._stream(X, weights, batch_size)
+        except BaseException:
+            # A stream that cannot be read to the end leaves the model as it was.
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+
+    def _stream(self, X, weights, batch_size):
+        n_rows = X.shape[0]
         # A fresh start: partial_fit continues only what it fitted itself.
         for name in ("_factor", "_n_rows", "_mean", "components_", "n_features_in_"):
             self.__dict__.pop(name, None)
@@ -532,9 +574,16 @@ class PCAViaSVD(
             The updated estimator.
         """
         first = not hasattr(self, "_factor")
-        X, weights = self._batch(X, sample_weight, first)
-        if self._absorb(X, weights, first):
-            self._store_state(X.dtype)
+        saved = dict(self.__dict__)
+        try:
+            X, weights = self._batch(X, sample_weight, first)
+            if self._absorb(X, weights, first):
+                self._store_state(X.dtype)
+        except BaseException:
+            # A batch that cannot be taken leaves the model as it was.
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
         return self
 
     def _batch(self, X, sample_weight, first):
@@ -577,6 +626,7 @@ class PCAViaSVD(
         count = X.shape[0] if weights is None else float(weights.sum())
         if not first and count == 0:
             return False  # a batch of zero weight changes nothing
+        X, weights = _positive_rows(X, weights)
         batch_mean = _column_mean(X, weights)
         centred = np.asarray(X, dtype=np.float64) - batch_mean
         if weights is not None:
@@ -609,7 +659,7 @@ class PCAViaSVD(
         result = decompose(operand, None, backward_stable=True, compute_u=False)
         size = min(n_rows, n_features)
         # The whole spectrum is at hand, so every n_components rule applies.
-        n_components = self._components_for((n_rows, n_features), "full")
+        n_components = self._components_for((n_rows, n_features), "full", n_samples)
         total_var = _variance_of(
             frobenius_norm(operand.norms / operand.scale_used), n_samples
         )
@@ -685,10 +735,15 @@ class PCAViaSVD(
         # Closed form in the scaled space Z = (X − μ)D⁻¹, whose model covariance
         # has eigenvalues max(λᵢ, σ²) along the components and σ² elsewhere: no
         # precision matrix (entries up to 1/σ², which cancel) is formed.
-        Z = (X - self.mean_) / self.scale_
-        projections = Z @ self.components_.T
-        residual = Z - projections @ self.components_
-        variances = np.maximum(self.explained_variance_, noise).astype(np.float64)
+        # In float64 whatever X's dtype: squares of float32 deviations near its
+        # smallest magnitudes would underflow.
+        Z = (np.asarray(X, dtype=np.float64) - self.mean_) / self.scale_
+        components = self.components_.astype(np.float64)
+        projections = Z @ components.T
+        residual = Z - projections @ components
+        # In float64 before the floor: a float32 copy of a tiny noise variance
+        # would round to zero.
+        variances = np.maximum(self.explained_variance_.astype(np.float64), noise)
         with np.errstate(over="ignore", invalid="ignore"):
             quadratic = (
                 np.sum(projections**2 / variances, axis=1)
@@ -714,7 +769,7 @@ class PCAViaSVD(
         log_like -= 0.5 * (X.shape[1] * log(2.0 * np.pi) - fast_logdet(precision))
         return log_like
 
-    def score(self, X, y=None):
+    def score(self, X, y=None, sample_weight=None):
         """Average log-likelihood of the samples under the model.
 
         Parameters
@@ -725,12 +780,21 @@ class PCAViaSVD(
         y : Ignored
             Not used, present for API consistency by convention.
 
+        sample_weight : array-like of shape (n_samples,), default=None
+            Frequency weights: the weighted mean, as for the rows repeated.
+
         Returns
         -------
         ll : float
-            Mean of ``score_samples(X)``.
+            The (weighted) mean of ``score_samples(X)``.
         """
-        return float(np.mean(self.score_samples(X)))
+        scores = self.score_samples(X)
+        if sample_weight is None:
+            return float(np.mean(scores))
+        weights = check_sample_weight(
+            sample_weight, scores, dtype=np.float64, ensure_non_negative=True
+        )
+        return float(np.average(scores, weights=weights / weights.max()))
 
     def get_covariance(self):
         """Covariance of the data under the probabilistic PCA model.
@@ -775,8 +839,10 @@ class PCAViaSVD(
         check_solver_input(self.solver, input_kind(X))
         X = self._validate_fit_input(X, weighted=sample_weight is not None)
         weights = _frequency_weights(sample_weight, X)
-        n_components = self._components_for(X.shape, self.solver)
-        operand = self._operand(X, weights)
+        data, weights = _positive_rows(X, weights)
+        count = None if weights is None else float(np.sum(weights))
+        n_components = self._components_for(data.shape, self.solver, count)
+        operand = self._operand(data, weights)
         # 0 components, a fraction or "mle" need the whole spectrum.
         asked = n_components if isinstance(n_components, Integral) else 0
         result = decompose(
@@ -865,9 +931,15 @@ class PCAViaSVD(
             s, Vt, total_var, (n_samples, n_rows), n_components, complete=complete
         )
 
-    def _components_for(self, shape, solver):
-        """Check ``n_components`` against the data; None becomes a number."""
+    def _components_for(self, shape, solver, count=None):
+        """Check ``n_components`` against the data; None becomes a number.
+
+        The number of components follows the rows (of positive weight): a
+        repeated row would add only components of zero variance, in an
+        arbitrary direction. Minka's rule reads the number of samples, ``Σw``.
+        """
         n_samples, n_features = shape
+        count = n_samples if count is None else count
         if self.n_components is None:
             if solver == "arpack" and min(shape) < 2:
                 raise ValueError(
@@ -884,7 +956,7 @@ class PCAViaSVD(
                 "(as scikit-learn's PCA allows 0 with 'full' and 'covariance_eigh')."
             )
         if isinstance(self.n_components, Integral):
-            check_rank(self.n_components, shape, solver)
+            check_rank(self.n_components, shape, solver, smallest=0)
             return self.n_components
         if solver in PARTIAL_SPECTRUM_SOLVERS:
             raise ValueError(
@@ -893,10 +965,10 @@ class PCAViaSVD(
                 "'full', 'qr' or 'gram' (or 'dask' for dask arrays), or an integer "
                 "n_components."
             )
-        if self.n_components == "mle" and n_samples < n_features:
+        if self.n_components == "mle" and count < n_features:
             raise ValueError(
                 "n_components='mle' needs n_samples >= n_features; got "
-                f"n_samples={n_samples}, n_features={n_features}."
+                f"n_samples={count:g}, n_features={n_features}."
             )
         return self.n_components
 

@@ -281,7 +281,7 @@ def test_pandas_output_in_a_pipeline(data):
 @pytest.mark.parametrize(
     ("kwargs", "X_shape", "message"),
     [
-        ({"n_components": 9}, (300, 8), r"n_components=9 must be between 1 and"),
+        ({"n_components": 9}, (300, 8), r"n_components=9 must be between 0 and"),
         ({"n_components": 0.5, "solver": "arpack"}, (300, 8), "whole spectrum"),
         ({"n_components": "mle"}, (5, 8), "n_samples >= n_features"),
         ({}, (1, 8), "n_samples=1"),

@@ -12,6 +12,7 @@ import pytest
 import scipy.sparse as sp
 
 from sksvd import PCAViaSVD, TruncatedSVDCompressor
+from sksvd.exceptions import ConstantFeatureWarning
 
 PCA_SOLVERS = ["auto", "full", "qr", "gram", "randomized", "arpack", "propack"]
 TRUNCATED = {"randomized", "arpack", "propack"}
@@ -198,3 +199,106 @@ def test_compressor_integer_weights_equal_repeated_rows(
     np.testing.assert_allclose(
         np.asarray(scores), np.asarray(weighted.transform(_as(kind, X))), atol=1e-10
     )
+
+
+# Rows of zero weight count for nothing, however extreme ---------------------------
+
+
+@pytest.mark.parametrize("solver", ["auto", "gram", "full", "randomized"])
+@pytest.mark.parametrize("kind", ["dense", "sparse"])
+def test_zero_weight_outlier_changes_nothing(rng, solver, kind):
+    X, _ = _data(rng, n=25, p=5)
+    w = np.ones(25)
+    w[3] = 0.0
+    X[3] = 1e300
+    kept = np.arange(25) != 3
+    for cls, options in [
+        (TruncatedSVDCompressor, {"n_components": 2}),
+        (PCAViaSVD, {"n_components": 2}),
+    ]:
+        model = cls(solver=solver, random_state=0, **options)
+        model.fit(_as(kind, X), sample_weight=w)
+        reference = cls(solver=solver, random_state=0, **options).fit(X[kept])
+        np.testing.assert_allclose(
+            model.singular_values_, reference.singular_values_, rtol=1e-10
+        )
+        if cls is TruncatedSVDCompressor:
+            np.testing.assert_allclose(
+                model.explained_energy_ratio_,
+                reference.explained_energy_ratio_,
+                rtol=1e-10,
+            )
+
+
+@pytest.mark.parametrize("kind", ["dense", "sparse"])
+def test_a_column_varying_only_in_zero_weight_rows_is_constant(rng, kind):
+    X = rng.standard_normal((10, 4))
+    X[:, 0] = 0.0
+    X[9, 0] = 1.0
+    w = np.ones(10)
+    w[9] = 0.0
+    with pytest.warns(ConstantFeatureWarning):
+        pca = PCAViaSVD(matrix="correlation").fit(_as(kind, X), sample_weight=w)
+    assert pca.scale_[0] == 1.0
+
+
+def test_weight_sums_beyond_two_to_the_64(rng):
+    X = rng.standard_normal((20, 4))
+    w = np.ones(20)
+    w[0] = 1e20
+    pca = PCAViaSVD().fit(X, sample_weight=w)
+    assert pca.n_samples_ == pytest.approx(1e20 + 19)
+    assert np.all(np.isfinite(pca.explained_variance_))
+
+
+def test_float32_with_large_weights(rng):
+    X = rng.standard_normal((20, 4)).astype(np.float32)
+    w = np.ones(20)
+    w[0] = 1e80
+    with pytest.raises(ValueError, match="overflow float32"):
+        TruncatedSVDCompressor(2, solver="full").fit(X, sample_weight=w)
+    w[0] = 1e6  # large, and representable
+    model = TruncatedSVDCompressor(2, solver="full").fit(X, sample_weight=w)
+    assert model.components_.dtype == np.float32
+
+
+def test_dask_float32_with_weights_stays_float32(rng):
+    X, w = _data(rng)
+    model = PCAViaSVD(3).fit(
+        da.from_array(X.astype(np.float32), chunks=(13, 6)), sample_weight=w
+    )
+    assert model.components_.dtype == np.float32
+    assert model.explained_variance_.dtype == np.float32
+
+
+def test_failed_batches_leave_the_model_as_it_was(rng):
+    X, _ = _data(rng)
+    model = PCAViaSVD(3)
+    with pytest.raises(ValueError, match="n_components=3"):
+        model.partial_fit(X[:2])
+    assert not hasattr(model, "n_samples_")
+    model.partial_fit(X[2:6])
+    assert model.n_samples_ == 4
+    bad = X.copy()
+    bad[10, 1] = np.nan
+    fitted = PCAViaSVD(3).fit(X)
+    before = fitted.components_.copy()
+    with pytest.raises(ValueError, match="NaN"):
+        fitted.fit(bad, batch_size=3)
+    np.testing.assert_array_equal(fitted.components_, before)
+    assert fitted.n_samples_ == X.shape[0]
+
+
+def test_weighted_score_is_the_score_of_repeated_rows(rng):
+    X, w = _data(rng)
+    pca = PCAViaSVD(2).fit(X, sample_weight=w)
+    expected = pca.score(np.repeat(X, w, axis=0))
+    assert pca.score(X, sample_weight=w) == pytest.approx(expected, rel=1e-12)
+
+
+def test_float32_tiny_data_keeps_its_variances(rng):
+    X = (rng.standard_normal((50, 4)) * 1e-30).astype(np.float32)
+    pca = PCAViaSVD(2).fit(X)
+    # 1e-60 variances do not fit float32: they stay float64 rather than zero.
+    assert np.all(pca.explained_variance_ > 0)
+    assert np.all(np.isfinite(pca.score_samples(X)))

@@ -8,7 +8,7 @@ import numpy as np
 from sksvd.linalg._policy import largest_rank
 
 
-def check_rank(rank, shape, solver, name="n_components"):
+def check_rank(rank, shape, solver, name="n_components", smallest=1):
     """Raise a ValueError naming the problem if ``rank`` components can't be had.
 
     Every solver returns at most ``min(n_samples, n_features)`` components; ARPACK
@@ -25,7 +25,7 @@ def check_rank(rank, shape, solver, name="n_components"):
         )
     if rank > largest:
         raise ValueError(
-            f"{name}={rank} must be between 1 and min(n_samples, n_features)="
+            f"{name}={rank} must be between {smallest} and min(n_samples, n_features)="
             f"{largest} (n_samples={n_samples}, n_features={n_features})."
         )
 

@@ -89,7 +89,17 @@ class Operand:
         if self.mean is not None:
             Z -= self.mean.astype(X.dtype)
         if self.weights is not None:
-            Z *= np.sqrt(self.weights).astype(X.dtype)[:, np.newaxis]
+            # Multiplied in float64, then stored: a square root of a large
+            # weight may not fit float32 where the product does.
+            root = np.sqrt(np.asarray(self.weights, dtype=np.float64))
+            with np.errstate(over="ignore"):
+                np.multiply(Z, root[:, np.newaxis], out=Z, casting="unsafe")
+            if not np.all(np.isfinite(Z)):
+                raise ValueError(
+                    f"The rows of X times the square roots of sample_weight "
+                    f"overflow {Z.dtype.name}; pass X as float64, or smaller "
+                    "weights."
+                )
         if self.scale is not None:
             if self.scale_used is None:
                 self.resolve_scale(column_norms(Z))
@@ -120,7 +130,8 @@ class Operand:
         if self.mean is not None:
             Z = Z - self.mean.astype(Z.dtype)
         if self.weights is not None:
-            Z = Z * (self.weights**0.5)[:, None]
+            # In X's dtype: float32 data stay float32.
+            Z = (Z * (self.weights**0.5)[:, None]).astype(Z.dtype)
         if self.scale is not None:
             if self.scale_used is None:
                 self.resolve_scale(self.norms)

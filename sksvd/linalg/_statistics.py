@@ -84,6 +84,7 @@ def centred_column_norms(X, mean, weights=None):
     for start in range(0, n_samples, rows):
         block = np.asarray(X[start : start + rows], dtype=np.float64) - mean
         if root is not None:
-            block *= root[start : start + rows, np.newaxis]
+            with np.errstate(over="ignore", invalid="ignore"):
+                block *= root[start : start + rows, np.newaxis]
         norms.append(column_norms(block))
     return column_norms(np.array(norms)) if norms else np.zeros(n_features)
