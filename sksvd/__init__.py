@@ -10,6 +10,7 @@ _ESTIMATORS = {
     "MinNormLeastSquares": "sksvd._least_squares",
     "MinNormLeastSquaresCV": "sksvd._least_squares",
     "PCAViaSVD": "sksvd._pca",
+    "SVDImputer": "sksvd._impute",
     "TruncatedSVDCompressor": "sksvd._compression",
 }
 
@@ -17,6 +18,7 @@ __all__ = [
     "MinNormLeastSquares",
     "MinNormLeastSquaresCV",
     "PCAViaSVD",
+    "SVDImputer",
     "TruncatedSVDCompressor",
     "__version__",
 ]

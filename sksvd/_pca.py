@@ -1,7 +1,7 @@
 """PCAViaSVD: principal component analysis of the covariance or correlation matrix."""
 
 from math import log
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 import scipy.linalg as la
@@ -11,6 +11,7 @@ from sklearn.base import (
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
 )
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array
 from sklearn.utils.extmath import fast_logdet
 from sklearn.utils.metaestimators import available_if
@@ -38,9 +39,11 @@ from sksvd.linalg._engine import (
     check_solver_input,
     column_mean,
     column_moments,
+    complete_low_rank,
     decompose,
     explicit_columns,
     frobenius_norm,
+    impute_rows,
     input_kind,
     raise_if_not_finite,
 )
@@ -87,6 +90,12 @@ def _frequency_weights(sample_weight, X):
             "sum to the number of samples they stand for."
         )
     return None if np.all(weights == 1.0) else weights
+
+
+def _has_nan(X):
+    """Whether dense or sparse X holds a NaN."""
+    values = X.data if sp.issparse(X) else X
+    return bool(np.isnan(values).any())
 
 
 def _as_count(total):
@@ -270,6 +279,25 @@ class PCAViaSVD(
 
     %(random_state)s
 
+    missing : {"raise", "em"}, default="raise"
+        ``"raise"`` refuses missing values (NaN). ``"em"`` fits incomplete data
+        as R's missMDA ``imputePCA``: the missing entries are filled by the EM
+        iteration of the rank-``n_components`` model (with the
+        correlation scaling re-estimated at each step under
+        ``"correlation"``), the same engine routine as
+        :class:`~sksvd.SVDImputer`, and the PCA is that of the completed data.
+        ``transform`` then projects a row with NaN by least squares on its
+        observed entries. Needs an integer ``n_components``, dense data and
+        no ``sample_weight``.
+
+    max_iter : int, default=1000
+        Steps of the EM iteration (``missing="em"``), as missMDA's ``maxiter``;
+        a ``ConvergenceWarning`` says when it stops here.
+
+    tol : float, default=1e-5
+        The EM iteration stops when the fill moves by at most ``tol`` times the
+        centred data's Frobenius norm.
+
     Attributes
     ----------
     components_ : ndarray of shape (`n_components_`, n_features)
@@ -313,6 +341,10 @@ class PCAViaSVD(
 
     n_samples_seen_ : int
         The same, under :class:`sklearn.decomposition.IncrementalPCA`'s name.
+
+    n_iter_ : int
+        Steps of the EM iteration (``missing="em"`` on data with missing
+        values); 1 otherwise (one SVD).
 
     var_ : ndarray of shape (n_features,)
         Per-feature variance of the data seen (``ddof=0``, as
@@ -392,6 +424,9 @@ class PCAViaSVD(
         "n_oversamples": [Interval(Integral, 0, None, closed="left")],
         "n_iter": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
         "random_state": ["random_state"],
+        "missing": [StrOptions({"raise", "em"})],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
     }
 
     def __init__(
@@ -404,6 +439,9 @@ class PCAViaSVD(
         n_oversamples=10,
         n_iter="auto",
         random_state=None,
+        missing="raise",
+        max_iter=1000,
+        tol=1e-5,
     ):
         self.n_components = n_components
         self.matrix = matrix
@@ -412,6 +450,9 @@ class PCAViaSVD(
         self.n_oversamples = n_oversamples
         self.n_iter = n_iter
         self.random_state = random_state
+        self.missing = missing
+        self.max_iter = max_iter
+        self.tol = tol
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, sample_weight=None, batch_size=None):
@@ -528,6 +569,11 @@ class PCAViaSVD(
         """
         X = self._fit(X, sample_weight)
         return self._project(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = self.missing == "em"
+        return tags
 
     def _continuable(self):
         """Whether partial_fit may continue this estimator (else why not)."""
@@ -690,7 +736,31 @@ class PCAViaSVD(
         X_new : ndarray of shape (n_samples, `n_components_`)
             Projections (scores), whitened if ``whiten=True``.
         """
-        return self._project(self._validate_new(X))
+        if self.missing != "em" or is_dask_array(X):
+            return self._project(self._validate_new(X))
+        X = validate_data(
+            self,
+            X,
+            accept_sparse=["csr", "csc"],
+            dtype=[np.float64, np.float32],
+            reset=False,
+            ensure_all_finite="allow-nan",
+        )
+        if sp.issparse(X) or not _has_nan(X):
+            return self._project(X)
+        # Rows with NaN: their coordinates on the components by least squares
+        # on the observed entries.
+        missing = np.isnan(X)
+        _, scores = impute_rows(
+            X,
+            missing,
+            self.mean_.astype(np.float64),
+            self.scale_.astype(np.float64),
+            self.components_.astype(np.float64),
+        )
+        if self.whiten:
+            scores = scores / self._whitening_scale()
+        return scores.astype(X.dtype, copy=False)
 
     def inverse_transform(self, X):
         """Map projections back to the data space.
@@ -838,6 +908,9 @@ class PCAViaSVD(
         self.__dict__.pop("_factor", None)
         check_solver_input(self.solver, input_kind(X))
         X = self._validate_fit_input(X, weighted=sample_weight is not None)
+        self.n_iter_ = 1  # one SVD, unless the EM iteration runs
+        if self.missing == "em" and not is_dask_array(X) and _has_nan(X):
+            X = self._complete(X, sample_weight)
         weights = _frequency_weights(sample_weight, X)
         data, weights = _positive_rows(X, weights)
         count = None if weights is None else float(np.sum(weights))
@@ -860,10 +933,19 @@ class PCAViaSVD(
 
     def _validate_fit_input(self, X, weighted=False):
         if is_dask_array(X):
+            if self.missing == "em":
+                raise TypeError(
+                    "missing='em' does not take dask arrays yet; fit on a sample "
+                    "that fits in memory, or fill the gaps first."
+                )
             X = validate_dask(self, X, reset=True)
         else:
             X = validate_data(
-                self, X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32]
+                self,
+                X,
+                accept_sparse=["csr", "csc"],
+                dtype=[np.float64, np.float32],
+                ensure_all_finite="allow-nan" if self.missing == "em" else True,
             )
         # With weights, one sample of weight 2 is two samples: their sum is
         # checked instead.
@@ -873,6 +955,52 @@ class PCAViaSVD(
                 f"n_samples={X.shape[0]}."
             )
         return X
+
+    def _complete(self, X, sample_weight):
+        """X with its missing entries filled by the rank-``n_components`` EM."""
+        if sp.issparse(X):
+            raise TypeError(
+                "missing='em' takes dense data with NaN for the missing entries; "
+                "pass X.toarray()."
+            )
+        if sample_weight is not None:
+            raise ValueError(
+                "missing='em' does not take sample_weight yet; fill the gaps with "
+                "SVDImputer first, then fit with the weights."
+            )
+        if isinstance(self.n_components, bool) or not isinstance(
+            self.n_components, Integral
+        ):
+            raise ValueError(
+                "missing='em' needs an integer n_components: the rank of the model "
+                f"that fills the gaps; got n_components={self.n_components!r}."
+            )
+        check_rank(self.n_components, X.shape, "full", smallest=0)
+        missing = np.isnan(X)
+        empty = np.flatnonzero(missing.all(axis=0))
+        if empty.size:
+            raise ValueError(
+                f"Features {empty.tolist()} have no observed value; drop them first."
+            )
+        completion = complete_low_rank(
+            X,
+            missing,
+            self.n_components,
+            scale=self.matrix == "correlation",
+            max_iter=self.max_iter,
+            tol=self.tol,
+            solver="auto" if self.solver == "dask" else self.solver,
+            random_state=self.random_state,
+        )
+        self.n_iter_ = completion.n_iter
+        if not completion.converged:
+            warn_at_caller(
+                f"The EM iteration of missing='em' stopped after max_iter="
+                f"{self.max_iter} steps before the fill moved by less than "
+                f"tol={self.tol} (relative); raise max_iter.",
+                ConvergenceWarning,
+            )
+        return completion.filled.astype(X.dtype, copy=False)
 
     def _operand(self, X, weights=None):
         """The statistics step: ``diag(√w)(X − 1μᵀ) D⁻¹``, D settled by the engine.

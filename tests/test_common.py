@@ -10,6 +10,7 @@ from sksvd import (
     MinNormLeastSquares,
     MinNormLeastSquaresCV,
     PCAViaSVD,
+    SVDImputer,
     TruncatedSVDCompressor,
 )
 
@@ -32,8 +33,11 @@ def _instances():
     yield PCAViaSVD("mle")
     for solver in ("full", "qr", "gram"):
         yield PCAViaSVD(solver=solver)
-    for solver in ("randomized", "propack"):
-        yield PCAViaSVD(2, solver=solver, random_state=0, matrix="correlation")
+    yield PCAViaSVD(2, solver="randomized", random_state=0, matrix="correlation")
+    # Some checks' 12 × 2 data, scaled to correlation, have two equal singular
+    # values, which PROPACK's single-start Lanczos cannot separate: it falls
+    # back to LAPACK there (solver_ == "full").
+    yield PCAViaSVD(2, solver="propack", random_state=0, matrix="correlation")
     yield PCAViaSVD(1, solver="arpack", random_state=0)
     yield MinNormLeastSquares()
     yield MinNormLeastSquares(fit_intercept=False, solver="qr", rcond=1e-8)
@@ -42,6 +46,10 @@ def _instances():
     yield MinNormLeastSquaresCV()
     yield MinNormLeastSquaresCV(cv=3)
     yield MinNormLeastSquaresCV(cv=3, scoring="r2", fit_intercept=False)
+    yield SVDImputer(random_state=0)
+    yield SVDImputer(2)
+    yield SVDImputer(method="soft", random_state=0)
+    yield SVDImputer(3, method="soft", shrinkage=0.5, scale=True)
 
 
 ESTIMATORS = list(_instances())
@@ -77,14 +85,6 @@ def _expected_failed_checks(estimator):
             "check_sample_weight_equivalence_on_dense_data": reason,
             "check_sample_weight_equivalence_on_sparse_data": reason,
         }
-    if isinstance(estimator, PCAViaSVD) and estimator.solver == "propack":
-        # The check's 12 × 2 data have uncorrelated columns: scaled to unit
-        # variance, both singular values are equal, and a Krylov space from
-        # one starting vector holds only one of the two triplets. PROPACK says
-        # so (and names the solvers that work) rather than return one twice.
-        reason = "PROPACK cannot separate a repeated singular value from one start"
-        failures["check_sample_weights_not_an_array"] = reason
-        failures["check_sample_weights_pandas_series"] = reason
     return failures
 
 
@@ -100,6 +100,7 @@ def test_sklearn_compatible_estimator(estimator, check):
         PCAViaSVD(),
         MinNormLeastSquares(),
         MinNormLeastSquaresCV(),
+        SVDImputer(),
     ],
     ids=lambda estimator: type(estimator).__name__,
 )

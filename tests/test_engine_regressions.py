@@ -613,3 +613,18 @@ def test_pca_var_and_samples_seen_match_incremental_pca(rng):
     ):
         np.testing.assert_allclose(pca.var_, reference.var_, rtol=1e-12)
         assert pca.n_samples_seen_ == reference.n_samples_seen_ == 300
+
+
+def test_propack_that_cannot_converge_falls_back_to_lapack():
+    # Uncorrelated columns scaled to unit variance: both singular values equal.
+    X = np.array(
+        [[a, b] for a in (1.0, 2.0, 3.0) for b in (1.0, 2.0, 3.0, 4.0)], dtype=float
+    )
+    for _ in range(5):
+        pca = PCAViaSVD(2, solver="propack", matrix="correlation", random_state=0)
+        pca.fit(X)
+        reference = PCAViaSVD(2, matrix="correlation").fit(X)
+        np.testing.assert_allclose(
+            pca.explained_variance_, reference.explained_variance_, rtol=1e-12
+        )
+        assert pca.solver_ in ("propack", "full")

@@ -15,9 +15,10 @@ from sksvd.linalg._checks import rank_for_energy
 from sksvd.linalg._dask import dask_svd
 from sksvd.linalg._exact import full_svd, qr_svd
 from sksvd.linalg._gram import deflated_eigh, gram_matrix, long_factor, zero_columns
-from sksvd.linalg._krylov import krylov_svd
+from sksvd.linalg._krylov import PropackConvergenceError, krylov_svd
 from sksvd.linalg._operand import Operand
 from sksvd.linalg._policy import (
+    PROPACK_FALLBACK_ENTRIES,
     TRAITS,
     check_solver_input,
     choose_solver,
@@ -147,16 +148,23 @@ def _run(operand, k, solver, guarded, whole_spectrum, options):
     Z = operand.implicit()
     if solver == "randomized":
         return randomized_svd(Z, k, **options), solver
-    return (
-        krylov_svd(
+    try:
+        result = krylov_svd(
             Z,
             k,
             solver=solver,
             compute_u=compute_u,
             random_state=options["random_state"],
-        ),
-        solver,
-    )
+        )
+    except PropackConvergenceError:
+        # A single-start Lanczos run cannot separate a repeated singular value,
+        # and PROPACK's restart-free run sometimes stops short on tiny
+        # matrices. A matrix small enough to densify is factored by LAPACK
+        # instead (and solver_ says so); a larger one raises.
+        if operand.shape[0] * operand.shape[1] > PROPACK_FALLBACK_ENTRIES:
+            raise
+        return full_svd(operand.dense(), k, compute_u), "full"
+    return result, solver
 
 
 def _gram(operand, n, k, every, compute_u):

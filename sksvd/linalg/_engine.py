@@ -17,6 +17,7 @@ from sksvd.linalg._dask_statistics import (
     lazy_frobenius_norm,
 )
 from sksvd.linalg._decompose import decompose
+from sksvd.linalg._impute import complete_low_rank, impute_rows
 from sksvd.linalg._loo import leave_one_out_predictions
 from sksvd.linalg._lstsq import (
     cut_off,
@@ -53,12 +54,14 @@ __all__ = [
     "check_solver_input",
     "column_mean",
     "column_moments",
+    "complete_low_rank",
     "centred_column_norms",
     "cut_off",
     "decompose",
     "default_rcond",
     "explicit_columns",
     "frobenius_norm",
+    "impute_rows",
     "input_kind",
     "lazily_checked",
     "lazy_frobenius_norm",

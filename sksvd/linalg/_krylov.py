@@ -14,6 +14,38 @@ from sksvd.linalg._policy import SAFE_RANGE
 from sksvd.linalg._result import SVDResult
 
 
+class PropackConvergenceError(ValueError):
+    """PROPACK stopped without the triplets asked for (a ValueError)."""
+
+
+# A returned triplet must satisfy ‖XᵀXv − σ²v‖ ≤ this times eps·σ₁²; exact ones
+# come out near eps·σ₁² times a small factor, and PROPACK's occasional wrong
+# ones (a repeated value returned as 1 − 4e-5 of itself, for example) far above.
+_RESIDUAL_FACTOR = 1e5
+
+
+def _check_triplets(X, s, Vt, n_components):
+    """Refuse PROPACK's result if a triplet's residual shows it is not one.
+
+    PROPACK, run without restarts from one start vector, sometimes reports
+    convergence with a value of a repeated or clustered pair that is off in
+    its fifth digit: the normal-equations residual of each returned pair
+    tells (two products with X).
+    """
+    V = np.asarray(Vt, dtype=np.float64).T
+    W = X @ V
+    residual = np.asarray(X.T @ W) - V * np.asarray(s, dtype=np.float64) ** 2
+    top = float(np.max(s, initial=0.0))
+    bound = _RESIDUAL_FACTOR * float(np.finfo(np.float64).eps) * top**2
+    if np.max(np.linalg.norm(residual, axis=0), initial=0.0) > bound:
+        raise PropackConvergenceError(
+            f"PROPACK returned {n_components} singular triplets of a "
+            f"{X.shape[0]} x {X.shape[1]} matrix that are not accurate (a "
+            "repeated or clustered singular value); use solver='arpack' or "
+            "solver='full'."
+        )
+
+
 def krylov_svd(X, n_components, *, solver, compute_u, random_state):
     """Leading singular triplets by ARPACK or PROPACK (``scipy.sparse.linalg.svds``).
 
@@ -62,11 +94,13 @@ def krylov_svd(X, n_components, *, solver, compute_u, random_state):
         try:
             U, s, Vt = svds(X, return_singular_vectors=vectors, **options)
         except LinAlgError:
-            raise ValueError(
+            raise PropackConvergenceError(
                 f"PROPACK did not converge for {n_components} singular triplets of "
                 f"a {X.shape[0]} x {X.shape[1]} matrix; use solver='arpack' or "
                 "solver='full'."
             ) from None
+    if solver == "propack":
+        _check_triplets(X, s, Vt, n_components)
     order = np.argsort(s)[::-1]
     U = np.ascontiguousarray(U[:, order], dtype=dtype) if compute_u else None
     return SVDResult(

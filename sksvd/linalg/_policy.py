@@ -101,6 +101,9 @@ GRAM_BLOCK_ROWS = 2**14
 # Magnitudes whose squares, summed over any realistic dimension, stay normal
 # float64 numbers: data inside this range is squared without rescaling.
 SAFE_RANGE = (1e-140, 1e140)
+#: PROPACK that stops without converging falls back to LAPACK's SVD on a
+#: matrix of at most this many entries (128 MiB in float64); larger ones raise.
+PROPACK_FALLBACK_ENTRIES = 2**24
 
 
 def gram_tolerance(dtype):

@@ -1,0 +1,234 @@
+"""Low-rank completion of a matrix with missing entries: the engine's one routine.
+
+The iteration is the EM algorithm of a low-rank model with a free mean (and
+optionally a free scale) per column, as R's missMDA ``imputePCA`` runs it
+(Josse and Husson, 2012):
+
+1. fill the missing entries (column means of the observed ones to start);
+2. centre (and scale) the filled matrix by its column statistics;
+3. take its leading singular triplets through :func:`decompose`;
+4. replace the missing entries, and only those, by the low-rank
+   reconstruction: hard rank ``k`` (``σᵢ`` kept as they are) or soft
+   thresholding ``max(σᵢ − λ, 0)`` (softImpute, Mazumder, Hastie and
+   Tibshirani, 2010);
+5. stop when the fill moves by less than ``tol`` relative to the centred
+   matrix: ``‖Δfill‖_F ≤ tol·‖X̂ − 1μᵀ‖_F``.
+
+Each step never increases the squared error of the fit on the observed
+entries (hard rank) or the nuclear-norm penalised objective (soft), so the
+iteration converges, to a local optimum for a hard rank.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+from sksvd.linalg._decompose import decompose
+from sksvd.linalg._operand import Operand
+
+
+class Completion(NamedTuple):
+    """The result of :func:`complete_low_rank`.
+
+    ``filled`` is X with its missing entries replaced (float64), ``mean`` and
+    ``scale`` the column statistics of the last step, ``s`` and ``Vt`` the kept
+    singular values (after thresholding) and right singular vectors of the
+    centred, scaled filled matrix, ``n_iter`` the steps taken and ``converged``
+    whether the tolerance was met.
+    """
+
+    filled: np.ndarray
+    mean: np.ndarray
+    scale: np.ndarray
+    s: np.ndarray
+    Vt: np.ndarray
+    n_iter: int
+    converged: bool
+
+
+def observed_means(X, missing):
+    """Column means of the observed entries (float64); NaN for an empty column."""
+    observed = ~missing
+    counts = observed.sum(axis=0)
+    totals = np.where(observed, X, 0.0).sum(axis=0, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return totals / counts
+
+
+def complete_low_rank(
+    X,
+    missing,
+    rank,
+    *,
+    shrinkage=None,
+    scale=False,
+    max_iter=100,
+    tol=1e-5,
+    start=None,
+    solver="auto",
+    random_state=None,
+):
+    """Fill the missing entries of X from a low-rank model of the observed ones.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        float64 data; the values at missing entries are ignored.
+    missing : ndarray of bool, same shape
+        True where an entry is missing. No column may be entirely missing.
+    rank : int
+        Components kept (a cap on them with ``shrinkage``); 0 keeps none, which
+        fills with the column means.
+    shrinkage : float, default=None
+        Soft threshold ``λ`` on the singular values of the centred (scaled)
+        matrix; None for a hard rank.
+    scale : bool, default=False
+        Divide each column by its standard deviation (``ddof=1``) at each step,
+        as missMDA's ``scale=TRUE``.
+    max_iter : int, default=100
+    tol : float, default=1e-5
+    start : ndarray, default=None
+        A previous fill to start from (a warm start along a grid of ranks or
+        shrinkages); None starts from the observed column means.
+    solver : str, default="auto"
+        The engine's solver for each step.
+    random_state : int, RandomState or None
+        Seeds the randomized and Krylov solvers.
+
+    Returns
+    -------
+    Completion
+    """
+    n_samples, n_features = X.shape
+    filled = np.array(X, dtype=np.float64)
+    if start is None:
+        means = observed_means(filled, missing)
+        filled[missing] = np.broadcast_to(means, filled.shape)[missing]
+    else:
+        filled[missing] = start[missing]
+    largest = min(n_samples, n_features)
+    rank = min(int(rank), largest)
+    empty = np.zeros((0, n_features))
+    mean = filled.mean(axis=0)
+    divisor = np.ones(n_features)
+    if not np.any(missing):
+        max_iter = 1  # nothing to fill: one step gives the model
+    # A basis of the leading right singular subspace, carried from step to
+    # step: the first step takes it from the engine's SVD, each later one
+    # refines it by one block power step from where the last one left it.
+    width = min(rank + _OVERSAMPLES, largest)
+    if shrinkage is not None:
+        # Soft thresholding needs only the values above the threshold: start
+        # with a few and widen when all of them pass it.
+        width = min(rank, _OVERSAMPLES + 5, largest)
+    basis = None
+    converged, n_iter = False, 0
+    for n_iter in range(1, max_iter + 1):  # noqa: B007 (read after the loop)
+        mean = filled.mean(axis=0)
+        centred = filled - mean
+        divisor = _standard_deviations(centred) if scale else np.ones(n_features)
+        Z = centred / divisor
+        if rank == 0:
+            low = np.zeros_like(Z)
+        else:
+            kept = rank if shrinkage is None else width
+            U, s, Vt, basis = _leading_triplets(
+                Z, kept, width, basis, solver, random_state
+            )
+            if shrinkage is not None:
+                if s[-1] > shrinkage and width < rank:
+                    # Every value found passes the threshold: there may be
+                    # more; widen (a fresh SVD) at the next step.
+                    width, basis = min(2 * width, rank), None
+                s = np.maximum(s - shrinkage, 0.0)
+            low = (U * s) @ Vt
+        reconstruction = low * divisor + mean
+        step = reconstruction[missing] - filled[missing]
+        filled[missing] = reconstruction[missing]
+        # Sums of squares rather than norm(): BLAS's dot carries a thread
+        # start-up cost that dominates on vectors this short.
+        if np.sum(step**2) <= tol**2 * np.sum(centred**2) or not np.any(missing):
+            converged = True
+            break
+    # The model of the completed matrix, from one last SVD by the engine.
+    mean = filled.mean(axis=0)
+    centred = filled - mean
+    divisor = _standard_deviations(centred) if scale else np.ones(n_features)
+    s, Vt = np.zeros(0), empty
+    if rank > 0:
+        _, s, Vt = decompose(
+            Operand(centred / divisor),
+            rank,
+            solver=solver,
+            random_state=random_state,
+            compute_u=False,
+        )
+        if shrinkage is not None:
+            s = np.maximum(s - shrinkage, 0.0)
+    kept = s > 0
+    return Completion(filled, mean, divisor, s[kept], Vt[kept], n_iter, converged)
+
+
+# Extra directions carried in the warm basis: they let the leading ones
+# converge at the rate σ_{k+p+1}/σ_k rather than σ_{k+1}/σ_k.
+_OVERSAMPLES = 5
+
+
+def _leading_triplets(Z, rank, width, basis, solver, random_state):
+    """The ``rank`` leading triplets of Z, and the basis to start the next step.
+
+    Without a basis (the first step) the engine's SVD gives them. With one,
+    a block power step from it, ``Q = orth(Z·B)`` and the SVD of ``QᵀZ``
+    (Rayleigh–Ritz): the matrix changes little between steps, so the
+    subspace carried over is already nearly right.
+    """
+    if basis is None or width >= min(Z.shape) or basis.shape[1] != width:
+        U, s, Vt = decompose(
+            Operand(Z), width, solver=solver, random_state=random_state
+        )
+        return U[:, :rank], s[:rank], Vt[:rank], Vt.T
+    Q, _ = np.linalg.qr(Z @ basis)
+    U_small, s, Vt = np.linalg.svd(Q.T @ Z, full_matrices=False)
+    U = Q @ U_small
+    return U[:, :rank], s[:rank], Vt[:rank], Vt.T
+
+
+def _standard_deviations(centred):
+    """Column standard deviations (``ddof=1``), 1 for constant columns."""
+    n_samples = centred.shape[0]
+    sd = np.linalg.norm(centred, axis=0) / np.sqrt(max(n_samples - 1, 1))
+    return np.where(sd > 0, sd, 1.0)
+
+
+def impute_rows(X, missing, mean, scale, Vt, rcond=None):
+    """Fill each row's missing entries from fitted components, without refitting.
+
+    For a row with observed coordinates ``o``, the coordinates ``c`` on the
+    components minimise ``‖(x_o − μ_o)/d_o − V_oᵀc‖`` (minimum norm, LAPACK's
+    ``gelsd`` with ``rcond``), and the missing entries are
+    ``μ_m + d_m·(V_mᵀc)``. Rows with one missingness pattern are solved
+    together.
+
+    Returns the filled rows (float64) and their coordinates ``c``.
+    """
+    filled = np.array(X, dtype=np.float64)
+    coordinates = np.zeros((X.shape[0], Vt.shape[0]))
+    if Vt.shape[0] == 0:
+        filled[missing] = np.broadcast_to(mean, X.shape)[missing]
+        return filled, coordinates
+    patterns, which = np.unique(missing, axis=0, return_inverse=True)
+    which = np.asarray(which).ravel()
+    for index, pattern in enumerate(patterns):
+        rows = np.flatnonzero(which == index)
+        observed = ~pattern
+        Z = (filled[np.ix_(rows, observed)] - mean[observed]) / scale[observed]
+        if observed.any():
+            solution, *_ = np.linalg.lstsq(Vt[:, observed].T, Z.T, rcond=rcond)
+            c = solution.T
+        else:
+            c = np.zeros((rows.size, Vt.shape[0]))
+        coordinates[rows] = c
+        if pattern.any():
+            fill = (c @ Vt[:, pattern]) * scale[pattern] + mean[pattern]
+            filled[np.ix_(rows, pattern)] = fill
+    return filled, coordinates
