@@ -16,7 +16,7 @@ from sksvd.linalg._engine import SOLVERS, complete_low_rank, impute_rows
 
 _RANKS_BY_DEFAULT = 10
 _SHRINKAGES_BY_DEFAULT = 10
-_CV_MAX_ITER = 200
+_CV_MAX_ITER = 100
 
 
 def _missing_mask(X, missing_values):
@@ -74,7 +74,7 @@ class SVDImputer(TransformerMixin, BaseEstimator):
         Steps of the iteration (as missMDA's ``maxiter``): with much missing
         information EM converges slowly (hundreds of steps on narrow data). A
         ``ConvergenceWarning`` says when the final fit stops here; the
-        candidates of a cross-validation take at most 200 steps each, enough
+        candidates of a cross-validation take at most 100 steps each, enough
         to rank them.
 
     tol : float, default=1e-5
@@ -418,36 +418,46 @@ class SVDImputer(TransformerMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         observed = np.flatnonzero(~missing.ravel())
         folds = np.array_split(rng.permutation(observed), self.cv)
-        scores = np.empty((len(folds), len(candidates)))
         rank_cap = self._rank(X.shape)
-        for split, held in enumerate(folds):
-            hidden = missing.copy().ravel()
-            hidden[held] = True
-            hidden = hidden.reshape(missing.shape)
+        hidden_masks, helds, fills = [], [], []
+        for held in folds:
+            hidden = _hide(missing, held)
             if np.any(hidden.all(axis=0)):
-                # A column hidden entirely cannot be scored on this fold.
-                scores[split] = np.nan
-                continue
-            truth = X.ravel()[held]
-            fill = None
-            for position, value in enumerate(candidates):
-                rank, shrinkage = (
-                    (int(value), None) if kind == "rank" else (rank_cap, float(value))
-                )
-                completion = self._complete(
-                    X, hidden, rank, shrinkage, start=fill, quiet=True
-                )
-                fill = completion.filled  # a warm start for the next candidate
-                error = completion.filled.ravel()[held] - truth
-                scores[split, position] = -np.sqrt(np.mean(error**2))
-        valid = ~np.isnan(scores[:, 0])
-        if not valid.any():
+                continue  # a column hidden entirely cannot be scored on this fold
+            hidden_masks.append(hidden)
+            helds.append(held)
+            fills.append(None)
+        if not hidden_masks:
             raise ValueError(
                 "Cross-validation needs folds that leave every column some "
                 "observed entry; lower cv, or give the rank (or shrinkage) "
                 f"(n_samples={X.shape[0]}, n_features={X.shape[1]})."
             )
-        scores = scores[valid]
+        flat = X.ravel()
+        columns = []
+        declines = 0
+        for value in candidates:
+            rank, shrinkage = (
+                (int(value), None) if kind == "rank" else (rank_cap, float(value))
+            )
+            column = np.empty(len(hidden_masks))
+            for split, hidden in enumerate(hidden_masks):
+                completion = self._complete(
+                    X, hidden, rank, shrinkage, start=fills[split], quiet=True
+                )
+                fills[split] = completion.filled  # warm start for the next one
+                held = helds[split]
+                error = completion.filled.ravel()[held] - flat[held]
+                column[split] = -np.sqrt(np.mean(error**2))
+            columns.append(column)
+            # Past the best, each further candidate only fits more noise (and
+            # converges more slowly): stop after two that score worse in a row.
+            means = [c.mean() for c in columns]
+            declines = declines + 1 if means[-1] < max(means) else 0
+            if declines == 2:
+                break
+        candidates = candidates[: len(columns)]
+        scores = np.array(columns).T  # (folds, candidates)
         mean, std = scores.mean(axis=0), scores.std(axis=0)
         # The one-standard-error rule: the simplest candidate (the smallest
         # rank, the largest threshold) within one standard error of the best.
@@ -482,6 +492,12 @@ class SVDImputer(TransformerMixin, BaseEstimator):
             self._store(completion)
             self.shrinkage_ = float(chosen)
         return completion
+
+
+def _hide(missing, held):
+    hidden = missing.copy().ravel()
+    hidden[held] = True
+    return hidden.reshape(missing.shape)
 
 
 def _is_nan(value):

@@ -100,7 +100,9 @@ def complete_low_rank(
     Completion
     """
     n_samples, n_features = X.shape
-    filled = np.array(X, dtype=np.float64)
+    # C order: the flat takes and puts below need ravel() to be a view (a
+    # DataFrame's values, for one, come in Fortran order).
+    filled = np.array(X, dtype=np.float64, order="C")
     if start is None:
         means = observed_means(filled, missing)
         filled[missing] = np.broadcast_to(means, filled.shape)[missing]
@@ -113,6 +115,10 @@ def complete_low_rank(
     divisor = np.ones(n_features)
     if not np.any(missing):
         max_iter = 1  # nothing to fill: one step gives the model
+    # Flat positions of the missing entries: 1-D takes and puts are several
+    # times faster than (row, column) fancy indexing.
+    where = np.flatnonzero(missing.ravel())
+    cols = where % n_features
     # A basis of the leading right singular subspace, carried from step to
     # step: the first step takes it from the engine's SVD, each later one
     # refines it by one block power step from where the last one left it.
@@ -122,18 +128,28 @@ def complete_low_rank(
         # with a few and widen when all of them pass it.
         width = min(rank, _OVERSAMPLES + 5, largest)
     basis = None
+    # The iteration runs on X minus its starting column means, so that the
+    # centring done implicitly below (X·B − 1(μᵀB)) does not cancel; column
+    # sums and sums of squares are kept up to date at the filled entries only.
+    shift = filled.mean(axis=0)
+    work = np.ascontiguousarray(filled - shift)
+    sums = work.sum(axis=0)
+    squares = np.einsum("ij,ij->j", work, work)
     converged, n_iter = False, 0
     for n_iter in range(1, max_iter + 1):  # noqa: B007 (read after the loop)
-        mean = filled.mean(axis=0)
-        centred = filled - mean
-        divisor = _standard_deviations(centred) if scale else np.ones(n_features)
-        Z = centred / divisor
+        mean = sums / n_samples
+        centred_squares = np.maximum(squares - n_samples * mean**2, 0.0)
+        if scale:
+            sd = np.sqrt(centred_squares / max(n_samples - 1, 1))
+            divisor = np.where(sd > 0, sd, 1.0)
+        else:
+            divisor = np.ones(n_features)
         if rank == 0:
-            low = np.zeros_like(Z)
+            low = np.zeros(where.size)
         else:
             kept = rank if shrinkage is None else width
             U, s, Vt, basis = _leading_triplets(
-                Z, kept, width, basis, solver, random_state
+                work, mean, divisor, kept, width, basis, solver, random_state
             )
             if shrinkage is not None:
                 if s[-1] > shrinkage and width < rank:
@@ -141,15 +157,26 @@ def complete_low_rank(
                     # more; widen (a fresh SVD) at the next step.
                     width, basis = min(2 * width, rank), None
                 s = np.maximum(s - shrinkage, 0.0)
-            low = (U * s) @ Vt
-        reconstruction = low * divisor + mean
-        step = reconstruction[missing] - filled[missing]
-        filled[missing] = reconstruction[missing]
+            # The whole low-rank product is one BLAS-3 call (n·p·k flops),
+            # cheaper than gathering k-vectors for each missing entry.
+            low = ((U * s) @ Vt).ravel()[where]
+        reconstruction = low * divisor[cols] + mean[cols]
+        flat = work.ravel()  # a view: work is C-contiguous
+        old = flat[where]
+        step = reconstruction - old
+        flat[where] = reconstruction
+        sums += np.bincount(cols, weights=step, minlength=n_features)
+        squares += np.bincount(
+            cols, weights=reconstruction**2 - old**2, minlength=n_features
+        )
         # Sums of squares rather than norm(): BLAS's dot carries a thread
         # start-up cost that dominates on vectors this short.
-        if np.sum(step**2) <= tol**2 * np.sum(centred**2) or not np.any(missing):
+        total = float(np.sum(centred_squares))
+        if np.sum(step**2) <= tol**2 * total or not np.any(missing):
             converged = True
             break
+    # Observed entries are returned as they were, not rounded through the shift.
+    filled.ravel()[where] = work.ravel()[where] + shift[cols]
     # The model of the completed matrix, from one last SVD by the engine.
     mean = filled.mean(axis=0)
     centred = filled - mean
@@ -174,21 +201,24 @@ def complete_low_rank(
 _OVERSAMPLES = 5
 
 
-def _leading_triplets(Z, rank, width, basis, solver, random_state):
-    """The ``rank`` leading triplets of Z, and the basis to start the next step.
+def _leading_triplets(work, mean, divisor, rank, width, basis, solver, random_state):
+    """The ``rank`` leading triplets of ``Z = (W − 1μᵀ)D⁻¹``, and the next basis.
 
-    Without a basis (the first step) the engine's SVD gives them. With one,
-    a block power step from it, ``Q = orth(Z·B)`` and the SVD of ``QᵀZ``
-    (Rayleigh–Ritz): the matrix changes little between steps, so the
-    subspace carried over is already nearly right.
+    Without a basis (the first step) the engine's SVD of Z gives them. With
+    one, a block power step from it, ``Q = orth(Z·B)`` and the SVD of ``QᵀZ``
+    (Rayleigh–Ritz), with Z applied implicitly: the matrix changes little
+    between steps, so the subspace carried over is already nearly right.
     """
-    if basis is None or width >= min(Z.shape) or basis.shape[1] != width:
+    if basis is None or width >= min(work.shape) or basis.shape[1] != width:
+        Z = (work - mean) / divisor
         U, s, Vt = decompose(
             Operand(Z), width, solver=solver, random_state=random_state
         )
         return U[:, :rank], s[:rank], Vt[:rank], Vt.T
-    Q, _ = np.linalg.qr(Z @ basis)
-    U_small, s, Vt = np.linalg.svd(Q.T @ Z, full_matrices=False)
+    scaled = basis / divisor[:, np.newaxis]
+    Q, _ = np.linalg.qr(work @ scaled - mean @ scaled)
+    small = (Q.T @ work - np.outer(Q.sum(axis=0), mean)) / divisor
+    U_small, s, Vt = np.linalg.svd(small, full_matrices=False)
     U = Q @ U_small
     return U[:, :rank], s[:rank], Vt[:rank], Vt.T
 
