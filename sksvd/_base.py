@@ -9,6 +9,7 @@ from sklearn.utils import check_array
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from sksvd._compat import check_sample_weight
 from sksvd._dask_input import is_dask_array, validate_dask
 from sksvd.linalg._engine import check_dask_array, lazily_checked
 
@@ -35,6 +36,21 @@ def warn_at_caller(message, category=UserWarning):
     ):
         frame, level = frame.f_back, level + 1
     warnings.warn(message, category, stacklevel=level)
+
+
+def row_weights(sample_weight, X):
+    """Validated non-negative row weights as float64, or None for none (or ones).
+
+    Dask weights are computed first: n numbers, small next to X.
+    """
+    if sample_weight is None:
+        return None
+    if is_dask_array(sample_weight):
+        sample_weight = sample_weight.compute()
+    weights = check_sample_weight(
+        sample_weight, X, dtype=np.float64, ensure_non_negative=True
+    )
+    return None if np.all(weights == 1.0) else weights
 
 
 class _SVDTransformerMixin:

@@ -11,13 +11,12 @@ from sklearn.base import (
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import validate_data
 
-from sksvd._base import _SVDTransformerMixin
+from sksvd._base import _SVDTransformerMixin, row_weights
 from sksvd._compat import (
     Interval,
     RealNotInt,
     StrOptions,
     _fit_context,
-    check_sample_weight,
 )
 from sksvd._dask_input import is_dask_array, validate_dask
 from sksvd._docstrings import fill_shared_docs
@@ -36,18 +35,6 @@ from sksvd.linalg._engine import (
     lazy_frobenius_norm,
     raise_if_not_finite,
 )
-
-
-def _row_weights(sample_weight, X):
-    """Validated non-negative row weights as float64, or None for none (or ones)."""
-    if sample_weight is None:
-        return None
-    if is_dask_array(sample_weight):
-        sample_weight = sample_weight.compute()  # n numbers: small next to X
-    weights = check_sample_weight(
-        sample_weight, X, dtype=np.float64, ensure_non_negative=True
-    )
-    return None if np.all(weights == 1.0) else weights
 
 
 @fill_shared_docs
@@ -311,7 +298,7 @@ class TruncatedSVDCompressor(
         """Validate X, run the engine once, store attributes; return the scores."""
         check_solver_input(self.solver, input_kind(X))
         X = self._validated(X)
-        weights = _row_weights(sample_weight, X)
+        weights = row_weights(sample_weight, X)
         data = X
         if weights is not None and not np.all(weights > 0):
             # Rows of zero weight count for nothing, not even for the scales

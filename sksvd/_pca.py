@@ -18,7 +18,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.sparsefuncs import min_max_axis
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from sksvd._base import _SVDTransformerMixin, warn_at_caller
+from sksvd._base import _SVDTransformerMixin, row_weights, warn_at_caller
 from sksvd._compat import (
     Interval,
     RealNotInt,
@@ -68,13 +68,11 @@ def _frequency_weights(sample_weight, X):
     A weight counts its sample that many times: the variance divides by
     ``Σw − 1``, which must be positive.
     """
-    if sample_weight is None:
-        return None
-    if is_dask_array(sample_weight):
-        sample_weight = sample_weight.compute()  # n numbers: small next to X
-    weights = check_sample_weight(
-        sample_weight, X, dtype=np.float64, ensure_non_negative=True
-    )
+    weights = row_weights(sample_weight, X)
+    if weights is None:
+        if sample_weight is None or X.shape[0] > 1:
+            return None
+        weights = np.ones(1)  # one sample of weight 1: refused below
     with np.errstate(over="ignore"):
         total = float(weights.sum())
     if not np.isfinite(total):
