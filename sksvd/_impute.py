@@ -20,9 +20,7 @@ _CV_MAX_ITER = 100
 
 
 def _missing_mask(X, missing_values):
-    if missing_values is np.nan or (
-        isinstance(missing_values, float) and np.isnan(missing_values)
-    ):
+    if _is_nan(missing_values):
         return np.isnan(X)
     return X == missing_values
 
@@ -112,6 +110,10 @@ class SVDImputer(TransformerMixin, BaseEstimator):
     scale_ : ndarray of shape (n_features,)
         Column divisors: ones, or the standard deviations with ``scale=True``.
 
+    noise_variance_ : float
+        Variance per entry that the kept components leave, in the centred
+        (scaled) units: ``(‖Z‖²_F − Σ σᵢ²)/(n·p)`` on the completed data.
+
     n_iter_ : int
         Steps of the final fit.
 
@@ -135,8 +137,13 @@ class SVDImputer(TransformerMixin, BaseEstimator):
     Notes
     -----
     ``transform`` imputes new rows without refitting: each row's coordinates
-    on the components solve the least-squares problem on its observed entries
-    (minimum norm), and its missing entries are read off the reconstruction.
+    on the components are the posterior mean of probabilistic PCA given its
+    observed entries, ridge regression with penalty ``σ²/λⱼ``
+    (``noise_variance_`` over each component's variance ``sⱼ²/n``), and its
+    missing entries are read off the reconstruction. The penalty keeps a
+    component that the observed entries barely see (a small one, or a rank
+    chosen too high) from amplifying their noise; for a well-determined row it
+    is least squares to within ``σ²/λⱼ``.
     ``fit_transform`` returns the iteration's own fill of the training data.
 
     A column with no observed entry has nothing to model and is refused with a
@@ -173,7 +180,7 @@ class SVDImputer(TransformerMixin, BaseEstimator):
         "scale": ["boolean"],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
-        "missing_values": [Real, None],
+        "missing_values": [Real],
         "solver": [StrOptions(set(SOLVERS) - {"dask"})],
         "random_state": ["random_state"],
     }
@@ -267,7 +274,14 @@ class SVDImputer(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = self._validate(X, reset=False)
         missing = _missing_mask(X, self.missing_values)
-        filled, _ = impute_rows(X, missing, self.mean_, self.scale_, self.components_)
+        filled, _ = impute_rows(
+            X,
+            missing,
+            self.mean_,
+            self.scale_,
+            self.components_,
+            penalty=self._penalty,
+        )
         return filled.astype(X.dtype, copy=False)
 
     def get_feature_names_out(self, input_features=None):
@@ -378,6 +392,10 @@ class SVDImputer(TransformerMixin, BaseEstimator):
         return completion
 
     def _store(self, completion):
+        # The ridge of transform: the model's noise over each component's
+        # variance, σ²/(sⱼ²/n).
+        self.noise_variance_ = float(completion.noise)
+        self._penalty = completion.penalty
         self.mean_ = completion.mean
         self.scale_ = completion.scale
         self.components_ = completion.Vt
@@ -396,6 +414,7 @@ class SVDImputer(TransformerMixin, BaseEstimator):
                 np.asarray(self.ranks).ndim != 1
                 or ranks.size == 0
                 or not np.issubdtype(ranks.dtype, np.integer)
+                or ranks.dtype == bool
                 or ranks[0] < 0
                 or ranks[-1] > largest
             ):
@@ -417,6 +436,12 @@ class SVDImputer(TransformerMixin, BaseEstimator):
         candidates = self._candidates(X, missing, kind)
         rng = check_random_state(self.random_state)
         observed = np.flatnonzero(~missing.ravel())
+        if observed.size < self.cv:
+            raise ValueError(
+                f"cv={self.cv} folds need at least {self.cv} observed entries; got "
+                f"{observed.size} (n_samples={X.shape[0]}, n_features="
+                f"{X.shape[1]}). Give the rank (or shrinkage), or lower cv."
+            )
         folds = np.array_split(rng.permutation(observed), self.cv)
         rank_cap = self._rank(X.shape)
         hidden_masks, helds, fills = [], [], []
@@ -488,7 +513,9 @@ class SVDImputer(TransformerMixin, BaseEstimator):
                 )
                 fill = completion.filled
             if not completion.converged:
-                self._complete(X, missing, rank_cap, float(chosen), start=fill)
+                completion = self._complete(
+                    X, missing, rank_cap, float(chosen), start=fill
+                )
             self._store(completion)
             self.shrinkage_ = float(chosen)
         return completion
@@ -501,4 +528,4 @@ def _hide(missing, held):
 
 
 def _is_nan(value):
-    return value is np.nan or (isinstance(value, float) and np.isnan(value))
+    return isinstance(value, (float, np.floating)) and bool(np.isnan(value))

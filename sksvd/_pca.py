@@ -744,6 +744,11 @@ class PCAViaSVD(
             reset=False,
             ensure_all_finite="allow-nan",
         )
+        if sp.issparse(X) and _has_nan(X):
+            raise TypeError(
+                "missing='em' projects rows with NaN from dense data only; pass "
+                "X.toarray()."
+            )
         if sp.issparse(X) or not _has_nan(X):
             return self._project(X)
         # Rows with NaN: their coordinates on the components by least squares

@@ -25,6 +25,7 @@ import numpy as np
 
 from sksvd.linalg._decompose import decompose
 from sksvd.linalg._operand import Operand
+from sksvd.linalg._policy import largest_rank
 
 
 class Completion(NamedTuple):
@@ -44,6 +45,8 @@ class Completion(NamedTuple):
     Vt: np.ndarray
     n_iter: int
     converged: bool
+    noise: float = 0.0
+    penalty: np.ndarray | None = None
 
 
 def observed_means(X, missing):
@@ -99,6 +102,49 @@ def complete_low_rank(
     -------
     Completion
     """
+    # Divided by the largest observed magnitude first, so that no square over-
+    # or underflows (data near 1e±160 would); multiplied back at the end.
+    observed_values = np.asarray(X, dtype=np.float64)[~missing]
+    size = float(np.max(np.abs(observed_values), initial=0.0))
+    if size == 0.0 or not np.isfinite(size):
+        size = 1.0
+    result = _complete(
+        np.asarray(X, dtype=np.float64) / size,
+        missing,
+        rank,
+        shrinkage=None if shrinkage is None or scale else shrinkage / size,
+        scale=scale,
+        max_iter=max_iter,
+        tol=tol,
+        start=None if start is None else start / size,
+        solver=solver,
+        random_state=random_state,
+    )
+    unit = np.float64(1.0 if scale else size)
+    filled = result.filled * size
+    # Observed entries come back as they were, not rounded through the scaling.
+    filled[~missing] = np.asarray(X, dtype=np.float64)[~missing]
+    return result._replace(
+        filled=filled,
+        mean=result.mean * size,
+        # Constant columns keep the divisor 1 in the data's units too.
+        scale=np.where(result.scale == 1.0, 1.0, result.scale * size)
+        if scale
+        else result.scale,
+        s=result.s * unit,
+        noise=_scaled(result.noise, unit),
+    )
+
+
+def _scaled(noise, unit):
+    """A variance times ``unit²``: infinite (without a warning) past float64."""
+    with np.errstate(over="ignore"):
+        return float(np.float64(noise) * unit * unit)
+
+
+def _complete(
+    X, missing, rank, *, shrinkage, scale, max_iter, tol, start, solver, random_state
+):
     n_samples, n_features = X.shape
     # C order: the flat takes and puts below need ravel() to be a view (a
     # DataFrame's values, for one, come in Fortran order).
@@ -141,7 +187,10 @@ def complete_low_rank(
         centred_squares = np.maximum(squares - n_samples * mean**2, 0.0)
         if scale:
             sd = np.sqrt(centred_squares / max(n_samples - 1, 1))
-            divisor = np.where(sd > 0, sd, 1.0)
+            # Constant to rounding (the test of PCA's correlation scaling):
+            # a spread at the level of the shift's rounding is none.
+            noise = np.sqrt(n_samples) * _EPS * (np.abs(shift) + np.abs(mean))
+            divisor = np.where(sd > noise, sd, 1.0)
         else:
             divisor = np.ones(n_features)
         if rank == 0:
@@ -180,21 +229,30 @@ def complete_low_rank(
     # The model of the completed matrix, from one last SVD by the engine.
     mean = filled.mean(axis=0)
     centred = filled - mean
-    divisor = _standard_deviations(centred) if scale else np.ones(n_features)
+    divisor = _standard_deviations(centred, mean) if scale else np.ones(n_features)
+    Z = centred / divisor
     s, Vt = np.zeros(0), empty
     if rank > 0:
         _, s, Vt = decompose(
-            Operand(centred / divisor),
-            rank,
-            solver=solver,
-            random_state=random_state,
-            compute_u=False,
+            Operand(Z), rank, solver=solver, random_state=random_state, compute_u=False
         )
-        if shrinkage is not None:
-            s = np.maximum(s - shrinkage, 0.0)
+    # The variance per entry the kept components leave: the noise of the model,
+    # which regularises the projection of new rows.
+    left = max(float(np.sum(Z**2)) - float(np.sum(s**2)), 0.0)
+    noise = left / (n_samples * n_features)
+    if shrinkage is not None:
+        s = np.maximum(s - shrinkage, 0.0)
     kept = s > 0
-    return Completion(filled, mean, divisor, s[kept], Vt[kept], n_iter, converged)
+    # σ²/λⱼ with λⱼ = sⱼ²/n, free of the data's scale (see impute_rows).
+    with np.errstate(divide="ignore", over="ignore", under="ignore"):
+        # A value too small to square leaves its coordinate at zero.
+        penalty = np.minimum(noise * n_samples / s[kept] ** 2, 1e300)
+    return Completion(
+        filled, mean, divisor, s[kept], Vt[kept], n_iter, converged, noise, penalty
+    )
 
+
+_EPS = float(np.finfo(np.float64).eps)
 
 # Extra directions carried in the warm basis: they let the leading ones
 # converge at the rate σ_{k+p+1}/σ_k rather than σ_{k+1}/σ_k.
@@ -211,8 +269,17 @@ def _leading_triplets(work, mean, divisor, rank, width, basis, solver, random_st
     """
     if basis is None or width >= min(work.shape) or basis.shape[1] != width:
         Z = (work - mean) / divisor
+        # The oversampled width may exceed what a Krylov solver returns
+        # (ARPACK: min(m, n) − 1); it is capped there, or the whole spectrum is
+        # taken by LAPACK when even the rank is out of its reach.
+        reach = largest_rank(solver, Z.shape) if solver != "auto" else min(Z.shape)
+        if rank > reach:
+            solver = "full"
         U, s, Vt = decompose(
-            Operand(Z), width, solver=solver, random_state=random_state
+            Operand(Z),
+            min(width, largest_rank(solver, Z.shape) if solver != "auto" else width),
+            solver=solver,
+            random_state=random_state,
         )
         return U[:, :rank], s[:rank], Vt[:rank], Vt.T
     scaled = basis / divisor[:, np.newaxis]
@@ -223,14 +290,15 @@ def _leading_triplets(work, mean, divisor, rank, width, basis, solver, random_st
     return U[:, :rank], s[:rank], Vt[:rank], Vt.T
 
 
-def _standard_deviations(centred):
-    """Column standard deviations (``ddof=1``), 1 for constant columns."""
+def _standard_deviations(centred, mean):
+    """Column standard deviations (``ddof=1``), 1 for columns constant to rounding."""
     n_samples = centred.shape[0]
     sd = np.linalg.norm(centred, axis=0) / np.sqrt(max(n_samples - 1, 1))
-    return np.where(sd > 0, sd, 1.0)
+    noise = np.sqrt(n_samples) * _EPS * np.abs(mean)
+    return np.where(sd > noise, sd, 1.0)
 
 
-def impute_rows(X, missing, mean, scale, Vt, rcond=None):
+def impute_rows(X, missing, mean, scale, Vt, rcond=None, penalty=None):
     """Fill each row's missing entries from fitted components, without refitting.
 
     For a row with observed coordinates ``o``, the coordinates ``c`` on the
@@ -238,6 +306,10 @@ def impute_rows(X, missing, mean, scale, Vt, rcond=None):
     ``gelsd`` with ``rcond``), and the missing entries are
     ``μ_m + d_m·(V_mᵀc)``. Rows with one missingness pattern are solved
     together.
+
+    With ``penalty`` (one value per component, ``σ²/λⱼ``: the noise over each
+    component's variance) the coordinates are those of ridge regression, the
+    posterior mean of probabilistic PCA.
 
     Returns the filled rows (float64) and their coordinates ``c``.
     """
@@ -252,7 +324,14 @@ def impute_rows(X, missing, mean, scale, Vt, rcond=None):
         rows = np.flatnonzero(which == index)
         observed = ~pattern
         Z = (filled[np.ix_(rows, observed)] - mean[observed]) / scale[observed]
-        if observed.any():
+        if observed.any() and penalty is not None and np.any(penalty > 0):
+            # Ridge: the posterior mean of probabilistic PCA, (VₒVₒᵀ + σ²Λ⁻¹)c =
+            # Vₒz, which keeps directions the observed entries barely see from
+            # blowing up.
+            basis = Vt[:, observed]
+            gram = basis @ basis.T + np.diag(penalty)
+            c = np.linalg.solve(gram, basis @ Z.T).T
+        elif observed.any():
             solution, *_ = np.linalg.lstsq(Vt[:, observed].T, Z.T, rcond=rcond)
             c = solution.T
         else:
