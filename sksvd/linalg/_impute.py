@@ -272,14 +272,11 @@ def _leading_triplets(work, mean, divisor, rank, width, basis, solver, random_st
         # The oversampled width may exceed what a Krylov solver returns
         # (ARPACK: min(m, n) − 1); it is capped there, or the whole spectrum is
         # taken by LAPACK when even the rank is out of its reach.
-        reach = largest_rank(solver, Z.shape) if solver != "auto" else min(Z.shape)
-        if rank > reach:
+        if rank > largest_rank(solver, Z.shape):
             solver = "full"
+        width = min(width, largest_rank(solver, Z.shape))
         U, s, Vt = decompose(
-            Operand(Z),
-            min(width, largest_rank(solver, Z.shape) if solver != "auto" else width),
-            solver=solver,
-            random_state=random_state,
+            Operand(Z), width, solver=solver, random_state=random_state
         )
         return U[:, :rank], s[:rank], Vt[:rank], Vt.T
     scaled = basis / divisor[:, np.newaxis]

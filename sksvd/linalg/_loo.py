@@ -37,9 +37,10 @@ Two ways to the roots, both exact to rounding:
   ``dlaed4`` uses the same idea), stopped when ``|f|`` is at its own rounding
   level.
 
-Singular values repeated to a few ulps break the one-root-per-interval rule;
-the samples are then solved by LAPACK's ``eigh`` of the ``r × r`` matrix, as is
-any sample whose iteration does not converge.
+Singular values repeated to a few ulps break the one-root-per-interval rule:
+each cluster is merged into one pole first (deflation, as LAPACK's ``dlaed2``),
+its other eigenpairs staying in place with zero terms. A sample whose iteration
+does not converge is solved by LAPACK's ``eigh`` of the ``r × r`` matrix.
 """
 
 import numpy as np
