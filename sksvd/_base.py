@@ -9,9 +9,17 @@ from sklearn.utils import check_array
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from sksvd._compat import check_sample_weight
+from sksvd._compat import check_same_namespace, check_sample_weight
 from sksvd._dask_input import is_dask_array, validate_dask
-from sksvd.linalg._engine import check_dask_array, lazily_checked
+from sksvd.linalg._engine import (
+    ARRAY_API_SOLVERS,
+    check_dask_array,
+    float_dtypes,
+    lazily_checked,
+    move_attributes,
+    namespace_of,
+    to_numpy,
+)
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 # scikit-learn's wrappers around fit and transform (parameter validation,
@@ -47,10 +55,32 @@ def row_weights(sample_weight, X):
         return None
     if is_dask_array(sample_weight):
         sample_weight = sample_weight.compute()
-    weights = check_sample_weight(
+    weights = host_weights(sample_weight, X)
+    return None if np.all(weights == 1.0) else weights
+
+
+def host_weights(sample_weight, X):
+    """Validated non-negative sample weights as a NumPy float64 array (ones for None).
+
+    Weights of an array-API namespace (on any device) come to the host: they
+    are one number per sample, checked and used there as NumPy weights are.
+    """
+    sample_weight = to_numpy(sample_weight)
+    if namespace_of(X) is not None:
+        X = np.empty((X.shape[0], 0))  # stands in for X's length only
+    return check_sample_weight(
         sample_weight, X, dtype=np.float64, ensure_non_negative=True
     )
-    return None if np.all(weights == 1.0) else weights
+
+
+def to_device_of(estimator, X):
+    """Move the estimator's NumPy array attributes to the namespace and device of X.
+
+    Nothing happens for NumPy, sparse or dask X, or without array-API dispatch.
+    """
+    ns = namespace_of(X)
+    if ns is not None:
+        move_attributes(estimator, ns)
 
 
 class _SVDTransformerMixin:
@@ -65,6 +95,7 @@ class _SVDTransformerMixin:
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.array_api_support = self.solver in ARRAY_API_SOLVERS
         return tags
 
     @property
@@ -75,11 +106,14 @@ class _SVDTransformerMixin:
     def _check_coordinates(self, X):
         """Fitted, and X holds coordinates on the ``n_components_`` components."""
         check_is_fitted(self)
+        check_same_namespace(
+            X, self, attribute="components_", method="inverse_transform"
+        )
         if is_dask_array(X):
             X = lazily_checked(check_dask_array(X, name="Z"))
         else:
             # No column is right for a model of no component (PCA(0)).
-            X = check_array(X, dtype=[np.float64, np.float32], ensure_min_features=0)
+            X = check_array(X, dtype=float_dtypes(X), ensure_min_features=0)
         if X.shape[1] != self.n_components_:
             raise ValueError(
                 f"X has {X.shape[1]} columns, but this {type(self).__name__} has "
@@ -88,16 +122,17 @@ class _SVDTransformerMixin:
             )
         return X
 
-    def _validate_new(self, X):
+    def _validate_new(self, X, method="transform"):
         """New data for transform: validated as at fit, lazily for dask arrays."""
         check_is_fitted(self)
+        check_same_namespace(X, self, attribute="components_", method=method)
         if is_dask_array(X):
             return lazily_checked(validate_dask(self, X, reset=False))
         return validate_data(
             self,
             X,
             accept_sparse=["csr", "csc"],
-            dtype=[np.float64, np.float32],
+            dtype=float_dtypes(X),
             reset=False,
         )
 
@@ -119,6 +154,7 @@ class _LinearPredictMixin:
             Predictions, in the dtype of the coefficients.
         """
         check_is_fitted(self)
+        check_same_namespace(X, self, attribute="coef_", method="predict")
         if is_dask_array(X):
             X = lazily_checked(validate_dask(self, X, reset=False))
             return X @ self.coef_.T + self.intercept_
@@ -126,13 +162,15 @@ class _LinearPredictMixin:
             self,
             X,
             accept_sparse=self._sparse_formats,
-            dtype=[np.float64, np.float32],
+            dtype=float_dtypes(X),
             reset=False,
         )
-        return safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
+        coef = self.coef_ if self.coef_.ndim == 1 else self.coef_.T
+        return safe_sparse_dot(X, coef, dense_output=True) + self.intercept_
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = bool(self._sparse_formats)
         tags.target_tags.multi_output = True
+        tags.array_api_support = self._array_api
         return tags

@@ -11,7 +11,7 @@ from sklearn.base import (
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import validate_data
 
-from sksvd._base import _SVDTransformerMixin, row_weights
+from sksvd._base import _SVDTransformerMixin, row_weights, to_device_of
 from sksvd._compat import (
     Interval,
     RealNotInt,
@@ -30,10 +30,13 @@ from sksvd.linalg._engine import (
     column_mean,
     column_moments,
     decompose,
+    float_dtypes,
     frobenius_norm,
     input_kind,
     lazy_frobenius_norm,
     raise_if_not_finite,
+    take_rows,
+    times,
 )
 
 
@@ -272,7 +275,7 @@ class TruncatedSVDCompressor(
             which nothing is lost). On the training data it is the sum of
             ``explained_energy_ratio_``.
         """
-        X = self._validate_new(X)
+        X = self._validate_new(X, method="score")
         if is_dask_array(X):
             import dask
 
@@ -304,7 +307,7 @@ class TruncatedSVDCompressor(
             # Rows of zero weight count for nothing, not even for the scales
             # and ranges the solvers read.
             keep = weights > 0
-            data, weights = X[keep], weights[keep]
+            data, weights = take_rows(X, keep), weights[keep]
         norm = self._norm(data, weights)
         if isinstance(self.n_components, Integral):
             check_rank(self.n_components, data.shape, self.solver)
@@ -327,18 +330,22 @@ class TruncatedSVDCompressor(
             n_iter=self.n_iter,
         )
         self._store(result, norm, X.shape)
+        # Array-API input: the attributes join X on its device.
+        to_device_of(self, X)
         # U Σ equals X V only for backward-stable factors of unweighted data;
         # otherwise the scores are X V, so that fit_transform agrees with
         # transform (with weights, U Σ holds the rows of diag(√w) X V).
         if sample_weight is None:
             stable = result.solver in BACKWARD_STABLE_SOLVERS
-            scores = U * s if stable else self._project(X)
-            self._store_variances(X, scores, None)
+            scores = times(U, s) if stable else self._project(X)
+            self._store_variances(X, scores, None, s.dtype)
+            to_device_of(self, X)
             return scores
-        self._store_variances(data, self._project(data), lazy_weights)
+        self._store_variances(data, self._project(data), lazy_weights, s.dtype)
+        to_device_of(self, X)
         return self._project(X)
 
-    def _store_variances(self, X, scores, weights):
+    def _store_variances(self, X, scores, weights, dtype):
         """``explained_variance_`` and its ratio with TruncatedSVD's meaning.
 
         The variance (``ddof=0``, weighted by the sample weights) of each column
@@ -363,7 +370,6 @@ class TruncatedSVDCompressor(
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             variance = (score_norms / np.sqrt(count)) ** 2
             ratio = (score_norms / total) ** 2 if total > 0 else np.zeros_like(variance)
-        dtype = self.singular_values_.dtype
         self.explained_variance_ = variance.astype(dtype, copy=False)
         self.explained_variance_ratio_ = ratio.astype(dtype, copy=False)
 
@@ -372,7 +378,7 @@ class TruncatedSVDCompressor(
         if is_dask_array(X):
             return validate_dask(self, X, reset=True)
         return validate_data(
-            self, X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32]
+            self, X, accept_sparse=["csr", "csc"], dtype=float_dtypes(X)
         )
 
     def _norm(self, X, weights):

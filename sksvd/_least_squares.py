@@ -5,12 +5,13 @@ from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn import config_context
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
 from sklearn.utils.validation import validate_data
 
-from sksvd._base import _LinearPredictMixin
+from sksvd._base import _LinearPredictMixin, host_weights, to_device_of
 from sksvd._compat import (
     Interval,
     StrOptions,
@@ -27,11 +28,16 @@ from sksvd.linalg._engine import (
     cut_off,
     default_rcond,
     explicit_columns,
+    float_dtypes,
     least_squares,
     leave_one_out_predictions,
+    move_attributes,
+    namespace_of,
+    numpy_dtype,
     raise_if_not_finite,
     solve_from_factors,
     sparse_centred_norms,
+    to_numpy,
 )
 
 _COMMON_CONSTRAINTS = {
@@ -61,6 +67,15 @@ def _as_targets(y):
     return np.asarray(y, dtype=np.float64).reshape(y.shape[0], -1)
 
 
+def _targets_like(y, X):
+    """y as a float64 (n_samples, n_targets) array beside X (on X's device)."""
+    ns = namespace_of(X)
+    if ns is None:
+        return _as_targets(y)
+    y = ns.asarray(to_numpy(y)) if namespace_of(y) != ns else y
+    return ns.float64(ns.xp.reshape(y, (y.shape[0], -1)))
+
+
 class _CentredProblem(NamedTuple):
     """The weighted, centred problem ``A β ≈ b``: its means, operand and target."""
 
@@ -73,6 +88,17 @@ class _CentredProblem(NamedTuple):
 def _centred_problem(X, Y, weights, fit_intercept):
     """Centre with the weighted means and weight the rows by √w, implicitly."""
     x_mean, y_mean = _centre(X, Y, weights, fit_intercept)
+    ns = namespace_of(X)
+    if ns is not None:
+        # On X's device; the means and weights are NumPy vectors.
+        b = (Y - ns.asarray(y_mean, Y.dtype)) * ns.asarray(np.sqrt(weights), Y.dtype)[
+            :, None
+        ]
+        uniform = bool(np.all(weights == 1))
+        operand = Operand(
+            ns.float64(X), mean=x_mean, weights=None if uniform else weights
+        )
+        return _CentredProblem(x_mean, y_mean, operand, b)
     b = (Y - y_mean) * np.sqrt(weights)[:, np.newaxis]
     X64 = X.astype(np.float64) if sp.issparse(X) else np.asarray(X, np.float64)
     uniform = bool(np.all(weights == 1))
@@ -215,6 +241,9 @@ class MinNormLeastSquares(_LinearPredictMixin, RegressorMixin, BaseEstimator):
     }
     _sparse_formats = ["csr", "csc"]
 
+    # The fit runs on an array-API array's own device.
+    _array_api = True
+
     def __init__(self, *, fit_intercept=True, rcond=None, max_rank=None, solver="auto"):
         self.fit_intercept = fit_intercept
         self.rcond = rcond
@@ -250,27 +279,30 @@ class MinNormLeastSquares(_LinearPredictMixin, RegressorMixin, BaseEstimator):
                 X,
                 y,
                 accept_sparse=self._sparse_formats,
-                dtype=[np.float64, np.float32],
+                dtype=float_dtypes(X),
                 multi_output=True,
                 y_numeric=True,
             )
-            weights = check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
-            )
+            weights = host_weights(sample_weight, X)
             _check_weight_sum(weights)
-            problem = _centred_problem(X, _as_targets(y), weights, self.fit_intercept)
+            problem = _centred_problem(
+                X, _targets_like(y, X), weights, self.fit_intercept
+            )
+        dtype = numpy_dtype(X.dtype)
         solution = least_squares(
             problem.operand,
             problem.b,
             rcond=self.rcond,
-            dtype=X.dtype,
+            dtype=dtype,
             max_rank=self.max_rank,
             solver=self.solver,
         )
         one_target = y.ndim == 1
         _store_solution(
-            self, solution, problem.x_mean, problem.y_mean, one_target, X.dtype
+            self, solution, problem.x_mean, problem.y_mean, one_target, dtype
         )
+        # Array-API input: the attributes join X on its device.
+        to_device_of(self, X)
         return self
 
     def _dask_problem(self, X, y, sample_weight):
@@ -456,6 +488,9 @@ class MinNormLeastSquaresCV(_LinearPredictMixin, RegressorMixin, BaseEstimator):
         "cv": ["cv_object"],
         "scoring": [str, callable, None],
     }
+    # Array-API input is cross-validated on the host (see fit); the fitted
+    # model and its predictions live on X's device.
+    _array_api = True
     _sparse_formats = ["csr", "csc"]
 
     def __init__(
@@ -503,6 +538,16 @@ class MinNormLeastSquaresCV(_LinearPredictMixin, RegressorMixin, BaseEstimator):
                 "a sample that fits in memory, then fit MinNormLeastSquares("
                 "max_rank=best_rank_) on the dask array."
             )
+        ns = namespace_of(X)
+        if ns is not None:
+            # The rank search (exact leave-one-out's secular equations, or one
+            # factorisation per fold) is NumPy code: it runs on a host copy,
+            # and the fitted model joins X on its device.
+            X, y, sample_weight = ns.numpy(X), to_numpy(y), to_numpy(sample_weight)
+            with config_context(array_api_dispatch=False):
+                self.fit(X, y, sample_weight)
+            move_attributes(self, ns)
+            return self
         X, y = validate_data(
             self,
             X,

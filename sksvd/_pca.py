@@ -2,6 +2,7 @@
 
 from math import log
 from numbers import Integral, Real
+from typing import NamedTuple
 
 import numpy as np
 import scipy.linalg as la
@@ -18,12 +19,19 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.sparsefuncs import min_max_axis
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from sksvd._base import _SVDTransformerMixin, row_weights, warn_at_caller
+from sksvd._base import (
+    _SVDTransformerMixin,
+    host_weights,
+    row_weights,
+    to_device_of,
+    warn_at_caller,
+)
 from sksvd._compat import (
     Interval,
     RealNotInt,
     StrOptions,
     _fit_context,
+    check_same_namespace,
     check_sample_weight,
     infer_pca_dimension,
 )
@@ -39,13 +47,18 @@ from sksvd.linalg._engine import (
     check_solver_input,
     column_mean,
     column_moments,
+    column_range,
     complete_low_rank,
     decompose,
     explicit_columns,
+    float_dtypes,
     frobenius_norm,
     impute_rows,
     input_kind,
+    namespace_of,
     raise_if_not_finite,
+    take_rows,
+    to_numpy,
 )
 
 
@@ -113,7 +126,7 @@ def _positive_rows(X, weights):
     if weights is None or np.all(weights > 0):
         return X, weights
     keep = weights > 0
-    return X[keep], weights[keep]
+    return take_rows(X, keep), weights[keep]
 
 
 def _count(operand):
@@ -139,7 +152,11 @@ def _in_dtype(values, dtype):
 def _spread(X):
     """``columns -> max − min`` of those columns of dense or sparse X."""
 
+    ns = namespace_of(X)
+
     def spread(columns):
+        if ns is not None:
+            return column_range(X, columns, ns)
         part = X[:, columns]
         if sp.issparse(part):
             low, high = min_max_axis(part, axis=0)
@@ -196,6 +213,99 @@ class _ScaleRule:
                 f"vary, but their variances are below {floor:.3g}); multiply X, or "
                 "those features, by a constant first."
             )
+
+
+class _Model(NamedTuple):
+    """The fitted probabilistic PCA model, as NumPy arrays on the host.
+
+    Its size is that of the components; for an array-API fit the attributes are
+    copied from the device, the small algebra (a k × k inverse, the covariance)
+    runs here, and the callers move what is of the data's size back.
+    """
+
+    mean: np.ndarray
+    scale: np.ndarray
+    V: np.ndarray
+    variances: np.ndarray
+    noise: float
+    dtype: np.dtype
+
+    @classmethod
+    def of(cls, estimator):
+        V = to_numpy(estimator.components_)
+        variances = to_numpy(estimator.explained_variance_)
+        return cls(
+            np.asarray(to_numpy(estimator.mean_), dtype=np.float64),
+            np.asarray(to_numpy(estimator.scale_), dtype=np.float64),
+            V.astype(np.float64),
+            np.asarray(variances, dtype=np.float64),
+            float(estimator.noise_variance_),
+            # float64 where the variances did not fit the data's float32
+            np.result_type(V.dtype, variances.dtype),
+        )
+
+    def covariance(self):
+        """``D (V diag(λ − σ²) Vᵀ + σ² I) D``, in the data's dtype."""
+        return self._covariance().astype(self.dtype, copy=False)
+
+    def _covariance(self):
+        """The covariance in float64."""
+        V = self.V
+        difference = np.maximum(self.variances - self.noise, 0.0)
+        cov = (V.T * difference) @ V
+        cov.flat[:: cov.shape[0] + 1] += self.noise
+        return cov * np.outer(self.scale, self.scale)
+
+    def precision(self, dtype=None):
+        """The inverse covariance (by the matrix inversion lemma when σ² > 0).
+
+        Formed in float64 and returned in ``dtype`` (default: the data's).
+        """
+        dtype = self.dtype if dtype is None else dtype
+        if self.noise == 0.0:
+            return la.inv(self._covariance()).astype(dtype, copy=False)
+        V = self.V
+        noise = self.noise
+        difference = np.maximum(self.variances - noise, 0.0)
+        # (VᵀΛV + σ²I)⁻¹ = I/σ² − Vᵀ (σ² Λ⁻¹ + I)⁻¹ V / σ², with Λ = diag(λ − σ²)
+        # (Woodbury); only a k × k matrix is inverted.
+        inner = V @ V.T / noise
+        with np.errstate(divide="ignore"):
+            inner.flat[:: inner.shape[0] + 1] += 1.0 / difference
+        # Divided twice rather than by noise²: the square alone may overflow.
+        precision = -(V.T @ la.inv(inner) @ V) / noise / noise
+        precision.flat[:: precision.shape[0] + 1] += 1.0 / noise
+        precision = precision / np.outer(self.scale, self.scale)
+        return precision.astype(dtype, copy=False)
+
+
+def _like(values, X, ns=None):
+    """NumPy ``values`` in the namespace and on the device of X (as they are else)."""
+    ns = namespace_of(X) if ns is None else ns
+    return values if ns is None else ns.asarray(values)
+
+
+def _wide(X, ns):
+    """X in float64 (the device's widest float for array-API X)."""
+    return np.asarray(X, dtype=np.float64) if ns is None else ns.float64(X)
+
+
+def _row_sums(values):
+    return values.sum(axis=1) if isinstance(values, np.ndarray) else _sum_rows(values)
+
+
+def _sum_rows(values):
+    return namespace_of(values).xp.sum(values, axis=1)
+
+
+def _refuse_array_api(X, what):
+    """A TypeError for array-API X where only NumPy arrays are taken."""
+    if input_kind(X) == "array_api":
+        raise TypeError(
+            f"{what} streams batches through an exact QR update on the host, "
+            "for NumPy, sparse or dask arrays; fit() takes array-API arrays on "
+            "their device in one call."
+        )
 
 
 def _variance_of(norm, n_samples):
@@ -489,6 +599,7 @@ class PCAViaSVD(
         return self
 
     def _fit_in_batches(self, X, sample_weight, batch_size):
+        _refuse_array_api(X, "batch_size")
         if isinstance(batch_size, bool) or not isinstance(batch_size, Integral):
             raise ValueError(f"batch_size must be a positive int; got {batch_size!r}.")
         if batch_size < 1:
@@ -571,10 +682,18 @@ class PCAViaSVD(
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = self.missing == "em"
+        tags.array_api_support = tags.array_api_support and self.missing != "em"
         return tags
 
     def _continuable(self):
         """Whether partial_fit may continue this estimator (else why not)."""
+        if hasattr(self, "components_") and namespace_of(self.components_):
+            raise AttributeError(
+                "This PCAViaSVD was fitted on an array-API array on its device; "
+                "partial_fit updates NumPy fits only (its QR update runs on the "
+                "host). Call partial_fit on a new (cloned) estimator with NumPy "
+                "batches."
+            )
         if hasattr(self, "components_") and not hasattr(self, "_factor"):
             raise AttributeError(
                 f"This PCAViaSVD was fitted with solver={self.solver_!r}, which kept "
@@ -632,6 +751,7 @@ class PCAViaSVD(
 
     def _batch(self, X, sample_weight, first):
         """A batch validated (dense, float) and its weights (or None)."""
+        _refuse_array_api(X, "partial_fit")
         if is_dask_array(X):
             X = validate_dask(self, X, reset=first).compute()  # a batch fits memory
         X = validate_data(
@@ -762,7 +882,7 @@ class PCAViaSVD(
             self.components_.astype(np.float64),
         )
         if self.whiten:
-            scores = scores / self._whitening_scale()
+            scores = scores / self._whitening
         return scores.astype(X.dtype, copy=False)
 
     def inverse_transform(self, X):
@@ -782,7 +902,7 @@ class PCAViaSVD(
         """
         X = self._check_coordinates(X)
         if self.whiten:
-            X = X * self._whitening_scale()
+            X = X * self._whitening
         return (X @ self.components_) * self.scale_ + self.mean_
 
     def score_samples(self, X):
@@ -800,47 +920,45 @@ class PCAViaSVD(
             ``-inf`` for a sample so far out that its density underflows.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        n_features, k = X.shape[1], self.n_components_
-        noise = self.noise_variance_
-        if noise == 0.0:
-            return self._score_samples_singular(X)
-        # Closed form in the scaled space Z = (X − μ)D⁻¹, whose model covariance
-        # has eigenvalues max(λᵢ, σ²) along the components and σ² elsewhere: no
-        # precision matrix (entries up to 1/σ², which cancel) is formed.
-        # In float64 whatever X's dtype: squares of float32 deviations near its
-        # smallest magnitudes would underflow.
-        Z = (np.asarray(X, dtype=np.float64) - self.mean_) / self.scale_
-        components = self.components_.astype(np.float64)
-        projections = Z @ components.T
-        residual = Z - projections @ components
-        # In float64 before the floor: a float32 copy of a tiny noise variance
-        # would round to zero.
-        variances = np.maximum(self.explained_variance_.astype(np.float64), noise)
-        with np.errstate(over="ignore", invalid="ignore"):
-            quadratic = (
-                np.sum(projections**2 / variances, axis=1)
-                + np.einsum("ij,ij->i", residual, residual) / noise
+        check_same_namespace(X, self, attribute="components_", method="score_samples")
+        X = validate_data(self, X, dtype=float_dtypes(X), reset=False)
+        ns = namespace_of(X)
+        model = _Model.of(self)
+        if model.noise == 0.0:
+            precision = model.precision(np.float64)
+            # In float64 whatever X's dtype: squares of float32 deviations near
+            # its smallest magnitudes would underflow.
+            residual = _wide(X, ns) - _like(model.mean, X, ns)
+            with np.errstate(over="ignore", invalid="ignore"):
+                quadratic = _row_sums(residual * (residual @ _like(precision, X, ns)))
+            log_det = -fast_logdet(precision)
+        else:
+            # Closed form in the scaled space Z = (X − μ)D⁻¹, whose model
+            # covariance has eigenvalues max(λᵢ, σ²) along the components and σ²
+            # elsewhere: no precision matrix (entries up to 1/σ², which cancel)
+            # is formed.
+            Z = (_wide(X, ns) - _like(model.mean, X, ns)) / _like(model.scale, X, ns)
+            components = _like(model.V, X, ns)
+            projections = Z @ components.T
+            residual = Z - projections @ components
+            # In float64 before the floor: a float32 copy of a tiny noise
+            # variance would round to zero.
+            variances = np.maximum(model.variances, model.noise)
+            with np.errstate(over="ignore", invalid="ignore"):
+                quadratic = (
+                    _row_sums(projections**2 / _like(variances, X, ns))
+                    + _row_sums(residual * residual) / model.noise
+                )
+            log_det = (
+                np.sum(np.log(variances))
+                + (X.shape[1] - model.V.shape[0]) * log(model.noise)
+                + 2 * np.sum(np.log(model.scale))
             )
-        log_det = (
-            np.sum(np.log(variances))
-            + (n_features - k) * log(noise)
-            + 2 * np.sum(np.log(self.scale_.astype(np.float64)))
-        )
-        # A sample so far out that its quadratic form overflows has density 0 in
-        # floating point: its log-likelihood is -inf, not an error.
-        quadratic = np.where(np.isnan(quadratic), np.inf, quadratic)
-        return -0.5 * (quadratic + n_features * log(2.0 * np.pi) + log_det)
-
-    def _score_samples_singular(self, X):
-        """score_samples when the noise variance is zero: the precision is inverted."""
-        residual = X - self.mean_
-        precision = self.get_precision()
-        with np.errstate(over="ignore", invalid="ignore"):
-            quadratic = np.sum(residual * (residual @ precision), axis=1)
-        log_like = -0.5 * np.where(np.isnan(quadratic), np.inf, quadratic)
-        log_like -= 0.5 * (X.shape[1] * log(2.0 * np.pi) - fast_logdet(precision))
-        return log_like
+        # A sample so far out that its quadratic form overflows has density 0
+        # in floating point: its log-likelihood is -inf, not an error.
+        xp = np if ns is None else ns.xp
+        quadratic = xp.where(xp.isnan(quadratic), _like(np.inf, X, ns), quadratic)
+        return -0.5 * (quadratic + (X.shape[1] * log(2.0 * np.pi) + float(log_det)))
 
     def score(self, X, y=None, sample_weight=None):
         """Average log-likelihood of the samples under the model.
@@ -861,12 +979,10 @@ class PCAViaSVD(
         ll : float
             The (weighted) mean of ``score_samples(X)``.
         """
-        scores = self.score_samples(X)
+        scores = to_numpy(self.score_samples(X))
         if sample_weight is None:
             return float(np.mean(scores))
-        weights = check_sample_weight(
-            sample_weight, scores, dtype=np.float64, ensure_non_negative=True
-        )
+        weights = host_weights(sample_weight, scores)
         return float(np.average(scores, weights=weights / weights.max()))
 
     def get_covariance(self):
@@ -875,14 +991,11 @@ class PCAViaSVD(
         Returns
         -------
         cov : ndarray of shape (n_features, n_features)
-            ``D (V diag(λ − σ²) Vᵀ + σ² I) D`` with ``D = diag(scale_)``.
+            ``D (V diag(λ − σ²) Vᵀ + σ² I) D`` with ``D = diag(scale_)``; on the
+            device of the fitted attributes for array-API fits.
         """
         check_is_fitted(self)
-        V = self.components_
-        difference = np.maximum(self.explained_variance_ - self.noise_variance_, 0.0)
-        cov = (V.T * difference) @ V
-        cov.flat[:: cov.shape[0] + 1] += self.noise_variance_
-        return cov * np.outer(self.scale_, self.scale_)
+        return _like(_Model.of(self).covariance(), self.components_)
 
     def get_precision(self):
         """Inverse of ``get_covariance()``, by the matrix inversion lemma.
@@ -892,24 +1005,18 @@ class PCAViaSVD(
         precision : ndarray of shape (n_features, n_features)
         """
         check_is_fitted(self)
-        if self.noise_variance_ == 0.0:
-            return la.inv(self.get_covariance())
-        V = self.components_
-        noise = self.noise_variance_
-        difference = np.maximum(self.explained_variance_ - noise, 0.0)
-        # (VᵀΛV + σ²I)⁻¹ = I/σ² − Vᵀ (σ² Λ⁻¹ + I)⁻¹ V / σ², with Λ = diag(λ − σ²)
-        # (Woodbury); only a k × k matrix is inverted.
-        inner = V @ V.T / noise
-        inner.flat[:: inner.shape[0] + 1] += 1.0 / difference
-        # Divided twice rather than by noise²: the square alone may overflow.
-        precision = -(V.T @ la.inv(inner) @ V) / noise / noise
-        precision.flat[:: precision.shape[0] + 1] += 1.0 / noise
-        return precision / np.outer(self.scale_, self.scale_)
+        return _like(_Model.of(self).precision(), self.components_)
 
     def _fit(self, X, sample_weight=None):
         """Validate X, run the engine once, store attributes; return validated X."""
         self.__dict__.pop("_factor", None)
-        check_solver_input(self.solver, input_kind(X))
+        kind = input_kind(X)
+        check_solver_input(self.solver, kind)
+        if kind == "array_api" and self.missing == "em":
+            raise TypeError(
+                "missing='em' fills gaps with NumPy arrays only; pass a NumPy "
+                "array, or fill the gaps first (SVDImputer) and fit on the device."
+            )
         X = self._validate_fit_input(X, weighted=sample_weight is not None)
         self.n_iter_ = 1  # one SVD, unless the EM iteration runs
         if self.missing == "em" and not is_dask_array(X) and _has_nan(X):
@@ -932,6 +1039,8 @@ class PCAViaSVD(
             n_iter=self.n_iter,
         )
         self._store_fit(result, operand, n_components)
+        # Array-API input: the attributes join X on its device.
+        to_device_of(self, X)
         return X
 
     def _validate_fit_input(self, X, weighted=False):
@@ -947,7 +1056,7 @@ class PCAViaSVD(
                 self,
                 X,
                 accept_sparse=["csr", "csc"],
-                dtype=[np.float64, np.float32],
+                dtype=float_dtypes(X),
                 ensure_all_finite="allow-nan" if self.missing == "em" else True,
             )
         # With weights, one sample of weight 2 is two samples: their sum is
@@ -1168,6 +1277,7 @@ class PCAViaSVD(
         self.explained_variance_ratio_ = _in_dtype(ratio[:k], s.dtype)
         self.noise_variance_ = float(noise)
         self.loadings_ = self.components_ * np.sqrt(self.explained_variance_)[:, None]
+        self._whitening = self._whitening_scale()
 
     def _store_feature_variances(self, norms, n_samples, dtype):
         """``var_`` (``ddof=0``, as IncrementalPCA) and ``n_samples_seen_``."""
@@ -1176,6 +1286,7 @@ class PCAViaSVD(
         self.n_samples_seen_ = n_samples
 
     def _whitening_scale(self):
+        """The divisors of whitened scores (``√λ``, floored against zero)."""
         sd = np.sqrt(self.explained_variance_)
         floor = (
             max(self.n_samples_, self.components_.shape[1])
@@ -1191,5 +1302,5 @@ class PCAViaSVD(
         explicit = getattr(self, "_explicit_columns", None)
         scores = centred_product(X, self.mean_, W, explicit)
         if self.whiten:
-            scores /= self._whitening_scale()
+            scores /= self._whitening
         return scores

@@ -2,8 +2,13 @@
 
 import os
 
-import pytest
-from hypothesis import settings
+# scikit-learn's array-API dispatch needs SciPy's array-API mode, which SciPy
+# reads once, when it is first imported: set before anything imports it, so that
+# the array-API tests (and scikit-learn's array-API estimator checks) run.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
+import pytest  # noqa: E402
+from hypothesis import settings  # noqa: E402
 
 _SEED_VARIABLE = "SKSVD_TESTS_GLOBAL_RANDOM_SEED"
 _HYPOTHESIS_PROFILE_VARIABLE = "SKSVD_HYPOTHESIS_PROFILE"

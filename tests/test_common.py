@@ -1,6 +1,9 @@
 """scikit-learn's estimator checks over every estimator, in several settings."""
 
+import warnings
+
 import pytest
+from scipy.linalg import LinAlgWarning
 from sklearn.utils.estimator_checks import (
     check_param_validation,
     parametrize_with_checks,
@@ -90,6 +93,15 @@ def _expected_failed_checks(estimator):
 
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failed_checks)
 def test_sklearn_compatible_estimator(estimator, check):
+    if "array_api" in getattr(check, "func", check).__name__:
+        # The array-API checks score samples under a model fitted to data of
+        # rank 4 in 10 features with every component kept: no noise variance,
+        # so the precision is the inverse of a singular covariance, which
+        # SciPy rightly warns about.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", LinAlgWarning)
+            check(estimator)
+        return
     check(estimator)
 
 

@@ -11,6 +11,7 @@ ran. Nothing here validates input: the public functions and the estimators do.
 import numpy as np
 from sklearn.utils import check_random_state
 
+from sksvd.linalg import _namespace
 from sksvd.linalg._checks import rank_for_energy
 from sksvd.linalg._dask import dask_svd
 from sksvd.linalg._exact import full_svd, qr_svd
@@ -27,7 +28,7 @@ from sksvd.linalg._policy import (
     largest_rank,
 )
 from sksvd.linalg._randomized import randomized_svd, randomized_svd_by_energy
-from sksvd.linalg._result import SVDResult, flip_signs
+from sksvd.linalg._result import SVDResult, flip_signs, sign_rule
 from sksvd.linalg._threads import blas_threads_for
 
 
@@ -104,6 +105,7 @@ def decompose(
             energy=energy is not None,
             dask=operand.kind == "dask",
             backward_stable=backward_stable,
+            array_api=operand.kind == "array_api",
         )
     options = {
         "compute_u": compute_u,
@@ -117,13 +119,35 @@ def decompose(
         else:
             k = min(operand.shape) if n_components is None else n_components
             result, solver = _run(operand, k, solver, guarded, whole_spectrum, options)
-    U, Vt = result.U, result.Vt
+    U, s, Vt = result
+    if operand.ns is not None:
+        return _on_host(U, s, Vt, solver, operand.ns)
     if U is not None and U.shape[1] != Vt.shape[0]:
         # A whole spectrum with one factor complete: the pairs are the shorter.
         pairs = min(U.shape[1], Vt.shape[0])
         U, Vt = U[:, :pairs], np.ascontiguousarray(Vt[:pairs])
     U, Vt = flip_signs(U, Vt)
-    return SVDResult(U, result.s, Vt, solver=solver)
+    return SVDResult(U, s, Vt, solver=solver)
+
+
+def _on_host(U, s, Vt, solver, ns):
+    """An array-API result: U on the device; s and Vt (small) as NumPy on the host.
+
+    Signs follow the same rule as NumPy's (decided on ``Vt``).
+    """
+    s = s if isinstance(s, np.ndarray) else ns.numpy(s)
+    Vt = Vt if isinstance(Vt, np.ndarray) else ns.numpy(Vt)
+    Vt = np.array(Vt, dtype=_namespace.numpy_dtype(Vt.dtype), order="C")
+    s = s.astype(Vt.dtype, copy=False)
+    if U is not None and U.shape[1] != Vt.shape[0]:
+        pairs = min(U.shape[1], Vt.shape[0])
+        U, Vt = U[:, :pairs], np.ascontiguousarray(Vt[:pairs])
+    if Vt.shape[0]:
+        signs = sign_rule(Vt)
+        Vt *= signs[:, np.newaxis]
+        if U is not None:
+            U = U * ns.asarray(signs, U.dtype)
+    return SVDResult(U, s, Vt, solver=solver)
 
 
 def _run(operand, k, solver, guarded, whole_spectrum, options):
@@ -131,6 +155,8 @@ def _run(operand, k, solver, guarded, whole_spectrum, options):
     compute_u = options["compute_u"]
     every = whole_spectrum and TRAITS[solver].whole_spectrum
     n = min(operand.shape) if every else k
+    if operand.ns is not None:
+        return _run_in_namespace(operand, n, k, solver, guarded, every, options)
     if solver == "gram":
         result, error = _gram(operand, n, k, every, compute_u)
         if not (guarded and error > gram_tolerance(operand.dtype)):
@@ -165,6 +191,26 @@ def _run(operand, k, solver, guarded, whole_spectrum, options):
             raise
         return full_svd(operand.dense(), k, compute_u), "full"
     return result, solver
+
+
+def _run_in_namespace(operand, n, k, solver, guarded, every, options):
+    """:func:`_run` for array-API operands: the same solvers on X's device."""
+    ns, compute_u = operand.ns, options["compute_u"]
+    Z = operand.dense()
+    if solver == "gram":
+        result, exact_zeros = _namespace.gram_svd(operand, Z, n, k, compute_u, ns)
+        if result is not None:
+            s = result.s
+            used = s[: max(min(n, s.size - exact_zeros), 0)] if every else s[:k]
+            error = gram_error_estimate(used, max(operand.shape))
+            if not (guarded and error > gram_tolerance(operand.dtype)):
+                return result, "gram"
+        solver = "qr"
+    if solver == "full":
+        return _namespace.full_svd(Z, n, compute_u, ns), solver
+    if solver == "qr":
+        return _namespace.qr_svd(Z, n, compute_u, ns, k=k), solver
+    return randomized_svd(Z, k, ns=ns, **options), solver
 
 
 def _gram(operand, n, k, every, compute_u):
@@ -242,17 +288,21 @@ def _by_energy(operand, energy, norm, solver, options):
     the first unit vectors and ``s = [0]``.
     """
     # Row weights are part of the matrix: the randomized sketch sees them too.
+    ns = operand.ns
     if operand.plain:
         X = operand.X
     else:
         X = operand.lazy() if operand.kind == "dask" else operand.implicit()
     compute_u = options["compute_u"]
     if norm == 0.0:
-        U = np.eye(X.shape[0], 1, dtype=X.dtype) if compute_u else None
-        Vt = np.eye(1, X.shape[1], dtype=X.dtype)
-        return SVDResult(U, np.zeros(1, dtype=X.dtype), Vt), solver
+        dtype = _namespace.numpy_dtype(X.dtype)
+        U = np.eye(X.shape[0], 1, dtype=dtype) if compute_u else None
+        if U is not None and ns is not None:
+            U = ns.asarray(U)
+        Vt = np.eye(1, X.shape[1], dtype=dtype)
+        return SVDResult(U, np.zeros(1, dtype=dtype), Vt), solver
     if solver == "randomized":
-        return randomized_svd_by_energy(X, energy, norm, **options), solver
+        return randomized_svd_by_energy(X, energy, norm, ns=ns, **options), solver
     if solver in ("arpack", "propack"):
         largest = largest_rank(solver, X.shape)
         k = min(16, largest)
@@ -266,10 +316,18 @@ def _by_energy(operand, energy, norm, solver, options):
             k = min(2 * k, largest)
         solver = "full"
     result, solver = _run(operand, min(X.shape), solver, False, True, options)
-    rank = rank_for_energy(result.s, energy, norm)
-    return _truncate(result, result.s.size if rank is None else rank), solver
+    s = (
+        result.s
+        if ns is None or isinstance(result.s, np.ndarray)
+        else ns.numpy(result.s)
+    )
+    rank = rank_for_energy(s, energy, norm)
+    return _truncate(result, s.size if rank is None else rank), solver
 
 
 def _truncate(result, rank):
-    U = None if result.U is None else np.ascontiguousarray(result.U[:, :rank])
-    return SVDResult(U, result.s[:rank], np.ascontiguousarray(result.Vt[:rank]))
+    U, s, Vt = result
+    if not isinstance(Vt, np.ndarray):  # an array-API result, on its device
+        return SVDResult(None if U is None else U[:, :rank], s[:rank], Vt[:rank, :])
+    U = None if U is None else np.ascontiguousarray(U[:, :rank])
+    return SVDResult(U, s[:rank], np.ascontiguousarray(Vt[:rank]))

@@ -25,6 +25,16 @@ from sksvd.linalg._lstsq import (
     least_squares,
     solve_from_factors,
 )
+from sksvd.linalg._namespace import (
+    column_range,
+    float_dtypes,
+    move_attributes,
+    namespace_of,
+    numpy_dtype,
+    take_rows,
+    times,
+    to_numpy,
+)
 from sksvd.linalg._norms import frobenius_norm
 from sksvd.linalg._operand import (
     Operand,
@@ -34,6 +44,7 @@ from sksvd.linalg._operand import (
     sparse_centred_norms,
 )
 from sksvd.linalg._policy import (
+    ARRAY_API_SOLVERS,
     BACKWARD_STABLE_SOLVERS,
     LSTSQ_SOLVERS,
     PARTIAL_SPECTRUM_SOLVERS,
@@ -43,6 +54,7 @@ from sksvd.linalg._policy import (
 from sksvd.linalg._statistics import centred_column_norms, column_mean
 
 __all__ = [
+    "ARRAY_API_SOLVERS",
     "BACKWARD_STABLE_SOLVERS",
     "LSTSQ_SOLVERS",
     "PARTIAL_SPECTRUM_SOLVERS",
@@ -54,12 +66,14 @@ __all__ = [
     "check_solver_input",
     "column_mean",
     "column_moments",
+    "column_range",
     "complete_low_rank",
     "centred_column_norms",
     "cut_off",
     "decompose",
     "default_rcond",
     "explicit_columns",
+    "float_dtypes",
     "frobenius_norm",
     "impute_rows",
     "input_kind",
@@ -67,7 +81,13 @@ __all__ = [
     "lazy_frobenius_norm",
     "least_squares",
     "leave_one_out_predictions",
+    "move_attributes",
+    "namespace_of",
+    "numpy_dtype",
     "raise_if_not_finite",
     "solve_from_factors",
     "sparse_centred_norms",
+    "take_rows",
+    "times",
+    "to_numpy",
 ]

@@ -19,10 +19,12 @@ from sksvd.linalg._dask_statistics import lazy_column_norms
 from sksvd.linalg._decompose import decompose
 from sksvd.linalg._exact import lapack_svd
 from sksvd.linalg._gram import gram_eigh, gram_matrix
+from sksvd.linalg._namespace import gram_svd as namespace_gram_svd
 from sksvd.linalg._norms import column_norms, largest_magnitude
 from sksvd.linalg._operand import Operand
 from sksvd.linalg._policy import (
     LSTSQ_GRAM_TOLERANCE,
+    _backward_stable_solver,
     choose_least_squares_solver,
     gram_error_estimate,
 )
@@ -176,6 +178,8 @@ def least_squares(
     if route == "arpack":
         return _arpack(operand, B, rcond, max_rank)
     A = operand.dense()
+    if operand.ns is not None:
+        return _in_namespace(A, B, rcond, max_rank, route, operand.ns)
     with blas_threads_for(A.shape, route):
         if route == "gram":
             factors = _gram_factors(A, B)
@@ -200,6 +204,37 @@ def least_squares(
     U, s, Vt = decompose(Operand(A), None, solver=route)
     factors = LeastSquaresFactors(s, Vt, U.T @ B, U, A)
     return _solve(factors, B, rcond, max_rank, route)
+
+
+def _in_namespace(A, B, rcond, max_rank, route, ns):
+    """The Gram, QR or SVD route on an array-API design, on its device.
+
+    The factorisation and the products with A and B run on the device; ``s``,
+    ``Vt`` and the projections ``UᵀB`` (k × n_targets) come to the host, where
+    the cut-off and the solution (n_features × n_targets) are formed, as for
+    NumPy input. The Gram route is kept under the same guard (estimated
+    relative error at most ``LSTSQ_GRAM_TOLERANCE``); otherwise ``"qr"`` runs.
+    """
+    result = None
+    if route == "gram":
+        result, _ = namespace_gram_svd(Operand(A), A, A.shape[1], A.shape[1], True, ns)
+        accurate = result is not None and (
+            gram_error_estimate(result.s, A.shape[0]) <= LSTSQ_GRAM_TOLERANCE
+        )
+        route = "gram" if accurate else _backward_stable_solver(A.shape)
+        result = result if accurate else None
+    if result is None:
+        result = decompose(Operand(A), None, solver=route)
+    U, s, Vt = result
+    s = s if isinstance(s, np.ndarray) else ns.numpy(s)
+    Vt = Vt if isinstance(Vt, np.ndarray) else ns.numpy(Vt)
+    P = ns.numpy(U.T @ B)
+    rank, cutoff = cut_off(s, rcond, max_rank)
+    x = Vt[:rank].T @ (P[:rank] / s[:rank, np.newaxis])
+    residues = residual_squares(
+        column_norms(B), P[:rank], lambda: column_norms(B - A @ ns.asarray(x))
+    )
+    return LeastSquaresSolution(x, residues, rank, cutoff, s, route, None)
 
 
 def _arpack(operand, B, rcond, max_rank):

@@ -3,6 +3,9 @@
 import numpy as np
 import scipy.sparse as sp
 
+from sksvd.linalg._namespace import column_norms as namespace_column_norms
+from sksvd.linalg._namespace import frobenius_norm as namespace_frobenius_norm
+from sksvd.linalg._namespace import namespace_of
 from sksvd.linalg._policy import SAFE_RANGE
 
 # Squares of numbers in [_TINY, _HUGE] are normal float64 numbers, so data whose
@@ -27,12 +30,15 @@ def frobenius_norm(X):
 
     Parameters
     ----------
-    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+    X : {ndarray, sparse matrix, array-API array} of shape (n_samples, n_features)
 
     Returns
     -------
     float
     """
+    ns = namespace_of(X)
+    if ns is not None:
+        return namespace_frobenius_norm(X, ns)
     values = X.data if sp.issparse(X) else X
     if values.size == 0:
         return 0.0
@@ -62,6 +68,9 @@ def column_norms(X):
     -------
     ndarray of shape (n_features,)
     """
+    ns = namespace_of(X)
+    if ns is not None:
+        return namespace_column_norms(X, ns)
     X = np.asarray(X, dtype=np.float64)
     if X.size == 0:
         return np.zeros(X.shape[1])

@@ -11,16 +11,23 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
+from sksvd.linalg import _namespace
 from sksvd.linalg._gram import SHIFT_RATIO
 from sksvd.linalg._norms import column_norms, largest_magnitude
 from sksvd.linalg._policy import SAFE_RANGE
 
 
 def input_kind(X):
-    """``"dask"``, ``"sparse"`` or ``"dense"``."""
+    """``"dask"``, ``"sparse"``, ``"array_api"`` or ``"dense"``.
+
+    ``"array_api"`` is an array of a namespace other than NumPy's (PyTorch,
+    CuPy, array-api-strict) under scikit-learn's ``array_api_dispatch``.
+    """
     if type(X).__module__.startswith("dask.") and hasattr(X, "chunks"):
         return "dask"
-    return "sparse" if sp.issparse(X) else "dense"
+    if sp.issparse(X):
+        return "sparse"
+    return "array_api" if _namespace.namespace_of(X) is not None else "dense"
 
 
 class Operand:
@@ -59,6 +66,7 @@ class Operand:
         self.norms = column_norms
         self.scale_used = None if callable(scale) else scale
         self.kind = input_kind(X)
+        self.ns = _namespace.namespace_of(X) if self.kind == "array_api" else None
 
     @property
     def shape(self):
@@ -66,6 +74,9 @@ class Operand:
 
     @property
     def dtype(self):
+        """X's dtype, as a NumPy dtype for array-API X too."""
+        if self.ns is not None:
+            return _namespace.numpy_dtype(self.X.dtype)
         return self.X.dtype
 
     @property
@@ -81,7 +92,9 @@ class Operand:
         return self.scale_used
 
     def dense(self):
-        """Z as a new dense array in X's dtype."""
+        """Z as a new dense array in X's dtype (on X's device for array-API X)."""
+        if self.ns is not None:
+            return _namespace.dense(self, self.ns)
         X = self.X.toarray() if sp.issparse(self.X) else self.X
         if self.plain:
             return X

@@ -26,7 +26,9 @@ class SolverTraits(NamedTuple):
         The largest rank it returns is ``min(m, n) − fewer``.
     inputs : frozenset of str
         The kinds of input it accepts: ``"dense"``, ``"sparse"`` (a
-        scipy.sparse matrix, centred implicitly), ``"dask"``.
+        scipy.sparse matrix, centred implicitly), ``"dask"``, ``"array_api"``
+        (an array of another array-API namespace, such as PyTorch or CuPy,
+        under scikit-learn's ``array_api_dispatch``, factored on its device).
     """
 
     whole_spectrum: bool
@@ -36,15 +38,16 @@ class SolverTraits(NamedTuple):
 
 
 _DENSE_SPARSE = frozenset({"dense", "sparse"})
+_ANY_IN_MEMORY = frozenset({"dense", "sparse", "array_api"})
 
 #: The solvers of :func:`sksvd.linalg.svd`, and what each can do. ``"full"`` and
 #: ``"qr"`` densify sparse input, as ``"gram"`` does once it is centred; the
 #: others keep it sparse.
 TRAITS = {
-    "full": SolverTraits(True, True, 0, _DENSE_SPARSE),
-    "qr": SolverTraits(True, True, 0, _DENSE_SPARSE),
-    "gram": SolverTraits(True, False, 0, _DENSE_SPARSE),
-    "randomized": SolverTraits(False, False, 0, _DENSE_SPARSE),
+    "full": SolverTraits(True, True, 0, _ANY_IN_MEMORY),
+    "qr": SolverTraits(True, True, 0, _ANY_IN_MEMORY),
+    "gram": SolverTraits(True, False, 0, _ANY_IN_MEMORY),
+    "randomized": SolverTraits(False, False, 0, _ANY_IN_MEMORY),
     "arpack": SolverTraits(False, False, 1, _DENSE_SPARSE),
     "propack": SolverTraits(False, False, 0, _DENSE_SPARSE),
     "dask": SolverTraits(True, False, 0, frozenset({"dask"})),
@@ -56,6 +59,7 @@ BACKWARD_STABLE_SOLVERS = tuple(name for name, t in TRAITS.items() if t.backward
 PARTIAL_SPECTRUM_SOLVERS = tuple(
     name for name, t in TRAITS.items() if not t.whole_spectrum
 )
+ARRAY_API_SOLVERS = ("auto", *(n for n, t in TRAITS.items() if "array_api" in t.inputs))
 # Solvers for a few triplets only: "all of them" is not a request they take.
 KRYLOV_SOLVERS = tuple(
     name for name in PARTIAL_SPECTRUM_SOLVERS if name != "randomized"
@@ -161,6 +165,7 @@ def check_solver_input(solver, kind):
         "dense": "a dense array",
         "sparse": "a sparse matrix",
         "dask": "a dask array",
+        "array_api": "an array of a non-NumPy array-API namespace",
     }
     raise ValueError(
         f"solver={solver!r} cannot decompose {what[kind]}; use solver='auto' or one "
@@ -182,6 +187,7 @@ def choose_solver(
     energy=False,
     backward_stable=False,
     dask=False,
+    array_api=False,
 ):
     """The solver that ``solver="auto"`` picks: the policy, in one place.
 
@@ -205,6 +211,11 @@ def choose_solver(
     dask : bool, default=False
         Whether the matrix is a dask array: then ``"dask"`` (TSQR when the
         columns fit one chunk, a compressed SVD otherwise).
+    array_api : bool, default=False
+        Whether the matrix is an array of another array-API namespace (PyTorch,
+        CuPy, ...): the dense rows apply with ``"randomized"`` for the rows
+        that pick ``"arpack"`` on a short side of at least 1000, and
+        ``"full"`` on a smaller one (ARPACK and PROPACK run on NumPy only).
 
     Returns
     -------
@@ -270,6 +281,11 @@ def choose_solver(
         return "dask"
     if backward_stable:
         return _backward_stable_solver(shape)
+    if array_api:
+        solver = choose_solver(shape, n_components, energy=energy)
+        if solver != "arpack":
+            return solver
+        return "randomized" if short_side >= LARGE_SHORT_SIDE else "full"
     k = short_side if n_components is None else n_components
     if sparse:
         if not energy and k < short_side:
@@ -324,6 +340,9 @@ def choose_least_squares_solver(
     dense, otherwise                      ``"full"``
     ====================================  ======================================
 
+    An array of another array-API namespace (``kind="array_api"``) follows the
+    dense rows without ``"gelsd"``, on its own device.
+
     ``gram=False`` skips the Gram row: the route taken after the guard rejected
     a Gram attempt.
 
@@ -350,7 +369,8 @@ def choose_least_squares_solver(
     if gram and m >= LSTSQ_GRAM_RATIO * n and need != "u":
         return "gram"
     gelsd_cut_off = rcond is None or 0 < rcond < 1
-    if max_rank is None and need == "solution" and gelsd_cut_off:
+    lapack = kind != "array_api"  # the array API standard has no lstsq
+    if max_rank is None and need == "solution" and gelsd_cut_off and lapack:
         return "gelsd"
     return _backward_stable_solver(shape)
 

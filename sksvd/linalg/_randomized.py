@@ -6,6 +6,11 @@ import scipy.linalg as la
 from sksvd.linalg._checks import rank_for_energy
 from sksvd.linalg._result import SVDResult
 
+# With ``ns`` (a :class:`~sksvd.linalg._namespace.Namespace`) the same algorithms
+# run in an array-API namespace on its device: QR stands in for LU (the standard
+# has no LU), which spans the same subspace, and the Gaussian draws come from the
+# same random state as for NumPy input.
+
 
 def resolve_n_iter(n_iter, n_components, shape):
     """Power iterations for ``n_iter="auto"``: scikit-learn's rule.
@@ -18,15 +23,33 @@ def resolve_n_iter(n_iter, n_components, shape):
     return 7 if n_components < 0.1 * min(shape) else 4
 
 
-def _orth(Y):
+def _orth(Y, ns=None):
+    if ns is not None:
+        return ns.xp.linalg.qr(Y)[0]
     return la.qr(Y, mode="economic", check_finite=False)[0]
 
 
-def _lu_normalize(Y):
+def _lu_normalize(Y, ns=None):
     # LU with partial pivoting keeps the columns of a power iterate from collapsing
     # onto the dominant direction at a fraction of the cost of a QR; only the last
     # basis needs to be orthonormal.
+    if ns is not None:
+        return _orth(Y, ns)
     return la.lu(Y, permute_l=True, check_finite=False)[0]
+
+
+def _gaussian(random_state, shape, dtype, ns):
+    if ns is not None:
+        from sksvd.linalg._namespace import standard_normal
+
+        return standard_normal(random_state, shape, dtype, ns)
+    return random_state.standard_normal(size=shape).astype(dtype)
+
+
+def _stack(blocks, axis, ns):
+    if ns is not None:
+        return ns.xp.concat(blocks, axis=axis)
+    return np.concatenate(blocks, axis=axis)
 
 
 def _tall(X):
@@ -39,11 +62,23 @@ def _tall(X):
     return (X.T if transposed else X), transposed
 
 
-def _assemble(Q, B, n_components, transposed, compute_u):
+def _svd(B, ns, compute_uv=True):
+    if ns is not None:
+        if not compute_uv:
+            return ns.xp.linalg.svdvals(B)
+        return ns.xp.linalg.svd(B, full_matrices=False)
+    return la.svd(B, full_matrices=False, check_finite=False, compute_uv=compute_uv)
+
+
+def _assemble(Q, B, n_components, transposed, compute_u, ns=None):
     """SVD of the projected matrix ``B = QᵀA`` lifted back through ``Q``."""
-    U_b, s, Vt_b = la.svd(B, full_matrices=False, check_finite=False)
+    U_b, s, Vt_b = _svd(B, ns)
     k = n_components
-    U_b, s, Vt_b = U_b[:, :k], s[:k], Vt_b[:k]
+    U_b, s, Vt_b = U_b[:, :k], s[:k], Vt_b[:k, :]
+    if ns is not None:
+        if transposed:
+            return SVDResult(Vt_b.T if compute_u else None, s, (Q @ U_b).T)
+        return SVDResult(Q @ U_b if compute_u else None, s, Vt_b)
     if transposed:
         # A = Xᵀ ≈ (Q U_b) Σ Vt_b, so X ≈ Vt_bᵀ Σ (Q U_b)ᵀ.
         U = np.ascontiguousarray(Vt_b.T) if compute_u else None
@@ -52,7 +87,9 @@ def _assemble(Q, B, n_components, transposed, compute_u):
     return SVDResult(U, s, np.ascontiguousarray(Vt_b))
 
 
-def randomized_svd(X, n_components, *, n_oversamples, n_iter, compute_u, random_state):
+def randomized_svd(
+    X, n_components, *, n_oversamples, n_iter, compute_u, random_state, ns=None
+):
     """Rank-``n_components`` SVD from a randomized range finder.
 
     Algorithm 4.4 of Halko, Martinsson and Tropp (2011), with LU-normalised power
@@ -62,18 +99,27 @@ def randomized_svd(X, n_components, *, n_oversamples, n_iter, compute_u, random_
     A, transposed = _tall(X)
     n_iter = resolve_n_iter(n_iter, n_components, X.shape)
     size = min(n_components + n_oversamples, min(X.shape))
-    Omega = random_state.standard_normal(size=(A.shape[1], size)).astype(X.dtype)
+    Omega = _gaussian(random_state, (A.shape[1], size), X.dtype, ns)
     Y = A @ Omega
     for _ in range(n_iter):
-        Y = A @ _lu_normalize(A.T @ _lu_normalize(Y))
-    Q = _orth(Y)
+        Y = A @ _lu_normalize(A.T @ _lu_normalize(Y, ns), ns)
+    Q = _orth(Y, ns)
     # (AᵀQ)ᵀ rather than QᵀA: the sparse product is then a sparse-times-dense one.
-    B = np.asarray((A.T @ Q).T)
-    return _assemble(Q, B, n_components, transposed, compute_u)
+    B = (A.T @ Q).T if ns is not None else np.asarray((A.T @ Q).T)
+    return _assemble(Q, B, n_components, transposed, compute_u, ns)
 
 
 def randomized_svd_by_energy(
-    X, energy, norm, *, n_oversamples, n_iter, compute_u, random_state, block_size=16
+    X,
+    energy,
+    norm,
+    *,
+    n_oversamples,
+    n_iter,
+    compute_u,
+    random_state,
+    block_size=16,
+    ns=None,
 ):
     """Smallest-rank SVD whose projection keeps ``energy`` of ``‖X‖²_F``.
 
@@ -92,44 +138,58 @@ def randomized_svd_by_energy(
     """
     A, transposed = _tall(X)
     long_side, short_side = A.shape[0], A.shape[1]
-    Q = np.empty((long_side, 0), dtype=X.dtype)
-    B = np.empty((0, short_side), dtype=X.dtype)
+    if ns is None:
+        Q = np.empty((long_side, 0), dtype=X.dtype)
+        B = np.empty((0, short_side), dtype=X.dtype)
+    else:
+        Q = ns.xp.zeros((long_side, 0), dtype=X.dtype, device=ns.device)
+        B = ns.xp.zeros((0, short_side), dtype=X.dtype, device=ns.device)
     captured = 0.0
     block = block_size
     n_iter = resolve_n_iter(n_iter, block_size, X.shape)
     # Energies are fractions of ‖X‖²_F, formed before squaring: huge or tiny data
     # neither overflows nor underflows.
     while captured < energy and Q.shape[1] < short_side:
-        Q_i, B_i = _grow_basis(A, Q, B, block, n_iter, random_state)
-        Q, B = np.hstack([Q, Q_i]), np.vstack([B, B_i])
-        captured += float(np.sum((B_i.astype(np.float64) / norm) ** 2))
+        Q_i, B_i = _grow_basis(A, Q, B, block, n_iter, random_state, ns)
+        Q, B = _stack([Q, Q_i], 1, ns), _stack([B, B_i], 0, ns)
+        captured += _energy(B_i, norm, ns)
         block *= 2
-    rank = _rank(B, energy, norm)
+    rank = _rank(B, energy, norm, ns)
     missing = rank + n_oversamples - Q.shape[1]
     if missing > 0 and Q.shape[1] < short_side:
-        Q_i, B_i = _grow_basis(A, Q, B, missing, n_iter, random_state)
-        Q, B = np.hstack([Q, Q_i]), np.vstack([B, B_i])
-        rank = _rank(B, energy, norm)
-    return _assemble(Q, B, rank, transposed, compute_u)
+        Q_i, B_i = _grow_basis(A, Q, B, missing, n_iter, random_state, ns)
+        Q, B = _stack([Q, Q_i], 1, ns), _stack([B, B_i], 0, ns)
+        rank = _rank(B, energy, norm, ns)
+    return _assemble(Q, B, rank, transposed, compute_u, ns)
 
 
-def _rank(B, energy, norm):
-    s = la.svd(B, compute_uv=False, check_finite=False)
+def _energy(B_i, norm, ns):
+    """``‖Bᵢ/‖X‖_F‖²_F``, in float64 (the device's widest float for ``ns``)."""
+    if ns is not None:
+        scaled = ns.float64(B_i) / norm
+        return float(ns.xp.sum(scaled * scaled))
+    return float(np.sum((B_i.astype(np.float64) / norm) ** 2))
+
+
+def _rank(B, energy, norm, ns=None):
+    s = _svd(B, ns, compute_uv=False)
+    if ns is not None:
+        s = ns.numpy(s)
     rank = rank_for_energy(s, energy, norm)
     # Rounding can leave the total a hair below an energy that exact arithmetic
     # reaches (everything kept); every computed component is then needed.
     return s.size if rank is None else rank
 
 
-def _grow_basis(A, Q, B, size, n_iter, random_state):
+def _grow_basis(A, Q, B, size, n_iter, random_state, ns=None):
     """One block of randQB_EI: new orthonormal columns and their rows of ``QᵀA``."""
     size = min(size, A.shape[1] - Q.shape[1])
-    Omega = random_state.standard_normal(size=(A.shape[1], size)).astype(A.dtype)
-    Q_i = _orth(A @ Omega - Q @ (B @ Omega))
+    Omega = _gaussian(random_state, (A.shape[1], size), A.dtype, ns)
+    Q_i = _orth(A @ Omega - Q @ (B @ Omega), ns)
     for _ in range(n_iter):
         # Aᵀ(I − QQᵀ)Qᵢ and then (I − QQᵀ)A Z, without forming the deflated matrix.
-        Z = _orth(A.T @ Q_i - B.T @ (Q.T @ Q_i))
-        Q_i = _orth(A @ Z - Q @ (B @ Z))
-    Q_i = _orth(Q_i - Q @ (Q.T @ Q_i))
-    B_i = np.asarray((A.T @ Q_i).T)
+        Z = _orth(A.T @ Q_i - B.T @ (Q.T @ Q_i), ns)
+        Q_i = _orth(A @ Z - Q @ (B @ Z), ns)
+    Q_i = _orth(Q_i - Q @ (Q.T @ Q_i), ns)
+    B_i = (A.T @ Q_i).T if ns is not None else np.asarray((A.T @ Q_i).T)
     return Q_i, B_i

@@ -76,13 +76,19 @@ def flip_signs(U, Vt):
     """
     if Vt.shape[0] == 0:
         return U, Vt
-    largest = np.argmax(np.abs(Vt), axis=1)
-    signs = np.sign(Vt[np.arange(Vt.shape[0]), largest])
-    signs[signs == 0] = 1
+    signs = sign_rule(Vt)
     Vt *= signs[:, np.newaxis]
     if U is not None:
         U = U * signs if type(U).__module__.startswith("dask") else _scaled(U, signs)
     return U, Vt
+
+
+def sign_rule(Vt):
+    """±1 per row of ``Vt``: the sign of its entry of largest magnitude (1 for 0)."""
+    largest = np.argmax(np.abs(Vt), axis=1)
+    signs = np.sign(Vt[np.arange(Vt.shape[0]), largest])
+    signs[signs == 0] = 1
+    return signs
 
 
 def _scaled(U, signs):

@@ -4,6 +4,9 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.sparsefuncs import mean_variance_axis, min_max_axis
 
+from sksvd.linalg._namespace import column_mean as namespace_column_mean
+from sksvd.linalg._namespace import column_norms as namespace_column_norms
+from sksvd.linalg._namespace import namespace_of
 from sksvd.linalg._norms import column_norms
 from sksvd.linalg._operand import sparse_centred_norms
 
@@ -25,6 +28,9 @@ def column_mean(X, weights=None):
     they cannot overflow where the mean does not. Non-finite results are
     returned as they are (the caller checks them), without a warning.
     """
+    ns = namespace_of(X)
+    if ns is not None:
+        return namespace_column_mean(X, weights, ns)
     n_samples = X.shape[0]
     with np.errstate(over="ignore", invalid="ignore"):
         if weights is None:
@@ -77,6 +83,9 @@ def centred_column_norms(X, mean, weights=None):
     """
     if sp.issparse(X):
         return sparse_centred_norms(X, mean, weights)
+    ns = namespace_of(X)
+    if ns is not None:
+        return namespace_column_norms(X, ns, mean, weights)
     n_samples, n_features = X.shape
     root = None if weights is None else np.sqrt(np.asarray(weights, np.float64))
     rows = max(1, _BLOCK_BYTES // (8 * max(n_features, 1)))

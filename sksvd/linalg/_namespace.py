@@ -1,0 +1,346 @@
+"""Array-API input: PyTorch, CuPy or array-api-strict arrays, on their own device.
+
+Under scikit-learn's ``array_api_dispatch``, an array that is not NumPy's is
+factored in its own namespace and on its own device. What has the size of the data
+stays there: the centred copy, every product with it, the factorisations, U. What
+has the size of one row or one component comes back to the host as NumPy float64
+for the estimators' bookkeeping, so that every range check and guard of NumPy
+input applies unchanged: column means and norms, singular values and the right
+factor ``Vt`` (k × n_features). The estimators move their fitted attributes to the
+input's device at the end of ``fit``.
+
+Nothing here imports an array library: the namespace is recognised from the array
+(scikit-learn's vendored array-api-compat looks at the modules already loaded).
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn import get_config
+
+from sksvd import _compat
+from sksvd.linalg._policy import SAFE_RANGE
+from sksvd.linalg._result import SVDResult
+
+
+class Namespace(NamedTuple):
+    """An array namespace, the device the data lives on, and its widest float."""
+
+    xp: object
+    device: object
+    wide: object
+
+    def asarray(self, values, dtype=None):
+        """``values`` (NumPy or of this namespace) on this device, in ``dtype``."""
+        if isinstance(values, np.ndarray) or np.isscalar(values):
+            values = np.asarray(values)
+            if values.dtype == np.float64 and self.wide != self.xp.float64:
+                values = values.astype(np.float32)
+            array = _compat.move_to(values, xp=self.xp, device=self.device)
+        else:
+            array = values
+        return array if dtype is None else self.xp.astype(array, dtype)
+
+    def numpy(self, array):
+        """A NumPy copy of an array of this namespace, on the host."""
+        return np.asarray(_compat.move_to(array, xp=np, device="cpu"))
+
+    def float64(self, array):
+        """``array`` in the widest float the device has (float64 where it can)."""
+        return self.xp.astype(array, self.wide)
+
+
+def namespace_of(*arrays):
+    """The :class:`Namespace` of non-NumPy array-API arrays, or None.
+
+    None unless scikit-learn's ``array_api_dispatch`` is on and at least one of
+    ``arrays`` is an array of a namespace other than NumPy's (dask arrays and
+    sparse matrices have their own routes).
+    """
+    if not get_config()["array_api_dispatch"]:
+        return None
+    candidates = [
+        a
+        for a in arrays
+        if a is not None
+        and not isinstance(a, np.ndarray)
+        and not sp.issparse(a)
+        and not type(a).__module__.startswith("dask.")
+        and not type(a).__module__.startswith("pandas.")
+    ]
+    if not candidates:
+        return None
+    if _compat.get_namespace_and_device is None:
+        raise ImportError(
+            "Array-API input (array_api_dispatch=True with a non-NumPy array) needs "
+            "scikit-learn 1.8 or newer; upgrade scikit-learn, or pass NumPy arrays."
+        )
+    if not any(_compat.is_array_api_obj(a) for a in candidates):
+        return None
+    xp, compliant, device = _compat.get_namespace_and_device(*candidates)
+    if not compliant or _compat.is_numpy_namespace(xp):
+        return None
+    return Namespace(xp, device, _compat.max_precision_float_dtype(xp, device))
+
+
+def to_numpy(values):
+    """``values`` as NumPy when they are an array of another namespace, else as is.
+
+    For what is of the size of one column (sample weights): checked and kept on
+    the host with NumPy's rules.
+    """
+    if values is None or isinstance(values, np.ndarray) or sp.issparse(values):
+        return values
+    if _compat.is_array_api_obj is not None and _compat.is_array_api_obj(values):
+        if type(values).__module__.startswith("dask."):
+            return values
+        return np.asarray(_compat.move_to(values, xp=np, device="cpu"))
+    return values
+
+
+def move_attributes(estimator, ns):
+    """Move every NumPy array attribute of a fitted estimator to ``ns``'s device.
+
+    Floats keep their dtype where the device has it (float32 otherwise).
+    """
+    for name, value in list(vars(estimator).items()):
+        if isinstance(value, np.ndarray) and value.dtype.kind in "fbiu":
+            setattr(estimator, name, ns.asarray(value))
+
+
+def take_rows(X, keep):
+    """The rows of X where the NumPy mask ``keep`` is true, in X's namespace."""
+    ns = namespace_of(X)
+    if ns is None:
+        return X[keep]
+    return ns.xp.take(X, ns.asarray(np.flatnonzero(keep)), axis=0)
+
+
+def column_range(X, columns, ns):
+    """``max − min`` of some columns of X, float64 on the host."""
+    part = ns.xp.take(X, ns.asarray(np.asarray(columns, dtype=np.int64)), axis=1)
+    high = ns.numpy(ns.xp.max(part, axis=0)).astype(np.float64)
+    return high - ns.numpy(ns.xp.min(part, axis=0))
+
+
+def times(U, s):
+    """``U * s`` with the NumPy vector ``s`` moved to U's namespace first."""
+    ns = namespace_of(U)
+    return U * (s if ns is None else ns.asarray(s, U.dtype))
+
+
+def float_dtypes(X):
+    """The float dtypes validation accepts for X: its namespace's, or NumPy's."""
+    ns = namespace_of(X)
+    if ns is None:
+        return [np.float64, np.float32]
+    return (
+        [ns.xp.float64, ns.xp.float32] if ns.wide == ns.xp.float64 else [ns.xp.float32]
+    )
+
+
+def numpy_dtype(dtype):
+    """The NumPy dtype of a float dtype of any namespace."""
+    if isinstance(dtype, np.dtype):
+        return dtype
+    if isinstance(dtype, type) and issubclass(dtype, np.generic):
+        return np.dtype(dtype)
+    return np.dtype("float32") if "float32" in str(dtype) else np.dtype("float64")
+
+
+def _safe_unit(largest):
+    """1, or the magnitude to divide by when squares would leave float64's range."""
+    inside = largest == 0 or SAFE_RANGE[0] <= largest <= SAFE_RANGE[1]
+    return 1.0 if inside or not np.isfinite(largest) else largest
+
+
+def column_mean(X, weights, ns):
+    """(Weighted) column means, float64 on the host, exact for constant columns.
+
+    As :func:`sksvd.linalg._statistics.column_mean`: the sums run on the device
+    in its widest float; columns whose mean lies within rounding of the first
+    row's value are checked (``min = max``) and, if constant, get that value.
+    """
+    xp = ns.xp
+    n_samples = X.shape[0]
+    with np.errstate(over="ignore", invalid="ignore"):
+        if weights is None:
+            mean = ns.numpy(xp.sum(X, axis=0, dtype=ns.wide)) / n_samples
+        else:
+            fractions = np.asarray(weights, dtype=np.float64)
+            fractions = fractions / fractions.max()
+            fractions /= fractions.sum()
+            mean = ns.numpy(ns.asarray(fractions, ns.wide) @ ns.float64(X))
+        mean = np.asarray(mean, dtype=np.float64)
+        first = np.asarray(ns.numpy(X[0, :]), dtype=np.float64)
+        eps = np.finfo(np.float64).eps
+        near = np.abs(first - mean) <= 4 * n_samples * eps * np.abs(first)
+    candidates = np.flatnonzero(near & (first != mean))
+    if candidates.size:
+        part = xp.take(X, ns.asarray(candidates), axis=1)
+        low = ns.numpy(xp.min(part, axis=0))
+        high = ns.numpy(xp.max(part, axis=0))
+        constant = low == high
+        mean[candidates[constant]] = first[candidates[constant]]
+    return mean
+
+
+def column_norms(X, ns, mean=None, weights=None):
+    """``‖diag(√w)(xⱼ − μⱼ)‖`` per column, float64 on the host, safe from overflow.
+
+    Each column is divided by its own largest magnitude before squaring, as
+    :func:`sksvd.linalg._norms.column_norms` does where it must.
+    """
+    xp = ns.xp
+    if X.shape[0] == 0:
+        return np.zeros(X.shape[1])
+    Z = ns.float64(X)
+    if mean is not None:
+        Z = Z - ns.asarray(np.asarray(mean, np.float64), ns.wide)
+    if weights is not None:
+        root = np.sqrt(np.asarray(weights, np.float64))
+        Z = Z * ns.asarray(root, ns.wide)[:, None]
+    scale = xp.max(xp.abs(Z), axis=0)
+    divisor = xp.where(scale > 0, scale, xp.ones_like(scale))
+    finite = xp.isfinite(divisor)
+    divisor = xp.where(finite, divisor, xp.ones_like(divisor))
+    scaled = Z / divisor
+    norms = xp.sqrt(xp.sum(scaled * scaled, axis=0)) * divisor
+    norms = xp.where(finite, norms, scale)  # inf or nan columns stay so
+    with np.errstate(over="ignore"):
+        return np.asarray(ns.numpy(norms), dtype=np.float64)
+
+
+def frobenius_norm(X, ns):
+    """``‖X‖_F`` as a Python float, accumulated in the device's widest float."""
+    xp = ns.xp
+    if X.shape[0] * X.shape[1] == 0:
+        return 0.0
+    Z = ns.float64(X)
+    largest = float(xp.max(xp.abs(Z)))
+    if largest == 0.0 or not np.isfinite(largest):
+        return largest
+    unit = _safe_unit(largest)
+    if unit != 1.0:
+        Z = Z / unit
+    return float(xp.sqrt(xp.sum(Z * Z))) * unit
+
+
+def dense(operand, ns):
+    """``Z = diag(√w)(X − 1μᵀ) D⁻¹`` on the device, in X's dtype; D settled here.
+
+    A new array unless Z is X itself (no centring, weights or scaling): the
+    namespace's factorisations do not write to their input.
+    """
+    X = operand.X
+    Z = X
+    if operand.mean is not None:
+        Z = Z - ns.asarray(operand.mean, X.dtype)
+    if operand.weights is not None:
+        root = np.sqrt(np.asarray(operand.weights, dtype=np.float64))
+        Z = ns.xp.astype(ns.float64(Z) * ns.asarray(root, ns.wide)[:, None], X.dtype)
+        if not bool(ns.xp.all(ns.xp.isfinite(Z))):
+            raise ValueError(
+                "The rows of X times the square roots of sample_weight overflow "
+                f"{numpy_dtype(X.dtype).name}; pass X as float64, or smaller weights."
+            )
+    if operand.scale is not None:
+        if operand.scale_used is None:
+            # The norms of the centred, weighted columns, before any scaling.
+            operand.resolve_scale(column_norms(Z, ns))
+        if np.any(operand.scale_used != 1):
+            Z = Z / ns.asarray(operand.scale_used, X.dtype)
+    return Z
+
+
+def _tall(Z):
+    transposed = Z.shape[0] < Z.shape[1]
+    return (Z.T if transposed else Z), transposed
+
+
+def full_svd(Z, n, compute_u, ns):
+    """LAPACK-grade thin SVD by the namespace's ``linalg.svd``, truncated to ``n``."""
+    if not compute_u and Z.shape[0] > Z.shape[1]:
+        return qr_svd(Z, n, compute_u, ns)
+    U, s, Vt = ns.xp.linalg.svd(Z, full_matrices=False)
+    return SVDResult(U[:, :n] if compute_u else None, s[:n], Vt[:n, :])
+
+
+def qr_svd(Z, n, compute_u, ns, k=None):
+    """SVD of the triangular factor of a QR of the tall orientation.
+
+    ``n`` singular values and short-side vectors, ``k`` (default ``n``)
+    long-side vectors.
+    """
+    xp = ns.xp
+    k = n if k is None else k
+    A, transposed = _tall(Z)
+    Q, R = xp.linalg.qr(A)
+    U_r, s, Vt_r = xp.linalg.svd(R)
+    if transposed:
+        # Zᵀ = Q R = (Q U_r) Σ Vt_r, so Z = Vt_rᵀ Σ (Q U_r)ᵀ.
+        U = Vt_r.T[:, :n] if compute_u else None
+        return SVDResult(U, s[:n], (Q @ U_r[:, :k]).T)
+    U = Q @ U_r[:, :k] if compute_u else None
+    return SVDResult(U, s[:n], Vt_r[:n, :])
+
+
+def gram_svd(operand, Z, n, k, compute_u, ns):
+    """The Gram solver on the device; returns (result, exact zeros) or (None, 0).
+
+    ``AᵀA`` of the tall orientation in the widest float, its eigenpairs by the
+    namespace's ``eigh``; columns that are exactly zero are deflated (their
+    singular values are exact zeros), and so, for centred wide data, is the
+    centring direction. None when a long-side factor is needed and one of the
+    ``k`` values is zero (its vector would need completing): the caller then
+    runs ``"qr"``. The caller's guard decides whether to keep a result.
+    """
+    xp = ns.xp
+    A, transposed = _tall(Z)
+    rows, short = A.shape
+    A = ns.float64(A)
+    unit = _safe_unit(float(xp.max(xp.abs(A)))) if rows * short else 1.0
+    if unit != 1.0:
+        A = A / unit
+    G = A.T @ A
+    live = np.flatnonzero(ns.numpy(xp.linalg.diagonal(G)) > 0)
+    V = np.zeros((short, short))
+    s = np.zeros(short)
+    if live.size:
+        index = ns.asarray(live)
+        eigenvalues, vectors = xp.linalg.eigh(
+            xp.take(xp.take(G, index, axis=0), index, axis=1)
+        )
+        eigenvalues = ns.numpy(eigenvalues)[::-1]
+        s[: live.size] = np.sqrt(np.maximum(eigenvalues, 0.0)) * unit
+        V[live, : live.size] = ns.numpy(vectors)[:, ::-1]
+    dead = np.setdiff1d(np.arange(short), live)
+    V[dead, live.size + np.arange(dead.size)] = 1.0
+    exact_zeros = dead.size
+    if transposed and operand.mean is not None and exact_zeros == 0:
+        # Centred rows are orthogonal to √w: the last value is zero, exactly.
+        s[-1] = 0.0
+        exact_zeros = 1
+    dtype = Z.dtype
+    long_needed = transposed or compute_u
+    if long_needed and k and not s[k - 1] > 0:
+        return None, 0
+    long = None
+    if long_needed:
+        product = A @ ns.asarray(V[:, :k], A.dtype)
+        long = xp.astype(product / ns.asarray(s[:k] / unit, A.dtype), dtype)
+    if transposed:
+        U = ns.asarray(V[:, :n].copy(), dtype) if compute_u else None
+        return SVDResult(U, s[:n], long.T), exact_zeros
+    return SVDResult(long, s[:n], ns.asarray(V[:, :n].T.copy(), dtype)), exact_zeros
+
+
+def standard_normal(random_state, shape, dtype, ns):
+    """A Gaussian matrix drawn on the host from ``random_state``, moved over.
+
+    The same draws as NumPy input, so a seeded randomized fit gives the same
+    subspace whatever the array's namespace.
+    """
+    values = random_state.standard_normal(size=shape).astype(numpy_dtype(dtype))
+    return ns.asarray(values)

@@ -1,0 +1,344 @@
+"""Array-API input (array-api-strict, PyTorch on CPU, CUDA when present).
+
+Every fit is compared with the same fit on the NumPy copy of the data: LAPACK on
+the host is the reference, to 1e-10 in float64 and to float32's rounding (a few
+hundred ulps of the largest singular value) in float32. Attributes and outputs
+must live in the input's namespace and on its device.
+"""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from sklearn import clone, config_context
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.utils._array_api import (
+    get_namespace_and_device,
+    move_to,
+    yield_namespace_device_dtype_combinations,
+)
+from sklearn.utils._testing import _array_api_for_tests
+
+from sksvd import (
+    MinNormLeastSquares,
+    MinNormLeastSquaresCV,
+    PCAViaSVD,
+    TruncatedSVDCompressor,
+)
+from sksvd.linalg import choose_solver
+
+# scikit-learn's combinations, without the devices sksvd has not been run on
+# (Intel XPU, Apple MPS) and the dpnp namespace.
+COMBINATIONS = [
+    (namespace, device, dtype)
+    for namespace, device, dtype in yield_namespace_device_dtype_combinations(
+        include_numpy_namespaces=False
+    )
+    if namespace != "dpnp" and device not in ("xpu", "mps")
+]
+
+
+def _namespace(combination):
+    namespace, device, dtype = combination
+    xp, device = _array_api_for_tests(namespace, device, dtype)  # skips if absent
+    return xp, device, np.dtype(dtype or "float64")
+
+
+def _data(dtype, shape=(120, 12), seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal(shape) @ np.diag(np.linspace(3, 0.5, shape[1]))
+    X += 5.0  # means to remove
+    y = X @ rng.standard_normal(shape[1]) + 0.1 * rng.standard_normal(shape[0])
+    return X.astype(dtype), y.astype(dtype)
+
+
+def _tolerance(dtype):
+    return 1e-10 if dtype == np.float64 else 2e-4
+
+
+def _host(array):
+    """A NumPy copy of an array of any namespace and device."""
+    if isinstance(array, np.ndarray | float):
+        return np.asarray(array)
+    with config_context(array_api_dispatch=True):
+        return np.asarray(move_to(array, xp=np, device="cpu"))
+
+
+def _same_place(array, like):
+    with config_context(array_api_dispatch=True):
+        xp_a, _, device_a = get_namespace_and_device(array)
+        xp_b, _, device_b = get_namespace_and_device(like)
+    assert xp_a.__name__ == xp_b.__name__
+    assert device_a == device_b
+
+
+def _compare(reference, fitted, X_xp, attributes, tolerance):
+    for name in attributes:
+        expected, value = getattr(reference, name), getattr(fitted, name)
+        if isinstance(expected, np.ndarray):
+            _same_place(value, X_xp)
+            value = _host(value)
+            assert value.dtype == expected.dtype, name
+        scale = np.max(np.abs(expected), initial=1.0)
+        assert_allclose(value, expected, rtol=tolerance, atol=tolerance * scale)
+
+
+@pytest.mark.parametrize("combination", COMBINATIONS, ids=str)
+@pytest.mark.parametrize("solver", ["auto", "full", "qr", "gram", "randomized"])
+@pytest.mark.parametrize("n_components", [3, 0.8])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_truncated_svd_matches_numpy(combination, solver, n_components, weighted):
+    xp, device, dtype = _namespace(combination)
+    X, _ = _data(dtype)
+    weights = np.linspace(0.0, 2.0, X.shape[0]) if weighted else None
+    estimator = TruncatedSVDCompressor(n_components, solver=solver, random_state=0)
+    reference = clone(estimator).fit(X, sample_weight=weights)
+    X_xp = xp.asarray(X, device=device)
+    with config_context(array_api_dispatch=True):
+        fitted = clone(estimator).fit(X_xp, sample_weight=weights)
+        scores = fitted.transform(X_xp)
+        back = fitted.inverse_transform(scores)
+        score = fitted.score(X_xp)
+        fit_scores = clone(estimator).fit_transform(X_xp, sample_weight=weights)
+    tolerance = _tolerance(dtype)
+    assert fitted.solver_ == reference.solver_
+    _compare(
+        reference,
+        fitted,
+        X_xp,
+        [
+            "components_",
+            "singular_values_",
+            "explained_variance_",
+            "explained_variance_ratio_",
+            "explained_energy_ratio_",
+            "reconstruction_error_",
+        ],
+        tolerance,
+    )
+    for output, expected in [
+        (scores, reference.transform(X)),
+        (back, reference.inverse_transform(reference.transform(X))),
+        (fit_scores, reference.transform(X)),
+    ]:
+        _same_place(output, X_xp)
+        assert_allclose(_host(output), expected, rtol=tolerance, atol=tolerance * 100)
+    assert abs(score - reference.score(X)) < tolerance
+
+
+@pytest.mark.parametrize("combination", COMBINATIONS, ids=str)
+@pytest.mark.parametrize("solver", ["auto", "full", "qr", "gram", "randomized"])
+@pytest.mark.parametrize("matrix", ["covariance", "correlation"])
+@pytest.mark.parametrize(
+    "n_components, whiten, weighted",
+    [(3, False, False), (None, True, False), (0.9, False, True), ("mle", False, False)],
+)
+def test_pca_matches_numpy(combination, solver, matrix, n_components, whiten, weighted):
+    if solver == "randomized" and not isinstance(n_components, int):
+        pytest.skip("the randomized solver takes an integer n_components")
+    xp, device, dtype = _namespace(combination)
+    X, _ = _data(dtype)
+    weights = np.arange(X.shape[0]) % 3 if weighted else None
+    estimator = PCAViaSVD(
+        n_components, matrix=matrix, whiten=whiten, solver=solver, random_state=0
+    )
+    reference = clone(estimator).fit(X, sample_weight=weights)
+    X_xp = xp.asarray(X, device=device)
+    with config_context(array_api_dispatch=True):
+        fitted = clone(estimator).fit(X_xp, sample_weight=weights)
+        scores = fitted.transform(X_xp)
+        back = fitted.inverse_transform(scores)
+        log_likelihood = fitted.score_samples(X_xp)
+        score = fitted.score(X_xp)
+        covariance = fitted.get_covariance()
+        precision = fitted.get_precision()
+        fit_scores = clone(estimator).fit_transform(X_xp, sample_weight=weights)
+    tolerance = _tolerance(dtype)
+    assert fitted.solver_ == reference.solver_
+    assert fitted.n_components_ == reference.n_components_
+    _compare(
+        reference,
+        fitted,
+        X_xp,
+        [
+            "components_",
+            "singular_values_",
+            "explained_variance_",
+            "explained_variance_ratio_",
+            "mean_",
+            "scale_",
+            "var_",
+            "loadings_",
+            "noise_variance_",
+        ],
+        tolerance,
+    )
+    expected_scores = reference.transform(X)
+    for output, expected in [
+        (scores, expected_scores),
+        (fit_scores, expected_scores),
+        (back, reference.inverse_transform(expected_scores)),
+        (log_likelihood, reference.score_samples(X)),
+        (covariance, reference.get_covariance()),
+        (precision, reference.get_precision()),
+    ]:
+        _same_place(output, X_xp)
+        scale = np.max(np.abs(expected))
+        assert_allclose(_host(output), expected, rtol=tolerance, atol=tolerance * scale)
+    assert abs(score - reference.score(X)) <= tolerance * abs(reference.score(X))
+
+
+@pytest.mark.parametrize("combination", COMBINATIONS, ids=str)
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"fit_intercept": False, "solver": "qr"},
+        {"solver": "full", "max_rank": 5},
+        {"rcond": 0.05},
+    ],
+    ids=str,
+)
+@pytest.mark.parametrize("targets", [1, 3])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_least_squares_matches_numpy(combination, params, targets, weighted):
+    xp, device, dtype = _namespace(combination)
+    X, y = _data(dtype, shape=(400, 12))
+    if targets > 1:
+        y = np.column_stack([y, 2 * y + 1, -y])
+    weights = np.linspace(0.0, 3.0, X.shape[0]) if weighted else None
+    estimator = MinNormLeastSquares(**params)
+    reference = clone(estimator).fit(X, y, sample_weight=weights)
+    X_xp, y_xp = xp.asarray(X, device=device), xp.asarray(y, device=device)
+    with config_context(array_api_dispatch=True):
+        fitted = clone(estimator).fit(X_xp, y_xp, sample_weight=weights)
+        predictions = fitted.predict(X_xp)
+        r2 = fitted.score(X_xp, y_xp)
+    tolerance = _tolerance(dtype)
+    assert fitted.solver_ == reference.solver_ or reference.solver_ == "gelsd"
+    assert fitted.rank_ == reference.rank_
+    _compare(
+        reference,
+        fitted,
+        X_xp,
+        ["coef_", "intercept_", "singular_values_"],
+        tolerance,
+    )
+    # The residual sum of squares is ‖y‖² − ‖Uᵀy‖² (or ‖y − Xβ‖² where that
+    # cancels): its error is relative to ‖y‖², not to itself.
+    rss = _host(fitted.residual_sum_of_squares_)
+    allowed = tolerance * float(np.sum(y.astype(np.float64) ** 2))
+    assert np.all(np.abs(rss - reference.residual_sum_of_squares_) <= allowed)
+    _same_place(predictions, X_xp)
+    assert_allclose(_host(predictions), reference.predict(X), rtol=tolerance, atol=0)
+    assert abs(r2 - reference.score(X, y)) < tolerance
+
+
+@pytest.mark.parametrize("combination", COMBINATIONS, ids=str)
+@pytest.mark.parametrize("cv", [None, 4])
+def test_least_squares_cv_fits_on_the_device(combination, cv):
+    xp, device, dtype = _namespace(combination)
+    X, y = _data(dtype, shape=(80, 10))
+    reference = MinNormLeastSquaresCV(cv=cv).fit(X, y)
+    X_xp, y_xp = xp.asarray(X, device=device), xp.asarray(y, device=device)
+    with config_context(array_api_dispatch=True):
+        fitted = MinNormLeastSquaresCV(cv=cv).fit(X_xp, y_xp)
+        predictions = fitted.predict(X_xp)
+    assert fitted.best_rank_ == reference.best_rank_
+    _compare(reference, fitted, X_xp, ["coef_", "singular_values_"], 1e-12)
+    _same_place(predictions, X_xp)
+    # The same coefficients; the products X·β of two BLAS differ by rounding.
+    assert_allclose(_host(predictions), reference.predict(X), rtol=_tolerance(dtype))
+
+
+@pytest.mark.parametrize("combination", COMBINATIONS, ids=str)
+def test_pipeline_and_grid_search_over_the_rank(combination):
+    xp, device, dtype = _namespace(combination)
+    if xp.__name__ == "array_api_strict":
+        pytest.skip("GridSearchCV indexes with NumPy arrays, which strict refuses")
+    X, y = _data(dtype, shape=(90, 10))
+    pipeline = make_pipeline(PCAViaSVD(matrix="correlation"), MinNormLeastSquares())
+    search = GridSearchCV(pipeline, {"pcaviasvd__n_components": [2, 5, 8]}, cv=3)
+    reference = clone(search).fit(X, y)
+    with config_context(array_api_dispatch=True):
+        fitted = clone(search).fit(
+            xp.asarray(X, device=device), xp.asarray(y, device=device)
+        )
+    assert fitted.best_params_ == reference.best_params_
+    assert_allclose(
+        fitted.cv_results_["mean_test_score"],
+        reference.cv_results_["mean_test_score"],
+        rtol=_tolerance(dtype),
+    )
+
+
+@pytest.mark.parametrize("combination", COMBINATIONS, ids=str)
+def test_impossible_requests_are_refused(combination):
+    xp, device, dtype = _namespace(combination)
+    X, y = _data(dtype)
+    X_xp = xp.asarray(X, device=device)
+    with config_context(array_api_dispatch=True):
+        for solver in ("arpack", "propack"):
+            with pytest.raises(ValueError, match="array-API namespace"):
+                TruncatedSVDCompressor(2, solver=solver).fit(X_xp)
+            with pytest.raises(ValueError, match="array-API namespace"):
+                PCAViaSVD(2, solver=solver).fit(X_xp)
+        with pytest.raises(TypeError, match="missing='em'"):
+            PCAViaSVD(2, missing="em").fit(X_xp)
+        with pytest.raises(TypeError, match="partial_fit"):
+            PCAViaSVD(2).partial_fit(X_xp)
+        with pytest.raises(TypeError, match="batch_size"):
+            PCAViaSVD(2).fit(X_xp, batch_size=50)
+        fitted = PCAViaSVD().fit(X_xp)
+        assert not hasattr(fitted, "partial_fit")
+        with pytest.raises(AttributeError) as raised:
+            fitted.partial_fit(X_xp)
+        assert "array-API array on its device" in str(raised.value.__cause__)
+        with pytest.raises(ValueError, match="same namespace"):
+            fitted.transform(X)
+
+
+def test_numpy_input_under_dispatch_is_unchanged():
+    X, y = _data(np.float64)
+    for estimator in (
+        TruncatedSVDCompressor(4),
+        PCAViaSVD(4, matrix="correlation"),
+        MinNormLeastSquares(),
+    ):
+        reference = clone(estimator).fit(X, y)
+        with config_context(array_api_dispatch=True):
+            fitted = clone(estimator).fit(X, y)
+        for name, value in vars(reference).items():
+            if isinstance(value, np.ndarray):
+                assert isinstance(getattr(fitted, name), np.ndarray)
+                np.testing.assert_array_equal(getattr(fitted, name), value)
+
+
+def test_torch_without_dispatch_is_converted_to_numpy():
+    torch = pytest.importorskip("torch")
+    X, _ = _data(np.float64)
+    fitted = PCAViaSVD(3).fit(torch.asarray(X))
+    assert isinstance(fitted.components_, np.ndarray)
+    assert_allclose(fitted.components_, PCAViaSVD(3).fit(X).components_)
+
+
+def test_policy_never_picks_numpy_only_solvers():
+    assert choose_solver((5000, 3000), 10) == "arpack"
+    assert choose_solver((5000, 3000), 10, array_api=True) == "randomized"
+    assert choose_solver((500, 300), 10, array_api=True) == "full"
+    assert choose_solver((100_000, 50), 10, array_api=True) == "gram"
+
+
+def test_import_loads_no_array_library():
+    code = (
+        "import sys, sksvd, sksvd.linalg; "
+        "print(sorted(m for m in ('torch', 'cupy', 'array_api_strict') "
+        "if m in sys.modules))"
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert output.strip() == "[]"
