@@ -20,6 +20,7 @@ from sksvd.linalg._decompose import decompose
 from sksvd.linalg._exact import lapack_svd
 from sksvd.linalg._gram import gram_eigh, gram_matrix
 from sksvd.linalg._namespace import gram_svd as namespace_gram_svd
+from sksvd.linalg._namespace import unit as namespace_unit
 from sksvd.linalg._norms import column_norms, largest_magnitude
 from sksvd.linalg._operand import Operand
 from sksvd.linalg._policy import (
@@ -213,28 +214,42 @@ def _in_namespace(A, B, rcond, max_rank, route, ns):
     ``Vt`` and the projections ``UᵀB`` (k × n_targets) come to the host, where
     the cut-off and the solution (n_features × n_targets) are formed, as for
     NumPy input. The Gram route is kept under the same guard (estimated
-    relative error at most ``LSTSQ_GRAM_TOLERANCE``); otherwise ``"qr"`` runs.
+    relative error at most ``LSTSQ_GRAM_TOLERANCE``) and forms the projections
+    as ``Σ⁻¹Vᵀ(AᵀB)``, without U; otherwise ``"qr"`` or ``"full"`` runs.
     """
-    result = None
-    if route == "gram":
-        result, _ = namespace_gram_svd(Operand(A), A, A.shape[1], A.shape[1], True, ns)
-        accurate = result is not None and (
-            gram_error_estimate(result.s, A.shape[0]) <= LSTSQ_GRAM_TOLERANCE
-        )
-        route = "gram" if accurate else _backward_stable_solver(A.shape)
-        result = result if accurate else None
-    if result is None:
-        result = decompose(Operand(A), None, solver=route)
-    U, s, Vt = result
-    s = s if isinstance(s, np.ndarray) else ns.numpy(s)
-    Vt = Vt if isinstance(Vt, np.ndarray) else ns.numpy(Vt)
-    P = ns.numpy(U.T @ B)
+    factors = _namespace_gram_factors(A, B, ns) if route == "gram" else None
+    if factors is None:
+        if route == "gram":
+            route = _backward_stable_solver(A.shape)
+        U, s, Vt = decompose(Operand(A), None, solver=route)
+        P = ns.numpy(U.T @ B)
+    else:
+        s, Vt, P = factors
     rank, cutoff = cut_off(s, rcond, max_rank)
     x = Vt[:rank].T @ (P[:rank] / s[:rank, np.newaxis])
     residues = residual_squares(
         column_norms(B), P[:rank], lambda: column_norms(B - A @ ns.asarray(x))
     )
     return LeastSquaresSolution(x, residues, rank, cutoff, s, route, None)
+
+
+def _namespace_gram_factors(A, B, ns):
+    """``s``, ``Vt`` and ``P = Σ⁻¹Vᵀ(AᵀB)`` on the host, or None when not accurate."""
+    result, _ = namespace_gram_svd(Operand(A), A, A.shape[1], 0, False, ns)
+    if result is None or not (
+        gram_error_estimate(result.s, A.shape[0]) <= LSTSQ_GRAM_TOLERANCE
+    ):
+        return None
+    s, Vt = result.s, ns.numpy(result.Vt).astype(np.float64)
+    # A divided by its largest magnitude (where squares would leave float64's
+    # range) and B by its largest column norm: AᵀB cannot overflow on the way.
+    unit = namespace_unit(A, ns)
+    size = float(np.max(column_norms(B), initial=0.0))
+    size = 1.0 if size == 0.0 or not np.isfinite(size) else size
+    product = ns.numpy((A / unit).T @ (B / size))
+    with np.errstate(over="ignore"):
+        P = (Vt @ product) / (s / unit)[:, np.newaxis] * size
+    return s, Vt, P
 
 
 def _arpack(operand, B, rcond, max_rank):

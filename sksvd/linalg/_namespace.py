@@ -155,6 +155,13 @@ def _safe_unit(largest):
     return 1.0 if inside or not np.isfinite(largest) else largest
 
 
+def unit(X, ns):
+    """1, or X's largest magnitude when its squares would leave float64's range."""
+    if X.shape[0] * X.shape[1] == 0:
+        return 1.0
+    return _safe_unit(float(ns.xp.max(ns.xp.abs(X))))
+
+
 def column_mean(X, weights, ns):
     """(Weighted) column means, float64 on the host, exact for constant columns.
 
@@ -221,10 +228,10 @@ def frobenius_norm(X, ns):
     largest = float(xp.max(xp.abs(Z)))
     if largest == 0.0 or not np.isfinite(largest):
         return largest
-    unit = _safe_unit(largest)
-    if unit != 1.0:
-        Z = Z / unit
-    return float(xp.sqrt(xp.sum(Z * Z))) * unit
+    divisor = _safe_unit(largest)
+    if divisor != 1.0:
+        Z = Z / divisor
+    return float(xp.sqrt(xp.sum(Z * Z))) * divisor
 
 
 def dense(operand, ns):
@@ -300,9 +307,9 @@ def gram_svd(operand, Z, n, k, compute_u, ns):
     A, transposed = _tall(Z)
     rows, short = A.shape
     A = ns.float64(A)
-    unit = _safe_unit(float(xp.max(xp.abs(A)))) if rows * short else 1.0
-    if unit != 1.0:
-        A = A / unit
+    scale = unit(A, ns)
+    if scale != 1.0:
+        A = A / scale
     G = A.T @ A
     live = np.flatnonzero(ns.numpy(xp.linalg.diagonal(G)) > 0)
     V = np.zeros((short, short))
@@ -313,7 +320,7 @@ def gram_svd(operand, Z, n, k, compute_u, ns):
             xp.take(xp.take(G, index, axis=0), index, axis=1)
         )
         eigenvalues = ns.numpy(eigenvalues)[::-1]
-        s[: live.size] = np.sqrt(np.maximum(eigenvalues, 0.0)) * unit
+        s[: live.size] = np.sqrt(np.maximum(eigenvalues, 0.0)) * scale
         V[live, : live.size] = ns.numpy(vectors)[:, ::-1]
     dead = np.setdiff1d(np.arange(short), live)
     V[dead, live.size + np.arange(dead.size)] = 1.0
@@ -329,7 +336,7 @@ def gram_svd(operand, Z, n, k, compute_u, ns):
     long = None
     if long_needed:
         product = A @ ns.asarray(V[:, :k], A.dtype)
-        long = xp.astype(product / ns.asarray(s[:k] / unit, A.dtype), dtype)
+        long = xp.astype(product / ns.asarray(s[:k] / scale, A.dtype), dtype)
     if transposed:
         U = ns.asarray(V[:, :n].copy(), dtype) if compute_u else None
         return SVDResult(U, s[:n], long.T), exact_zeros
