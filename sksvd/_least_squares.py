@@ -16,7 +16,6 @@ from sksvd._compat import (
     Interval,
     StrOptions,
     _fit_context,
-    check_sample_weight,
 )
 from sksvd._dask_input import is_dask_array, validate_dask
 from sksvd._docstrings import fill_shared_docs
@@ -37,6 +36,7 @@ from sksvd.linalg._engine import (
     raise_if_not_finite,
     solve_from_factors,
     sparse_centred_norms,
+    take_rows,
     to_numpy,
 )
 
@@ -539,10 +539,10 @@ class MinNormLeastSquaresCV(_LinearPredictMixin, RegressorMixin, BaseEstimator):
                 "max_rank=best_rank_) on the dask array."
             )
         ns = namespace_of(X)
-        if ns is not None:
-            # The rank search (exact leave-one-out's secular equations, or one
-            # factorisation per fold) is NumPy code: it runs on a host copy,
-            # and the fitted model joins X on its device.
+        if ns is not None and self.cv is None:
+            # Exact leave-one-out solves secular equations per sample in NumPy
+            # code: it runs on a host copy, and the fitted model joins X on its
+            # device. k-fold (below) factors each fold on the device.
             X, y, sample_weight = ns.numpy(X), to_numpy(y), to_numpy(sample_weight)
             with config_context(array_api_dispatch=False):
                 self.fit(X, y, sample_weight)
@@ -553,7 +553,7 @@ class MinNormLeastSquaresCV(_LinearPredictMixin, RegressorMixin, BaseEstimator):
             X,
             y,
             accept_sparse=self._sparse_formats,
-            dtype=[np.float64, np.float32],
+            dtype=float_dtypes(X),
             multi_output=True,
             y_numeric=True,
         )
@@ -562,15 +562,16 @@ class MinNormLeastSquaresCV(_LinearPredictMixin, RegressorMixin, BaseEstimator):
                 "MinNormLeastSquaresCV needs at least 3 samples to cross-validate; "
                 f"got n_samples={X.shape[0]}."
             )
-        weights = check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
-        )
+        weights = host_weights(sample_weight, X)
         _check_weight_sum(weights)
-        Y = _as_targets(y)
+        Y = _targets_like(y, X)
+        dtype = numpy_dtype(X.dtype)
+        # Held-out targets are scored on the host (array-API y comes there).
+        y_host = to_numpy(y)
         # One SVD of all the data gives the candidate ranks, the leave-one-out
         # scores and the refitted model.
         problem = _centred_problem(X, Y, weights, self.fit_intercept)
-        rcond = default_rcond(X.shape, X.dtype) if self.rcond is None else self.rcond
+        rcond = default_rcond(X.shape, dtype) if self.rcond is None else self.rcond
         truncate = self._truncation(X)
         # Leave-one-out reads the left singular vectors (each sample's
         # coordinates, to their own relative accuracy); k-fold does not.
@@ -584,11 +585,15 @@ class MinNormLeastSquaresCV(_LinearPredictMixin, RegressorMixin, BaseEstimator):
             )
             self._store_results(ranks, scores[np.newaxis], spread)
         else:
-            cv = check_cv(self.cv, y, classifier=False)
+            cv = check_cv(self.cv, y_host, classifier=False)
+            # The splitter sees the host targets and the number of rows.
+            rows = X if ns is None else np.empty((X.shape[0], 0))
             scores = np.array(
                 [
-                    self._fold_scores(X, y, weights, train, test, ranks, truncate)
-                    for train, test in cv.split(X, y)
+                    self._fold_scores(
+                        X, Y, y_host, weights, train, test, ranks, truncate
+                    )
+                    for train, test in cv.split(rows, y_host)
                 ]
             )
             self._store_results(ranks, scores, None)
@@ -596,8 +601,10 @@ class MinNormLeastSquaresCV(_LinearPredictMixin, RegressorMixin, BaseEstimator):
         coef, residues = solve_from_factors(factors, problem.b, rank)
         self.rank_, self.cutoff_, self.singular_values_ = rank, cutoff, factors.s
         _set_coefficients(
-            self, coef, problem.x_mean, problem.y_mean, residues, y.ndim == 1, X.dtype
+            self, coef, problem.x_mean, problem.y_mean, residues, y.ndim == 1, dtype
         )
+        # Array-API input: the fitted model joins X on its device.
+        to_device_of(self, X)
         return self
 
     def _truncation(self, X):
@@ -797,7 +804,11 @@ class MinNormLeastSquaresCV(_LinearPredictMixin, RegressorMixin, BaseEstimator):
         return scores, spread
 
     def _held_out_predictions(self, X, Y, weights, train, test, ranks, truncate):
-        """Predictions at every rank of the samples ``test``, fitted on ``train``."""
+        """Predictions at every rank of the samples ``test``, fitted on ``train``.
+
+        For array-API X the fold is factored on X's device; the predictions
+        (n_test × ranks × n_targets) come back to the host for scoring.
+        """
         train_weights = weights[train]
         if not train_weights.sum() > 0:
             raise ValueError(
@@ -805,10 +816,11 @@ class MinNormLeastSquaresCV(_LinearPredictMixin, RegressorMixin, BaseEstimator):
                 "that each hold some positively weighted samples."
             )
         problem = _centred_problem(
-            X[train], Y[train], train_weights, self.fit_intercept
+            take_rows(X, train), take_rows(Y, train), train_weights, self.fit_intercept
         )
         shape = (problem.b.shape[0], X.shape[1])
-        rcond = default_rcond(shape, X.dtype) if self.rcond is None else self.rcond
+        dtype = numpy_dtype(X.dtype)
+        rcond = default_rcond(shape, dtype) if self.rcond is None else self.rcond
         solution = least_squares(
             problem.operand,
             problem.b,
@@ -817,11 +829,14 @@ class MinNormLeastSquaresCV(_LinearPredictMixin, RegressorMixin, BaseEstimator):
             max_rank=truncate,
             need="factors",
         )
-        return _predictions_at_ranks(X[test], problem, solution.factors, rcond, ranks)
+        return _predictions_at_ranks(
+            take_rows(X, test), problem, solution.factors, rcond, ranks
+        )
 
-    def _fold_scores(self, X, y, weights, train, test, ranks, truncate):
+    def _fold_scores(self, X, Y, y, weights, train, test, ranks, truncate):
+        """Scores at every rank of one fold; ``y`` is the host copy of the targets."""
         predictions = self._held_out_predictions(
-            X, _as_targets(y), weights, train, test, ranks, truncate
+            X, Y, weights, train, test, ranks, truncate
         )
         scorer = self._scorer()
         scores = np.empty(len(ranks))
@@ -854,7 +869,7 @@ def _predictions_at_ranks(X, problem, factors, rcond, ranks):
         # Columns with a large mean are centred explicitly: X·W − μ·W cancels.
         norms = sparse_centred_norms(X, problem.x_mean)
         explicit = explicit_columns(problem.x_mean, norms, X.shape[0])
-    coordinates = centred_product(X, problem.x_mean, Vt[:r].T, explicit)
+    coordinates = to_numpy(centred_product(X, problem.x_mean, Vt[:r].T, explicit))
     cumulative = np.cumsum(coordinates[:, :, np.newaxis] * coefficients, axis=1)
     out = np.empty((X.shape[0], len(ranks), P.shape[1]))
     for position, rank in enumerate(ranks):

@@ -20,6 +20,7 @@ from sksvd.linalg._decompose import decompose
 from sksvd.linalg._exact import lapack_svd
 from sksvd.linalg._gram import gram_eigh, gram_matrix
 from sksvd.linalg._namespace import gram_svd as namespace_gram_svd
+from sksvd.linalg._namespace import namespace_of
 from sksvd.linalg._namespace import unit as namespace_unit
 from sksvd.linalg._norms import column_norms, largest_magnitude
 from sksvd.linalg._operand import Operand
@@ -217,20 +218,17 @@ def _in_namespace(A, B, rcond, max_rank, route, ns):
     relative error at most ``LSTSQ_GRAM_TOLERANCE``) and forms the projections
     as ``Σ⁻¹Vᵀ(AᵀB)``, without U; otherwise ``"qr"`` or ``"full"`` runs.
     """
-    factors = _namespace_gram_factors(A, B, ns) if route == "gram" else None
-    if factors is None:
+    found = _namespace_gram_factors(A, B, ns) if route == "gram" else None
+    U = None
+    if found is None:
         if route == "gram":
             route = _backward_stable_solver(A.shape)
         U, s, Vt = decompose(Operand(A), None, solver=route)
         P = ns.numpy(U.T @ B)
     else:
-        s, Vt, P = factors
-    rank, cutoff = cut_off(s, rcond, max_rank)
-    x = Vt[:rank].T @ (P[:rank] / s[:rank, np.newaxis])
-    residues = residual_squares(
-        column_norms(B), P[:rank], lambda: column_norms(B - A @ ns.asarray(x))
-    )
-    return LeastSquaresSolution(x, residues, rank, cutoff, s, route, None)
+        s, Vt, P = found
+    factors = LeastSquaresFactors(s, Vt, P, U, A)
+    return _solve(factors, B, rcond, max_rank, route)
 
 
 def _namespace_gram_factors(A, B, ns):
@@ -301,8 +299,10 @@ def solve_from_factors(factors, B, rank):
     """
     s, Vt, P, A = factors.s, factors.Vt, factors.P, factors.A
     x = Vt[:rank].T @ (P[:rank] / s[:rank, np.newaxis])
+    ns = namespace_of(A)
+    x_like_A = x if ns is None else ns.asarray(x)
     residues = residual_squares(
-        column_norms(B), P[:rank], lambda: column_norms(B - A @ x)
+        column_norms(B), P[:rank], lambda: column_norms(B - A @ x_like_A)
     )
     return x, residues
 

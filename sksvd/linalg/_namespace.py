@@ -109,12 +109,14 @@ def move_attributes(estimator, ns):
             setattr(estimator, name, ns.asarray(value))
 
 
-def take_rows(X, keep):
-    """The rows of X where the NumPy mask ``keep`` is true, in X's namespace."""
+def take_rows(X, rows):
+    """The rows of X picked by a NumPy boolean mask or index array, in X's namespace."""
     ns = namespace_of(X)
     if ns is None:
-        return X[keep]
-    return ns.xp.take(X, ns.asarray(np.flatnonzero(keep)), axis=0)
+        return X[rows]
+    rows = np.asarray(rows)
+    index = np.flatnonzero(rows) if rows.dtype == bool else rows.astype(np.int64)
+    return ns.xp.take(X, ns.asarray(index), axis=0)
 
 
 def column_range(X, columns, ns):

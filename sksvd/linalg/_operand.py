@@ -302,12 +302,19 @@ class _TransposedCentered(LinearOperator):
 
 
 def centred_product(X, mean, W, explicit=None):
-    """``(X − 1μᵀ) W`` for dense or sparse X, without cancellation.
+    """``(X − 1μᵀ) W`` for dense, sparse or array-API X, without cancellation.
 
-    Dense X is centred first. Sparse X stays sparse: ``X W − 1 (μᵀW)``, except
-    for the ``explicit`` columns (large means), which are centred as a dense
-    block.
+    Dense X is centred first (on its device for array-API X, in the promoted
+    dtype of X, μ and W, as NumPy would). Sparse X stays sparse:
+    ``X W − 1 (μᵀW)``, except for the ``explicit`` columns (large means), which
+    are centred as a dense block.
     """
+    ns = _namespace.namespace_of(X)
+    if ns is not None and isinstance(W, np.ndarray):
+        # Host μ and W: NumPy's promotion (a float64 centre makes the product
+        # float64), computed on X's device.
+        W = ns.asarray(np.asarray(W, dtype=np.result_type(W, mean)))
+        return (ns.xp.astype(X, W.dtype) - ns.asarray(mean, W.dtype)) @ W
     if not sp.issparse(X):
         return (X - mean) @ W
     if explicit is None or not np.any(explicit):
