@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sksvd._compat import Interval, StrOptions, _fit_context
 from sksvd._dask_input import is_dask_array
-from sksvd.linalg._engine import SOLVERS, complete_low_rank, impute_rows
+from sksvd.linalg._engine import SOLVERS, complete_low_rank, impute_rows, refuse
 
 _RANKS_BY_DEFAULT = 10
 _SHRINKAGES_BY_DEFAULT = 10
@@ -315,6 +315,7 @@ class SVDImputer(TransformerMixin, BaseEstimator):
                 "missing_values; pass X.toarray() (sparse input, whose unstored "
                 "entries would be the missing ones, is not supported yet)."
             )
+        refuse(X, "SVDImputer")
         allow = "allow-nan" if _is_nan(self.missing_values) else True
         return validate_data(
             self,

@@ -26,9 +26,18 @@ from sksvd import (
     MinNormLeastSquares,
     MinNormLeastSquaresCV,
     PCAViaSVD,
+    SVDImputer,
     TruncatedSVDCompressor,
 )
-from sksvd.linalg import choose_solver
+from sksvd.linalg import (
+    choose_solver,
+    energy_ratio,
+    low_rank_approximation,
+    lstsq,
+    null_space,
+    pinv,
+    svd,
+)
 
 # scikit-learn's combinations, without the devices sksvd has not been run on
 # (Intel XPU, Apple MPS) and the dpnp namespace.
@@ -299,6 +308,29 @@ def test_impossible_requests_are_refused(combination):
         assert "array-API array on its device" in str(raised.value.__cause__)
         with pytest.raises(ValueError, match="same namespace"):
             fitted.transform(X)
+
+
+@pytest.mark.parametrize("combination", COMBINATIONS, ids=str)
+def test_numpy_only_functions_say_so(combination):
+    xp, device, dtype = _namespace(combination)
+    X, y = _data(dtype)
+    X_xp = xp.asarray(X, device=device)
+    calls = {
+        "svd": lambda: svd(X_xp, 2),
+        "low_rank_approximation": lambda: low_rank_approximation(X_xp, 2),
+        "pinv": lambda: pinv(X_xp),
+        "lstsq": lambda: lstsq(X_xp, y),
+        "null_space": lambda: null_space(X_xp),
+        "energy_ratio": lambda: energy_ratio(xp.abs(X_xp[:, 0])),
+        "SVDImputer": lambda: SVDImputer(2).fit(X_xp),
+    }
+    with config_context(array_api_dispatch=True):
+        for call in calls.values():
+            with pytest.raises(TypeError, match="computes on NumPy arrays"):
+                call()
+    if xp.__name__ != "array_api_strict":  # strict refuses to convert itself
+        for call in calls.values():  # without dispatch: converted, as before
+            call()
 
 
 def test_numpy_input_under_dispatch_is_unchanged():

@@ -9,6 +9,7 @@ from sklearn.utils import check_array
 from sksvd._compat import Interval, Options, StrOptions, validate_params
 from sksvd.linalg._checks import check_rank
 from sksvd.linalg._decompose import decompose
+from sksvd.linalg._namespace import refuse
 from sksvd.linalg._policy import SOLVERS
 
 
@@ -76,6 +77,7 @@ def low_rank_approximation(X, rank, *, solver="auto", random_state=None):
            [0., 2., 0.],
            [0., 0., 0.]])
     """
+    refuse(X, "sksvd.linalg.low_rank_approximation")
     X = check_array(X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32])
     check_rank(rank, X.shape, solver, name="rank")
     U, s, Vt = decompose(X, rank, solver=solver, random_state=random_state)
@@ -83,6 +85,7 @@ def low_rank_approximation(X, rank, *, solver="auto", random_state=None):
 
 
 def _check_spectrum(s):
+    refuse(s, "sksvd.linalg's energy_ratio and eckart_young_error")
     s = check_array(s, ensure_2d=False, dtype=[np.float64, np.float32], input_name="s")
     if s.ndim != 1:
         raise ValueError(

@@ -84,6 +84,19 @@ def namespace_of(*arrays):
     return Namespace(xp, device, _compat.max_precision_float_dtype(xp, device))
 
 
+def refuse(X, what):
+    """A TypeError for an array-API array where ``what`` takes NumPy input only."""
+    ns = namespace_of(X)
+    if ns is None:
+        return
+    raise TypeError(
+        f"{what} computes on NumPy arrays; X is a {ns.xp.__name__.split('.')[-1]} "
+        "array and array_api_dispatch is on. Convert X to NumPy first, or use "
+        "TruncatedSVDCompressor, PCAViaSVD or MinNormLeastSquares, which fit it "
+        "on its device."
+    )
+
+
 def to_numpy(values):
     """``values`` as NumPy when they are an array of another namespace, else as is.
 

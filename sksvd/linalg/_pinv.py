@@ -8,10 +8,12 @@ from sklearn.utils import check_array
 from sksvd._compat import Interval, validate_params
 from sksvd.linalg._decompose import decompose
 from sksvd.linalg._lstsq import cut_off, default_rcond, least_squares
+from sksvd.linalg._namespace import refuse
 from sksvd.linalg._operand import Operand
 
 
 def _check_matrix(A, name="A"):
+    refuse(A, "sksvd.linalg's pinv, lstsq, null_space and null_vector")
     return check_array(A, dtype=[np.float64, np.float32], input_name=name)
 
 

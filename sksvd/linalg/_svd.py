@@ -8,6 +8,7 @@ from sklearn.utils import check_array
 from sksvd._compat import Interval, StrOptions, validate_params
 from sksvd.linalg._checks import check_rank
 from sksvd.linalg._decompose import decompose
+from sksvd.linalg._namespace import refuse
 from sksvd.linalg._policy import KRYLOV_SOLVERS, SOLVERS
 
 
@@ -150,6 +151,7 @@ def svd(
     >>> svd(X, 1, compute_u=False).U is None
     True
     """
+    refuse(X, "sksvd.linalg.svd")
     X = check_array(X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32])
     if n_components is None and solver in KRYLOV_SOLVERS:
         raise ValueError(
