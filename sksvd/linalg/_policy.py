@@ -252,6 +252,11 @@ def choose_solver(
     dense, otherwise                      ``"full"``
     ====================================  ======================================
 
+    An array of another array-API namespace (``array_api=True``) takes the
+    dense rows, with ``"randomized"`` (short side of at least 1000) or
+    ``"full"`` where they would pick ``"arpack"``: ARPACK and PROPACK are SciPy
+    codes on NumPy arrays, and are refused for such input.
+
     The Gram guard: the engine estimates the relative error of every singular
     value the caller will use (:func:`~sksvd.linalg._policy.gram_error_estimate`,
     about ``eps·(σ₁/σᵢ)²`` with a factor for the number of rows) and redoes the
