@@ -7,17 +7,20 @@ import warnings
 import numpy as np
 from sklearn.utils import check_array
 from sklearn.utils.extmath import safe_sparse_dot
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import validate_data as _validate_data
 
 from sksvd._compat import check_same_namespace, check_sample_weight
 from sksvd._dask_input import is_dask_array, validate_dask
 from sksvd.linalg._engine import (
     ARRAY_API_SOLVERS,
     check_dask_array,
+    detached,
     float_dtypes,
     lazily_checked,
     move_attributes,
     namespace_of,
+    promoted,
     to_numpy,
 )
 
@@ -44,6 +47,15 @@ def warn_at_caller(message, category=UserWarning):
     ):
         frame, level = frame.f_back, level + 1
     warnings.warn(message, category, stacklevel=level)
+
+
+def validate_data(estimator, /, X="no_validation", y="no_validation", **kwargs):
+    """scikit-learn's ``validate_data``, with tensors that record gradients detached.
+
+    Fits and predictions are not differentiated: a PyTorch tensor with
+    ``requires_grad=True`` is read as its data, as NumPy would read it.
+    """
+    return _validate_data(estimator, detached(X), detached(y), **kwargs)
 
 
 def row_weights(sample_weight, X):
@@ -165,8 +177,9 @@ class _LinearPredictMixin:
             dtype=float_dtypes(X),
             reset=False,
         )
-        coef = self.coef_ if self.coef_.ndim == 1 else self.coef_.T
-        return safe_sparse_dot(X, coef, dense_output=True) + self.intercept_
+        X, coef, intercept = promoted(X, self.coef_, self.intercept_)
+        coef = coef if coef.ndim == 1 else coef.T
+        return safe_sparse_dot(X, coef, dense_output=True) + intercept
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

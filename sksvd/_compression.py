@@ -9,9 +9,8 @@ from sklearn.base import (
     TransformerMixin,
 )
 from sklearn.utils.extmath import safe_sparse_dot
-from sklearn.utils.validation import validate_data
 
-from sksvd._base import _SVDTransformerMixin, row_weights, to_device_of
+from sksvd._base import _SVDTransformerMixin, row_weights, to_device_of, validate_data
 from sksvd._compat import (
     Interval,
     RealNotInt,
@@ -34,6 +33,7 @@ from sksvd.linalg._engine import (
     frobenius_norm,
     input_kind,
     lazy_frobenius_norm,
+    promoted,
     raise_if_not_finite,
     take_rows,
     times,
@@ -254,8 +254,8 @@ class TruncatedSVDCompressor(
         X_original : ndarray of shape (n_samples, n_features)
             The rank-k reconstruction; always dense.
         """
-        X = self._check_coordinates(X)
-        return X @ self.components_
+        X, components = promoted(self._check_coordinates(X), self.components_)
+        return X @ components
 
     def score(self, X, y=None):
         """Fraction of ``‖X‖²_F`` that the projection onto the components keeps.
@@ -295,7 +295,8 @@ class TruncatedSVDCompressor(
     def _project(self, X):
         if is_dask_array(X):
             return X @ self.components_.T.astype(X.dtype)
-        return safe_sparse_dot(X, self.components_.T, dense_output=True)
+        X, components = promoted(X, self.components_)
+        return safe_sparse_dot(X, components.T, dense_output=True)
 
     def _fit(self, X, sample_weight=None):
         """Validate X, run the engine once, store attributes; return the scores."""
@@ -417,7 +418,10 @@ class TruncatedSVDCompressor(
         if norm == 0.0:
             self.explained_energy_ratio_ = np.zeros_like(s)
         else:
-            self.explained_energy_ratio_ = ((s / norm) ** 2).astype(s.dtype)
+            # In float64: σ and ‖X‖_F of heavily weighted float32 data may lie
+            # outside float32's range where their ratio does not.
+            ratio = (s.astype(np.float64) / norm) ** 2
+            self.explained_energy_ratio_ = ratio.astype(s.dtype)
         kept = float(np.sum((s.astype(np.float64) / norm) ** 2)) if norm else 0.0
         self.reconstruction_error_ = norm * float(np.sqrt(max(1.0 - kept, 0.0)))
         self.compression_ratio_ = (

@@ -9,9 +9,8 @@ from sklearn import config_context
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
-from sklearn.utils.validation import validate_data
 
-from sksvd._base import _LinearPredictMixin, host_weights, to_device_of
+from sksvd._base import _LinearPredictMixin, host_weights, to_device_of, validate_data
 from sksvd._compat import (
     Interval,
     StrOptions,

@@ -17,13 +17,14 @@ from sklearn.utils import check_array
 from sklearn.utils.extmath import fast_logdet
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.sparsefuncs import min_max_axis
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from sksvd._base import (
     _SVDTransformerMixin,
     host_weights,
     row_weights,
     to_device_of,
+    validate_data,
     warn_at_caller,
 )
 from sksvd._compat import (
@@ -56,6 +57,7 @@ from sksvd.linalg._engine import (
     impute_rows,
     input_kind,
     namespace_of,
+    promoted,
     raise_if_not_finite,
     take_rows,
     to_numpy,
@@ -687,7 +689,9 @@ class PCAViaSVD(
 
     def _continuable(self):
         """Whether partial_fit may continue this estimator (else why not)."""
-        if hasattr(self, "components_") and namespace_of(self.components_):
+        if hasattr(self, "components_") and not isinstance(
+            self.components_, np.ndarray
+        ):
             raise AttributeError(
                 "This PCAViaSVD was fitted on an array-API array on its device; "
                 "partial_fit updates NumPy fits only (its QR update runs on the "
@@ -903,7 +907,10 @@ class PCAViaSVD(
         X = self._check_coordinates(X)
         if self.whiten:
             X = X * self._whitening
-        return (X @ self.components_) * self.scale_ + self.mean_
+        X, components, scale, mean = promoted(
+            X, self.components_, self.scale_, self.mean_
+        )
+        return (X @ components) * scale + mean
 
     def score_samples(self, X):
         """Log-likelihood of each sample under the probabilistic PCA model.
@@ -1277,7 +1284,7 @@ class PCAViaSVD(
         self.explained_variance_ratio_ = _in_dtype(ratio[:k], s.dtype)
         self.noise_variance_ = float(noise)
         self.loadings_ = self.components_ * np.sqrt(self.explained_variance_)[:, None]
-        self._whitening = self._whitening_scale()
+        self._whitening = _in_dtype(self._whitening_scale(), s.dtype)
 
     def _store_feature_variances(self, norms, n_samples, dtype):
         """``var_`` (``ddof=0``, as IncrementalPCA) and ``n_samples_seen_``."""
@@ -1296,11 +1303,14 @@ class PCAViaSVD(
         return np.maximum(sd, floor) if floor > 0 else np.where(sd > 0, sd, 1.0)
 
     def _project(self, X):
-        W = (self.components_ / self.scale_).T
+        X, components, scale, mean, whitening = promoted(
+            X, self.components_, self.scale_, self.mean_, self._whitening
+        )
+        W = (components / scale).T
         # Dense X is centred first; sparse X stays sparse, except for columns
         # whose mean is large next to their spread, where X·W − μ·W cancels.
         explicit = getattr(self, "_explicit_columns", None)
-        scores = centred_product(X, self.mean_, W, explicit)
+        scores = centred_product(X, mean, W, explicit)
         if self.whiten:
-            scores /= self._whitening
+            scores /= whitening
         return scores

@@ -8,6 +8,7 @@ must live in the input's namespace and on its device.
 
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -374,3 +375,122 @@ def test_import_loads_no_array_library():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert output.strip() == "[]"
+
+
+def _torch():
+    torch = pytest.importorskip("torch")
+    return torch
+
+
+def test_tensors_that_record_gradients_are_fitted():
+    torch = _torch()
+    X, y = _data(np.float64, shape=(60, 6))
+    X_t = torch.asarray(X).requires_grad_(True)
+    with config_context(array_api_dispatch=True), warnings.catch_warnings():
+        # scikit-learn's validation calls torch.asarray, which warns that its
+        # requires_grad default changed (PyTorch 2.13).
+        warnings.filterwarnings("ignore", "torch.asarray", UserWarning)
+        for estimator in (
+            TruncatedSVDCompressor(3),
+            PCAViaSVD(3),
+            MinNormLeastSquares(),
+            MinNormLeastSquaresCV(),
+        ):
+            fitted = clone(estimator).fit(X_t, torch.asarray(y))
+            reference = clone(estimator).fit(X, y)
+            name = "coef_" if hasattr(reference, "coef_") else "components_"
+            assert_allclose(_host(getattr(fitted, name)), getattr(reference, name))
+
+
+@pytest.mark.parametrize("magnitude", [1e30, 1e-30])
+def test_whitened_float32_of_extreme_magnitude(magnitude):
+    torch = _torch()
+    X = (_data(np.float64, shape=(300, 5))[0] * magnitude).astype(np.float32)
+    reference = PCAViaSVD(2, whiten=True).fit(X)
+    with config_context(array_api_dispatch=True):
+        fitted = PCAViaSVD(2, whiten=True).fit(torch.asarray(X))
+        scores = fitted.transform(torch.asarray(X))
+        back = fitted.inverse_transform(scores)
+    expected = reference.transform(X)
+    assert scores.dtype == torch.float32 and expected.dtype == np.float32
+    assert_allclose(_host(scores), expected, rtol=2e-4, atol=2e-4)
+    expected_back = reference.inverse_transform(expected)
+    assert_allclose(_host(back), expected_back, rtol=2e-4, atol=2e-4 * magnitude)
+
+
+def test_a_device_fit_is_not_continued_without_dispatch():
+    torch = _torch()
+    X, _ = _data(np.float64, shape=(30, 4))
+    with config_context(array_api_dispatch=True):
+        fitted = PCAViaSVD(solver="full").fit(torch.asarray(X))
+    assert not hasattr(fitted, "partial_fit")
+
+
+@pytest.mark.parametrize(
+    "fit_dtype, new_dtype", [("float64", "float32"), ("float32", "float64")]
+)
+def test_new_data_of_the_other_precision_is_promoted(fit_dtype, new_dtype):
+    torch = _torch()
+    X, y = _data(np.float64)
+    X_fit, X_new = X.astype(fit_dtype), X.astype(new_dtype)
+    for estimator, method in (
+        (TruncatedSVDCompressor(3), "transform"),
+        (PCAViaSVD(3, whiten=True), "transform"),
+        (PCAViaSVD(3), "inverse_transform"),
+        (MinNormLeastSquares(), "predict"),
+    ):
+        reference = clone(estimator).fit(X_fit, y)
+        with config_context(array_api_dispatch=True):
+            fitted = clone(estimator).fit(torch.asarray(X_fit), torch.asarray(y))
+            data = X_new[:, :3] if method == "inverse_transform" else X_new
+            output = getattr(fitted, method)(torch.asarray(data))
+        expected = getattr(reference, method)(data)
+        assert _host(output).dtype == expected.dtype
+        assert_allclose(_host(output), expected, rtol=2e-4, atol=2e-4)
+
+
+def test_float32_with_tiny_weights_on_the_gram_route():
+    # √w·X underflows float32 (w = 1e-250); the Gram route forms it in float64.
+    torch = _torch()
+    X, _ = _data(np.float32, shape=(400, 6))
+    weights = np.linspace(0.5, 2.0, X.shape[0]) * 1e-250
+    reference = TruncatedSVDCompressor(2).fit(X, sample_weight=weights)
+    with config_context(array_api_dispatch=True):
+        fitted = TruncatedSVDCompressor(2).fit(torch.asarray(X), sample_weight=weights)
+    assert fitted.solver_ == reference.solver_ == "gram"
+    for name in ("components_", "explained_variance_", "explained_energy_ratio_"):
+        assert_allclose(
+            _host(getattr(fitted, name)), getattr(reference, name), rtol=1e-5, atol=1e-6
+        )
+
+
+def test_explicit_gram_completes_the_centring_direction():
+    torch = _torch()
+    X = np.random.default_rng(0).standard_normal((8, 20))
+    reference = PCAViaSVD(0.9, solver="gram").fit(X)
+    with config_context(array_api_dispatch=True):
+        fitted = PCAViaSVD(0.9, solver="gram").fit(torch.asarray(X))
+    assert fitted.solver_ == reference.solver_ == "gram"
+    assert_allclose(_host(fitted.components_), reference.components_, atol=1e-10)
+    with config_context(array_api_dispatch=True):
+        result = TruncatedSVDCompressor(8, solver="gram").fit(torch.asarray(X))
+    U = _host(result.fit_transform(torch.asarray(X)))
+    assert np.all(np.isfinite(U))
+
+
+def test_the_gram_guard_uses_the_devices_precision(monkeypatch):
+    torch = _torch()
+    from sksvd import _compat
+
+    # A device without float64 (Apple's MPS): the Gram matrix accumulates in
+    # float32, so the guard must measure float32's rounding.
+    monkeypatch.setattr(_compat, "max_precision_float_dtype", lambda xp, d: xp.float32)
+    rng = np.random.default_rng(0)
+    Q = np.linalg.qr(rng.standard_normal((2000, 5)))[0]
+    X = Q * np.logspace(0, -3, 5) @ np.linalg.qr(rng.standard_normal((5, 5)))[0]
+    X = X.astype(np.float32)
+    with config_context(array_api_dispatch=True):
+        fitted = TruncatedSVDCompressor(5).fit(torch.asarray(X))
+    assert fitted.solver_ == "qr"  # κ = 1000: float32's Gram matrix loses σ₅
+    expected = np.linalg.svd(X.astype(np.float64), compute_uv=False)
+    assert_allclose(_host(fitted.singular_values_), expected, rtol=1e-4)

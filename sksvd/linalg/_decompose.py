@@ -196,16 +196,18 @@ def _run(operand, k, solver, guarded, whole_spectrum, options):
 def _run_in_namespace(operand, n, k, solver, guarded, every, options):
     """:func:`_run` for array-API operands: the same solvers on X's device."""
     ns, compute_u = operand.ns, options["compute_u"]
-    Z = operand.dense()
     if solver == "gram":
+        Z = _namespace.dense(operand, ns, wide=True)
         result, exact_zeros = _namespace.gram_svd(operand, Z, n, k, compute_u, ns)
-        if result is not None:
-            s = result.s
-            used = s[: max(min(n, s.size - exact_zeros), 0)] if every else s[:k]
-            error = gram_error_estimate(used, max(operand.shape))
-            if not (guarded and error > gram_tolerance(operand.dtype)):
-                return result, "gram"
+        s = result.s
+        used = s[: max(min(n, s.size - exact_zeros), 0)] if every else s[:k]
+        # The Gram matrix accumulates in the device's widest float: float32's
+        # eps where the device has no float64.
+        error = gram_error_estimate(used, max(operand.shape), eps=ns.eps)
+        if not (guarded and error > gram_tolerance(operand.dtype)):
+            return result, "gram"
         solver = "qr"
+    Z = operand.dense()
     if solver == "full":
         return _namespace.full_svd(Z, n, compute_u, ns), solver
     if solver == "qr":

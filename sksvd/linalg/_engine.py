@@ -27,10 +27,12 @@ from sksvd.linalg._lstsq import (
 )
 from sksvd.linalg._namespace import (
     column_range,
+    detached,
     float_dtypes,
     move_attributes,
     namespace_of,
     numpy_dtype,
+    promoted,
     refuse,
     take_rows,
     times,
@@ -72,6 +74,7 @@ __all__ = [
     "centred_column_norms",
     "cut_off",
     "decompose",
+    "detached",
     "default_rcond",
     "explicit_columns",
     "float_dtypes",
@@ -85,6 +88,7 @@ __all__ = [
     "move_attributes",
     "namespace_of",
     "numpy_dtype",
+    "promoted",
     "raise_if_not_finite",
     "refuse",
     "solve_from_factors",

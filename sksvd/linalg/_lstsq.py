@@ -234,8 +234,8 @@ def _in_namespace(A, B, rcond, max_rank, route, ns):
 def _namespace_gram_factors(A, B, ns):
     """``s``, ``Vt`` and ``P = Σ⁻¹Vᵀ(AᵀB)`` on the host, or None when not accurate."""
     result, _ = namespace_gram_svd(Operand(A), A, A.shape[1], 0, False, ns)
-    if result is None or not (
-        gram_error_estimate(result.s, A.shape[0]) <= LSTSQ_GRAM_TOLERANCE
+    if not gram_error_estimate(result.s, A.shape[0], eps=ns.eps) <= (
+        LSTSQ_GRAM_TOLERANCE
     ):
         return None
     s, Vt = result.s, ns.numpy(result.Vt).astype(np.float64)

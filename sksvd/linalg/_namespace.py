@@ -44,11 +44,24 @@ class Namespace(NamedTuple):
 
     def numpy(self, array):
         """A NumPy copy of an array of this namespace, on the host."""
-        return np.asarray(_compat.move_to(array, xp=np, device="cpu"))
+        return _host_copy(array)
 
     def float64(self, array):
         """``array`` in the widest float the device has (float64 where it can)."""
         return self.xp.astype(array, self.wide)
+
+    @property
+    def eps(self):
+        """The machine epsilon of the widest float, in which sums accumulate."""
+        return float(np.finfo(numpy_dtype(self.wide)).eps)
+
+
+def _host_copy(array):
+    # A tensor that records gradients is read without them (the fit is not
+    # differentiated), as scikit-learn's own conversion does for its estimators.
+    if getattr(array, "requires_grad", False):
+        array = array.detach()
+    return np.asarray(_compat.move_to(array, xp=np, device="cpu"))
 
 
 def namespace_of(*arrays):
@@ -84,6 +97,13 @@ def namespace_of(*arrays):
     return Namespace(xp, device, _compat.max_precision_float_dtype(xp, device))
 
 
+def detached(values):
+    """A PyTorch tensor without its gradient record; anything else as given."""
+    if getattr(values, "requires_grad", False) and hasattr(values, "detach"):
+        return values.detach()
+    return values
+
+
 def refuse(X, what):
     """A TypeError for an array-API array where ``what`` takes NumPy input only."""
     ns = namespace_of(X)
@@ -108,7 +128,7 @@ def to_numpy(values):
     if _compat.is_array_api_obj is not None and _compat.is_array_api_obj(values):
         if type(values).__module__.startswith("dask."):
             return values
-        return np.asarray(_compat.move_to(values, xp=np, device="cpu"))
+        return _host_copy(values)
     return values
 
 
@@ -137,6 +157,24 @@ def column_range(X, columns, ns):
     part = ns.xp.take(X, ns.asarray(np.asarray(columns, dtype=np.int64)), axis=1)
     high = ns.numpy(ns.xp.max(part, axis=0)).astype(np.float64)
     return high - ns.numpy(ns.xp.min(part, axis=0))
+
+
+def promoted(X, *arrays):
+    """X and fitted arrays in their promoted dtype, for array-API X (else as given).
+
+    NumPy promotes float32 with float64 in a product; PyTorch refuses to mix
+    them, so a model fitted in one precision and applied to data in the other
+    gets the NumPy result this way.
+    """
+    ns = namespace_of(X)
+    present = [a for a in arrays if a is not None and not isinstance(a, float)]
+    if ns is None or all(a.dtype == X.dtype for a in present):
+        return (X, *arrays)
+    target = ns.xp.result_type(X.dtype, *(a.dtype for a in present))
+    return tuple(
+        a if a is None or isinstance(a, float) else ns.xp.astype(a, target)
+        for a in (X, *arrays)
+    )
 
 
 def times(U, s):
@@ -249,30 +287,33 @@ def frobenius_norm(X, ns):
     return float(xp.sqrt(xp.sum(Z * Z))) * divisor
 
 
-def dense(operand, ns):
+def dense(operand, ns, wide=False):
     """``Z = diag(√w)(X − 1μᵀ) D⁻¹`` on the device, in X's dtype; D settled here.
 
+    With ``wide``, in the device's widest float instead (the Gram solver's
+    dtype: weights whose products leave float32's range stay representable).
     A new array unless Z is X itself (no centring, weights or scaling): the
     namespace's factorisations do not write to their input.
     """
     X = operand.X
-    Z = X
+    dtype = ns.wide if wide else X.dtype
+    Z = ns.xp.astype(X, dtype) if wide else X
     if operand.mean is not None:
-        Z = Z - ns.asarray(operand.mean, X.dtype)
+        Z = Z - ns.asarray(operand.mean, dtype)
     if operand.weights is not None:
         root = np.sqrt(np.asarray(operand.weights, dtype=np.float64))
-        Z = ns.xp.astype(ns.float64(Z) * ns.asarray(root, ns.wide)[:, None], X.dtype)
+        Z = ns.xp.astype(ns.float64(Z) * ns.asarray(root, ns.wide)[:, None], dtype)
         if not bool(ns.xp.all(ns.xp.isfinite(Z))):
             raise ValueError(
                 "The rows of X times the square roots of sample_weight overflow "
-                f"{numpy_dtype(X.dtype).name}; pass X as float64, or smaller weights."
+                f"{numpy_dtype(dtype).name}; pass X as float64, or smaller weights."
             )
     if operand.scale is not None:
         if operand.scale_used is None:
             # The norms of the centred, weighted columns, before any scaling.
             operand.resolve_scale(column_norms(Z, ns))
         if np.any(operand.scale_used != 1):
-            Z = Z / ns.asarray(operand.scale_used, X.dtype)
+            Z = Z / ns.asarray(operand.scale_used, dtype)
     return Z
 
 
@@ -308,17 +349,35 @@ def qr_svd(Z, n, compute_u, ns, k=None):
     return SVDResult(U, s[:n], Vt_r[:n, :])
 
 
+def _long_factor(Y, s, ns):
+    """The orthonormal long factor ``Y Σ⁻¹`` from ``Y = A V``, as NumPy's Gram solver.
+
+    Where the columns of ``Y/s`` could lose orthogonality beyond ``√eps``
+    (``σₖ < eps^(1/4)·σ₁``, zeros included) they come from a QR decomposition of
+    ``Y``, signed by the diagonal of R: the recoverable columns are kept and the
+    numerically zero ones completed to an orthonormal set.
+    """
+    eps = float(np.finfo(numpy_dtype(Y.dtype)).eps)
+    if s.size == 0 or (s[-1] > 0 and s[-1] >= eps**0.25 * s[0]):
+        return Y / ns.asarray(s, Y.dtype)
+    Q, R = ns.xp.linalg.qr(Y)
+    signs = np.sign(ns.numpy(ns.xp.linalg.diagonal(R)))
+    signs[signs == 0] = 1
+    return Q * ns.asarray(signs, Y.dtype)
+
+
 def gram_svd(operand, Z, n, k, compute_u, ns):
-    """The Gram solver on the device; returns (result, exact zeros) or (None, 0).
+    """The Gram solver on the device; returns (result, exact zeros).
 
     ``AᵀA`` of the tall orientation in the widest float, its eigenpairs by the
     namespace's ``eigh``; columns that are exactly zero are deflated (their
     singular values are exact zeros), and so, for centred wide data, is the
-    centring direction. None when a long-side factor is needed and one of the
-    ``k`` values is zero (its vector would need completing): the caller then
-    runs ``"qr"``. The caller's guard decides whether to keep a result.
+    centring direction. ``Z`` should be in the widest float already; the
+    factors are returned in the operand's dtype. The caller's guard decides
+    whether to keep a result.
     """
     xp = ns.xp
+    dtype = operand.X.dtype
     A, transposed = _tall(Z)
     rows, short = A.shape
     A = ns.float64(A)
@@ -344,14 +403,10 @@ def gram_svd(operand, Z, n, k, compute_u, ns):
         # Centred rows are orthogonal to √w: the last value is zero, exactly.
         s[-1] = 0.0
         exact_zeros = 1
-    dtype = Z.dtype
-    long_needed = transposed or compute_u
-    if long_needed and k and not s[k - 1] > 0:
-        return None, 0
     long = None
-    if long_needed:
-        product = A @ ns.asarray(V[:, :k], A.dtype)
-        long = xp.astype(product / ns.asarray(s[:k] / scale, A.dtype), dtype)
+    if transposed or compute_u:
+        long = _long_factor(A @ ns.asarray(V[:, :k], A.dtype), s[:k] / scale, ns)
+        long = xp.astype(long, dtype)
     if transposed:
         U = ns.asarray(V[:, :n].copy(), dtype) if compute_u else None
         return SVDResult(U, s[:n], long.T), exact_zeros

@@ -123,7 +123,7 @@ def gram_tolerance(dtype):
     return float(np.finfo(dtype).eps) ** (2 / 3)
 
 
-def gram_error_estimate(s, n_rows):
+def gram_error_estimate(s, n_rows, eps=None):
     """Estimated worst relative error of the singular values ``s`` from a Gram matrix.
 
     The Gram matrix is formed in float64 (from float32 data too) over blocks of
@@ -141,6 +141,9 @@ def gram_error_estimate(s, n_rows):
         Singular values, descending, whose accuracy matters (``σ₁`` first).
     n_rows : int
         Rows summed into the Gram matrix (the long side).
+    eps : float, default=None
+        The machine epsilon of the dtype the Gram matrix is formed in; None for
+        float64's (array-API devices without float64 pass float32's).
 
     Returns
     -------
@@ -153,7 +156,8 @@ def gram_error_estimate(s, n_rows):
     blocks = max(1, -(-n_rows // GRAM_BLOCK_ROWS))
     with np.errstate(over="ignore"):
         ratio = np.float64(s[0]) / np.float64(s[-1]) if s[-1] > 0 else np.inf
-        return float(np.finfo(np.float64).eps * ratio**2 * (1 + np.log2(blocks)))
+        eps = float(np.finfo(np.float64).eps) if eps is None else eps
+        return float(eps * ratio**2 * (1 + np.log2(blocks)))
 
 
 def check_solver_input(solver, kind):
