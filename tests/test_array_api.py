@@ -494,3 +494,40 @@ def test_the_gram_guard_uses_the_devices_precision(monkeypatch):
     assert fitted.solver_ == "qr"  # κ = 1000: float32's Gram matrix loses σ₅
     expected = np.linalg.svd(X.astype(np.float64), compute_uv=False)
     assert_allclose(_host(fitted.singular_values_), expected, rtol=1e-4)
+
+
+@pytest.mark.parametrize("magnitude", [1e-200, 1e-150, 1.0, 1e150, 1e200])
+def test_gram_route_at_extreme_magnitudes(magnitude):
+    # Squares of such data leave float64's range: the device Gram matrix is
+    # formed again from the data divided by its largest magnitude.
+    torch = _torch()
+    X, y = _data(np.float64, shape=(3000, 8))
+    X, y = X * magnitude, y * magnitude
+    weights = np.linspace(0.5, 2.0, X.shape[0])
+    for estimator in (
+        PCAViaSVD(3),
+        PCAViaSVD(3, matrix="correlation"),
+        TruncatedSVDCompressor(3),
+        MinNormLeastSquares(),
+    ):
+        try:
+            reference = clone(estimator).fit(X, y, sample_weight=weights)
+        except ValueError as error:  # PCA's variances beyond float64: refused
+            with config_context(array_api_dispatch=True):
+                with pytest.raises(ValueError, match=str(error)[:30]):
+                    clone(estimator).fit(torch.asarray(X), sample_weight=weights)
+            continue
+        with config_context(array_api_dispatch=True):
+            fitted = clone(estimator).fit(
+                torch.asarray(X), torch.asarray(y), sample_weight=weights
+            )
+        assert fitted.solver_ == reference.solver_ == "gram"
+        for name in ("components_", "singular_values_", "explained_variance_", "coef_"):
+            if hasattr(reference, name):
+                expected = getattr(reference, name)
+                assert_allclose(
+                    _host(getattr(fitted, name)),
+                    expected,
+                    rtol=1e-10,
+                    atol=1e-10 * np.max(np.abs(expected)),
+                )

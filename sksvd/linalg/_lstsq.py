@@ -233,7 +233,7 @@ def _in_namespace(A, B, rcond, max_rank, route, ns):
 
 def _namespace_gram_factors(A, B, ns):
     """``s``, ``Vt`` and ``P = Σ⁻¹Vᵀ(AᵀB)`` on the host, or None when not accurate."""
-    result, _ = namespace_gram_svd(Operand(A), A, A.shape[1], 0, False, ns)
+    result, _ = namespace_gram_svd(Operand(A), A.shape[1], 0, False, ns)
     if not gram_error_estimate(result.s, A.shape[0], eps=ns.eps) <= (
         LSTSQ_GRAM_TOLERANCE
     ):

@@ -47,8 +47,11 @@ class Namespace(NamedTuple):
         return _host_copy(array)
 
     def float64(self, array):
-        """``array`` in the widest float the device has (float64 where it can)."""
-        return self.xp.astype(array, self.wide)
+        """``array`` in the widest float the device has (float64 where it can).
+
+        The array itself when it is in that dtype already: callers only read it.
+        """
+        return self.xp.astype(array, self.wide, copy=False)
 
     @property
     def eps(self):
@@ -366,25 +369,80 @@ def _long_factor(Y, s, ns):
     return Q * ns.asarray(signs, Y.dtype)
 
 
-def gram_svd(operand, Z, n, k, compute_u, ns):
+def _centred(operand, ns):
+    """``diag(√w)(X − 1μᵀ)`` in the widest float (X itself when plain and wide)."""
+    X = operand.X
+    A = ns.xp.astype(X, ns.wide, copy=False)
+    if operand.mean is not None:
+        A = A - ns.asarray(operand.mean, ns.wide)
+    if operand.weights is not None:
+        root = ns.asarray(np.sqrt(np.asarray(operand.weights, np.float64)), ns.wide)
+        A = A * root[:, None]
+    return A
+
+
+def _gram_matrix(A, ns):
+    """``(A/u)ᵀ(A/u)`` and ``u``: 1 unless the squares left the float's range.
+
+    The product is formed once; only when its diagonal overflowed, or is so
+    small that squares underflowed, is A divided by its largest magnitude and
+    the product formed again.
+    """
+    xp = ns.xp
+    G = A.T @ A
+    diagonal = ns.numpy(xp.linalg.diagonal(G))
+    largest = float(np.max(diagonal, initial=0.0))
+    if np.isfinite(largest) and largest >= SAFE_RANGE[0] ** 2:
+        return G, 1.0
+    if largest == 0 and unit(A, ns) == 1.0:
+        return G, 1.0  # A is zero, or its squares do not underflow after all
+    if not bool(xp.all(xp.isfinite(A))):
+        raise ValueError(
+            "The rows of X times the square roots of sample_weight overflow "
+            f"{numpy_dtype(A.dtype).name}; pass smaller weights."
+        )
+    divisor = unit(A, ns)
+    B = A / divisor
+    return B.T @ B, divisor
+
+
+def gram_svd(operand, n, k, compute_u, ns):
     """The Gram solver on the device; returns (result, exact zeros).
 
-    ``AᵀA`` of the tall orientation in the widest float, its eigenpairs by the
-    namespace's ``eigh``; columns that are exactly zero are deflated (their
-    singular values are exact zeros), and so, for centred wide data, is the
-    centring direction. ``Z`` should be in the widest float already; the
-    factors are returned in the operand's dtype. The caller's guard decides
-    whether to keep a result.
+    Tall data: ``AᵀA`` of the centred, weighted columns in the widest float, the
+    column scaling settled from its diagonal (the centred column norms, no
+    extra pass) and applied to it. Wide data: ``ZZᵀ`` of the scaled rows. Then
+    the eigenpairs by the namespace's ``eigh``; columns that are exactly zero are
+    deflated (their singular values are exact zeros), and so, for centred wide
+    data, is the centring direction. The factors are returned in the operand's
+    dtype; the caller's guard decides whether to keep a result.
     """
     xp = ns.xp
     dtype = operand.X.dtype
-    A, transposed = _tall(Z)
-    rows, short = A.shape
-    A = ns.float64(A)
-    scale = unit(A, ns)
-    if scale != 1.0:
-        A = A / scale
-    G = A.T @ A
+    m, p = operand.shape
+    transposed = m < p
+    if transposed:
+        A = dense(operand, ns, wide=True).T
+        G, divisor = _gram_matrix(A, ns)
+        column_scale = None
+    else:
+        A = _centred(operand, ns)
+        G, divisor = _gram_matrix(A, ns)
+        norms = np.sqrt(np.maximum(ns.numpy(xp.linalg.diagonal(G)), 0)) * divisor
+        column_scale = None
+        if operand.scale is None:
+            operand.norms = norms
+        else:
+            column_scale = operand.scale_used
+            if column_scale is None:
+                column_scale = operand.resolve_scale(norms)
+            else:
+                operand.norms = norms
+            if np.all(column_scale == 1):
+                column_scale = None
+            else:
+                G = G / ns.asarray(np.outer(column_scale, column_scale), ns.wide)
+    short = G.shape[0]
     live = np.flatnonzero(ns.numpy(xp.linalg.diagonal(G)) > 0)
     V = np.zeros((short, short))
     s = np.zeros(short)
@@ -394,7 +452,7 @@ def gram_svd(operand, Z, n, k, compute_u, ns):
             xp.take(xp.take(G, index, axis=0), index, axis=1)
         )
         eigenvalues = ns.numpy(eigenvalues)[::-1]
-        s[: live.size] = np.sqrt(np.maximum(eigenvalues, 0.0)) * scale
+        s[: live.size] = np.sqrt(np.maximum(eigenvalues, 0.0)) * divisor
         V[live, : live.size] = ns.numpy(vectors)[:, ::-1]
     dead = np.setdiff1d(np.arange(short), live)
     V[dead, live.size + np.arange(dead.size)] = 1.0
@@ -405,8 +463,10 @@ def gram_svd(operand, Z, n, k, compute_u, ns):
         exact_zeros = 1
     long = None
     if transposed or compute_u:
-        long = _long_factor(A @ ns.asarray(V[:, :k], A.dtype), s[:k] / scale, ns)
-        long = xp.astype(long, dtype)
+        # The long factor (A D⁻¹ V) Σ⁻¹, with A divided as G was.
+        W = V[:, :k] if column_scale is None else V[:, :k] / column_scale[:, None]
+        product = (A @ ns.asarray(W, A.dtype)) / divisor
+        long = xp.astype(_long_factor(product, s[:k] / divisor, ns), dtype)
     if transposed:
         U = ns.asarray(V[:, :n].copy(), dtype) if compute_u else None
         return SVDResult(U, s[:n], long.T), exact_zeros
