@@ -239,12 +239,15 @@ def _namespace_gram_factors(A, B, ns):
     ):
         return None
     s, Vt = result.s, ns.numpy(result.Vt).astype(np.float64)
-    # A divided by its largest magnitude (where squares would leave float64's
-    # range) and B by its largest column norm: AᵀB cannot overflow on the way.
-    unit = namespace_unit(A, ns)
+    # B divided by its largest column norm, and A by its largest magnitude
+    # only if AᵀB still overflowed: the product is formed once in the usual case.
     size = float(np.max(column_norms(B), initial=0.0))
     size = 1.0 if size == 0.0 or not np.isfinite(size) else size
-    product = ns.numpy((A / unit).T @ (B / size))
+    unit = 1.0
+    product = ns.numpy(A.T @ (B / size))
+    if not np.all(np.isfinite(product)):
+        unit = namespace_unit(A, ns)
+        product = ns.numpy((A / unit).T @ (B / size))
     with np.errstate(over="ignore"):
         P = (Vt @ product) / (s / unit)[:, np.newaxis] * size
     return s, Vt, P
