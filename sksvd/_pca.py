@@ -1303,8 +1303,9 @@ class PCAViaSVD(
         return np.maximum(sd, floor) if floor > 0 else np.where(sd > 0, sd, 1.0)
 
     def _project(self, X):
+        whitening = self._whitening if self.whiten else None
         X, components, scale, mean, whitening = promoted(
-            X, self.components_, self.scale_, self.mean_, self._whitening
+            X, self.components_, self.scale_, self.mean_, whitening
         )
         W = (components / scale).T
         # Dense X is centred first; sparse X stays sparse, except for columns

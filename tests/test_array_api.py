@@ -531,3 +531,70 @@ def test_gram_route_at_extreme_magnitudes(magnitude):
                     rtol=1e-10,
                     atol=1e-10 * np.max(np.abs(expected)),
                 )
+
+
+def test_gram_route_whose_largest_eigenvalue_exceeds_every_diagonal_entry():
+    # Eleven nearly equal columns of 1.2e152: each diagonal entry fits float64,
+    # their sum (the largest eigenvalue) does not without rescaling.
+    torch = _torch()
+    rng = np.random.default_rng(0)
+    common = rng.standard_normal((2000, 1))
+    X = (common + 0.01 * rng.standard_normal((2000, 10))) * 1.2e152
+    for estimator in (
+        TruncatedSVDCompressor(3, solver="gram"),
+        PCAViaSVD(3, solver="gram"),
+    ):
+        reference = clone(estimator).fit(X)
+        with config_context(array_api_dispatch=True):
+            fitted = clone(estimator).fit(torch.asarray(X))
+        assert np.all(np.isfinite(_host(fitted.singular_values_)))
+        assert_allclose(
+            _host(fitted.singular_values_), reference.singular_values_, rtol=1e-10
+        )
+
+
+def test_device_least_squares_of_tiny_data_keeps_a_small_target():
+    torch = _torch()
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((500, 6)) * 1e-300
+    y = np.c_[
+        X @ np.ones(6) + 1e-301 * rng.standard_normal(500), rng.standard_normal(500)
+    ]
+    for estimator in (
+        MinNormLeastSquares(fit_intercept=False),
+        MinNormLeastSquaresCV(cv=3, fit_intercept=False),
+    ):
+        reference = clone(estimator).fit(X, y)
+        with config_context(array_api_dispatch=True):
+            fitted = clone(estimator).fit(torch.asarray(X), torch.asarray(y))
+        assert fitted.solver_ == reference.solver_
+        assert_allclose(_host(fitted.coef_), reference.coef_, rtol=1e-9)
+        assert np.abs(_host(fitted.coef_)[0]).max() > 0.1  # not lost to underflow
+
+
+def test_float32_singular_values_beyond_range_are_refused():
+    torch = _torch()
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((2000, 10)).astype(np.float32)
+    weights = np.ones(2000)
+    weights[0] = 1e80  # √w·x beyond float32's largest number
+    with config_context(array_api_dispatch=True):
+        for data in (X, X[:8]):
+            with pytest.raises(ValueError, match="float32"):
+                TruncatedSVDCompressor(3, solver="gram").fit(
+                    torch.asarray(data), sample_weight=weights[: data.shape[0]]
+                )
+
+
+def test_a_column_whose_squares_underflow_is_not_taken_for_zero():
+    torch = _torch()
+    X = np.random.default_rng(0).standard_normal((2000, 5))
+    X[:, 2] *= 1e-170
+    reference = PCAViaSVD(5).fit(X)
+    with config_context(array_api_dispatch=True):
+        fitted = PCAViaSVD(5).fit(torch.asarray(X))
+    assert fitted.solver_ == reference.solver_ == "qr"
+    # The smallest value is 45·1e-170 in exact arithmetic, rounding (about
+    # eps·σ₁) on both paths.
+    s = reference.singular_values_
+    assert_allclose(_host(fitted.singular_values_), s, rtol=1e-10, atol=1e-13 * s[0])

@@ -197,7 +197,7 @@ def _run_in_namespace(operand, n, k, solver, guarded, every, options):
     """:func:`_run` for array-API operands: the same solvers on X's device."""
     ns, compute_u = operand.ns, options["compute_u"]
     if solver == "gram":
-        result, exact_zeros = _namespace.gram_svd(operand, n, k, compute_u, ns)
+        result, exact_zeros, _ = _namespace.gram_svd(operand, n, k, compute_u, ns)
         s = result.s
         used = s[: max(min(n, s.size - exact_zeros), 0)] if every else s[:k]
         # The Gram matrix accumulates in the device's widest float: float32's

@@ -21,7 +21,6 @@ from sksvd.linalg._exact import lapack_svd
 from sksvd.linalg._gram import gram_eigh, gram_matrix
 from sksvd.linalg._namespace import gram_svd as namespace_gram_svd
 from sksvd.linalg._namespace import namespace_of
-from sksvd.linalg._namespace import unit as namespace_unit
 from sksvd.linalg._norms import column_norms, largest_magnitude
 from sksvd.linalg._operand import Operand
 from sksvd.linalg._policy import (
@@ -233,21 +232,20 @@ def _in_namespace(A, B, rcond, max_rank, route, ns):
 
 def _namespace_gram_factors(A, B, ns):
     """``s``, ``Vt`` and ``P = Σ⁻¹Vᵀ(AᵀB)`` on the host, or None when not accurate."""
-    result, _ = namespace_gram_svd(Operand(A), A.shape[1], 0, False, ns)
+    result, _, divisor = namespace_gram_svd(Operand(A), A.shape[1], 0, False, ns)
     if not gram_error_estimate(result.s, A.shape[0], eps=ns.eps) <= (
         LSTSQ_GRAM_TOLERANCE
     ):
         return None
     s, Vt = result.s, ns.numpy(result.Vt).astype(np.float64)
-    # B divided by its largest column norm, and A by its largest magnitude
-    # only if AᵀB still overflowed: the product is formed once in the usual case.
+    # A divided as its Gram matrix was (by its largest magnitude where squares
+    # leave float64's range) and B by its largest column norm: AᵀB can neither
+    # overflow nor underflow on the way.
     size = float(np.max(column_norms(B), initial=0.0))
     size = 1.0 if size == 0.0 or not np.isfinite(size) else size
-    unit = 1.0
-    product = ns.numpy(A.T @ (B / size))
-    if not np.all(np.isfinite(product)):
-        unit = namespace_unit(A, ns)
-        product = ns.numpy((A / unit).T @ (B / size))
+    unit = divisor
+    scaled = A if unit == 1.0 else A / unit
+    product = ns.numpy(scaled.T @ (B / size))
     with np.errstate(over="ignore"):
         P = (Vt @ product) / (s / unit)[:, np.newaxis] * size
     return s, Vt, P

@@ -211,13 +211,6 @@ def _safe_unit(largest):
     return 1.0 if inside or not np.isfinite(largest) else largest
 
 
-def unit(X, ns):
-    """1, or X's largest magnitude when its squares would leave float64's range."""
-    if X.shape[0] * X.shape[1] == 0:
-        return 1.0
-    return _safe_unit(float(ns.xp.max(ns.xp.abs(X))))
-
-
 def column_mean(X, weights, ns):
     """(Weighted) column means, float64 on the host, exact for constant columns.
 
@@ -382,32 +375,60 @@ def _centred(operand, ns):
 
 
 def _gram_matrix(A, ns):
-    """``(A/u)ᵀ(A/u)`` and ``u``: 1 unless the squares left the float's range.
+    """``(A/u)ᵀ(A/u)`` and ``u``: 1 unless the squares leave the float's range.
 
-    The product is formed once; only when its diagonal overflowed, or is so
-    small that squares underflowed, is A divided by its largest magnitude and
+    The product is formed once. Its diagonal bounds what NumPy's Gram solver
+    reads from the largest magnitude: the eigenvalues are at most the trace, and
+    a largest diagonal entry above ``m·tiny/eps`` means an entry above
+    ``√(tiny/eps)``, whose squares stay normal numbers. Otherwise A's largest
+    magnitude is read and, where NumPy's rule says so, A is divided by it and
     the product formed again.
     """
     xp = ns.xp
+    info = np.finfo(np.float64)
     G = A.T @ A
     diagonal = ns.numpy(xp.linalg.diagonal(G))
-    largest = float(np.max(diagonal, initial=0.0))
-    if np.isfinite(largest) and largest >= SAFE_RANGE[0] ** 2:
+    with np.errstate(over="ignore", invalid="ignore"):
+        trace = float(np.sum(diagonal))
+    largest_square = float(np.max(diagonal, initial=0.0))
+    normal = largest_square > A.shape[0] * info.tiny / info.eps
+    if np.isfinite(trace) and trace <= info.max / 4 and normal:
         return G, 1.0
-    if largest == 0 and unit(A, ns) == 1.0:
-        return G, 1.0  # A is zero, or its squares do not underflow after all
-    if not bool(xp.all(xp.isfinite(A))):
+    largest = float(xp.max(xp.abs(A))) if A.shape[0] * A.shape[1] else 0.0
+    if not np.isfinite(largest):
         raise ValueError(
-            "The rows of X times the square roots of sample_weight overflow "
-            f"{numpy_dtype(A.dtype).name}; pass smaller weights."
+            "The centred rows of X times the square roots of sample_weight "
+            f"overflow {numpy_dtype(A.dtype).name}; divide X by a constant, or pass "
+            "smaller weights."
         )
-    divisor = unit(A, ns)
+    # NumPy's Gram solver's rule (imported here: that module imports this one
+    # through the norms).
+    from sksvd.linalg._gram import _unit
+
+    divisor = _unit(largest, A.shape)
+    if divisor == 1.0:
+        return G, 1.0
     B = A / divisor
     return B.T @ B, divisor
 
 
+def _zero_columns(G, A, ns):
+    """Columns of A that are exactly zero: a zero diagonal, confirmed on A.
+
+    A column whose squares underflowed has a zero diagonal too, but is not
+    zero: it stays, and its singular value (rounding only) fails the guard,
+    as with NumPy's Gram solver.
+    """
+    xp = ns.xp
+    candidates = np.flatnonzero(ns.numpy(xp.linalg.diagonal(G)) == 0)
+    if candidates.size == 0:
+        return candidates
+    part = xp.take(A, ns.asarray(candidates), axis=1)
+    return candidates[ns.numpy(xp.max(xp.abs(part), axis=0)) == 0]
+
+
 def gram_svd(operand, n, k, compute_u, ns):
-    """The Gram solver on the device; returns (result, exact zeros).
+    """The Gram solver on the device; returns (result, exact zeros, divisor).
 
     Tall data: ``AᵀA`` of the centred, weighted columns in the widest float, the
     column scaling settled from its diagonal (the centred column norms, no
@@ -443,7 +464,8 @@ def gram_svd(operand, n, k, compute_u, ns):
             else:
                 G = G / ns.asarray(np.outer(column_scale, column_scale), ns.wide)
     short = G.shape[0]
-    live = np.flatnonzero(ns.numpy(xp.linalg.diagonal(G)) > 0)
+    dead = _zero_columns(G, A, ns)
+    live = np.setdiff1d(np.arange(short), dead)
     V = np.zeros((short, short))
     s = np.zeros(short)
     if live.size:
@@ -454,13 +476,18 @@ def gram_svd(operand, n, k, compute_u, ns):
         eigenvalues = ns.numpy(eigenvalues)[::-1]
         s[: live.size] = np.sqrt(np.maximum(eigenvalues, 0.0)) * divisor
         V[live, : live.size] = ns.numpy(vectors)[:, ::-1]
-    dead = np.setdiff1d(np.arange(short), live)
     V[dead, live.size + np.arange(dead.size)] = 1.0
     exact_zeros = dead.size
     if transposed and operand.mean is not None and exact_zeros == 0:
         # Centred rows are orthogonal to √w: the last value is zero, exactly.
         s[-1] = 0.0
         exact_zeros = 1
+    if not s[0] <= np.finfo(numpy_dtype(dtype)).max:
+        raise ValueError(
+            f"The singular values of X exceed the range of {numpy_dtype(dtype).name} "
+            "(X's dtype, which they are returned in); pass X as float64, or smaller "
+            "sample weights."
+        )
     long = None
     if transposed or compute_u:
         # The long factor (A D⁻¹ V) Σ⁻¹, with A divided as G was.
@@ -469,8 +496,9 @@ def gram_svd(operand, n, k, compute_u, ns):
         long = xp.astype(_long_factor(product, s[:k] / divisor, ns), dtype)
     if transposed:
         U = ns.asarray(V[:, :n].copy(), dtype) if compute_u else None
-        return SVDResult(U, s[:n], long.T), exact_zeros
-    return SVDResult(long, s[:n], ns.asarray(V[:, :n].T.copy(), dtype)), exact_zeros
+        return SVDResult(U, s[:n], long.T), exact_zeros, divisor
+    Vt = ns.asarray(V[:, :n].T.copy(), dtype)
+    return SVDResult(long, s[:n], Vt), exact_zeros, divisor
 
 
 def standard_normal(random_state, shape, dtype, ns):
