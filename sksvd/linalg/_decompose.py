@@ -14,11 +14,12 @@ from sklearn.utils import check_random_state
 from sksvd.linalg import _namespace
 from sksvd.linalg._checks import rank_for_energy
 from sksvd.linalg._dask import dask_svd
-from sksvd.linalg._exact import full_svd, qr_svd
+from sksvd.linalg._exact import cholesky_qr_svd, full_svd, qr_svd
 from sksvd.linalg._gram import deflated_eigh, gram_matrix, long_factor, zero_columns
 from sksvd.linalg._krylov import PropackConvergenceError, krylov_svd
 from sksvd.linalg._operand import Operand
 from sksvd.linalg._policy import (
+    CHOLESKY_QR_TOLERANCE,
     PROPACK_FALLBACK_ENTRIES,
     TRAITS,
     check_solver_input,
@@ -158,10 +159,18 @@ def _run(operand, k, solver, guarded, whole_spectrum, options):
     if operand.ns is not None:
         return _run_in_namespace(operand, n, k, solver, guarded, every, options)
     if solver == "gram":
-        result, error = _gram(operand, n, k, every, compute_u)
+        result, error, attempt = _gram(operand, n, k, every, compute_u)
         if not (guarded and error > gram_tolerance(operand.dtype)):
             return result, "gram"
         solver = "qr"
+        if attempt is not None and error <= CHOLESKY_QR_TOLERANCE:
+            # Tall, conditioned well enough for CholeskyQR2 from the same
+            # Gram matrix: a QR factorisation as exact as Householder's at
+            # the cost of two more BLAS-3 passes.
+            G, unit = attempt
+            result = cholesky_qr_svd(_owned_dense(operand), G, unit, n, k, compute_u)
+            if result is not None:
+                return result, solver
     if solver == "full":
         return full_svd(operand.dense(), n, compute_u), solver
     if solver == "qr":
@@ -215,7 +224,10 @@ def _run_in_namespace(operand, n, k, solver, guarded, every, options):
 
 
 def _gram(operand, n, k, every, compute_u):
-    """The Gram solver on an operand; returns (result, estimated relative error).
+    """The Gram solver on an operand; returns (result, estimated relative error, G).
+
+    The third value is ``(G, unit)`` for a tall float64 operand without zero
+    columns (what CholeskyQR2 can start from), else None.
 
     Tall operands: the Gram matrix of the centred, weighted columns is
     accumulated from X without a copy (:func:`~sksvd.linalg._gram.gram_matrix`);
@@ -267,7 +279,16 @@ def _gram(operand, n, k, every, compute_u):
         U = np.ascontiguousarray(V, dtype=dtype) if compute_u else None
         Y = np.asarray(Z.T @ V[:, :k].astype(dtype, copy=False))
         Vt = np.ascontiguousarray(long_factor(Y / unit, s[:k]).T, dtype=dtype)
-    return SVDResult(U, (s * unit).astype(dtype), Vt), error
+    attempt = None
+    if m >= p and zeros.size == 0 and dtype == np.float64:
+        attempt = (G, unit)
+    return SVDResult(U, (s * unit).astype(dtype), Vt), error, attempt
+
+
+def _owned_dense(operand):
+    """Z as a new dense array that the caller may overwrite."""
+    Z = operand.dense()
+    return np.array(Z) if Z is operand.X else Z
 
 
 def _dense(operand):

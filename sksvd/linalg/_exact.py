@@ -7,6 +7,7 @@ a small multiple of ``eps·‖X‖`` of ``X``.
 import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
+from scipy.linalg import blas
 
 from sksvd.linalg._result import SVDResult
 
@@ -82,3 +83,44 @@ def qr_svd(X, n_components, compute_u, every=False):
     Vt = (Q @ Vt_r[:k].T).T
     U = np.ascontiguousarray(U[:, :n]) if compute_u else None
     return SVDResult(U, s[:n], np.ascontiguousarray(Vt))
+
+
+def cholesky_qr_svd(Z, G, unit, n, k, compute_u):
+    """SVD of tall float64 Z through CholeskyQR2, from ``G = ZᵀZ/unit²``; or None.
+
+    ``R₁ = chol(G)``, ``Q₁ = (Z/unit) R₁⁻¹`` (in place, in Z), then
+    ``R₂ = chol(Q₁ᵀQ₁)``: ``Z = (Q₁R₂⁻¹)(R₂R₁·unit)`` is a QR factorisation whose
+    Q is orthonormal and whose residual is of the order of ``eps·‖Z‖``, as a
+    Householder QR's, provided ``eps·κ(Z)²`` is well below 1 (the caller checks
+    it). Then the SVD of the triangular factor, as in :func:`qr_svd`: ``n``
+    singular values and right vectors, ``k`` left vectors. ``Z`` is overwritten.
+    None when a Cholesky factorisation fails (the matrix was not that well
+    conditioned after all).
+
+    References
+    ----------
+    Y. Yamamoto, Y. Nakatsukasa, Y. Yanagisawa and T. Fukaya, "Roundoff error
+    analysis of the CholeskyQR2 algorithm", ETNA 44 (2015) 306-326.
+    """
+    try:
+        R1 = la.cholesky(G, lower=False, check_finite=False)
+        # Q₁ᵀ = R₁⁻ᵀ (Zᵀ/unit), solved in place on Zᵀ (Fortran order when Z is C).
+        Q1t = blas.dtrsm(
+            1.0 / unit,
+            R1,
+            np.asfortranarray(Z.T),
+            side=0,
+            lower=0,
+            trans_a=1,
+            overwrite_b=1,
+        )
+        R2 = la.cholesky(Q1t @ Q1t.T, lower=False, check_finite=False)
+    except la.LinAlgError:
+        return None
+    R = (R2 @ R1) * unit
+    U_r, s, Vt = lapack_svd(R)
+    U = None
+    if compute_u:
+        # Q = Q₁R₂⁻¹, so Q U_r = Q₁ (R₂⁻¹ U_r).
+        U = Q1t.T @ la.solve_triangular(R2, U_r[:, :k], check_finite=False)
+    return SVDResult(U, s[:n], np.ascontiguousarray(Vt[:n]))

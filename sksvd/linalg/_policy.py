@@ -96,6 +96,14 @@ LSTSQ_GRAM_RATIO = 16
 # relative error stays below about 1e-12.
 LSTSQ_GRAM_TOLERANCE = 1e-12
 
+# When the guard rejects the Gram solver on tall float64 data, CholeskyQR2 from
+# the same Gram matrix replaces Householder QR while the Gram matrix's estimated
+# relative error (about eps·κ²) is at most this: κ ≲ 6·10⁶ on one block. Then
+# R₁ = chol(G) leaves Q₁ = Z R₁⁻¹ with ‖Q₁ᵀQ₁ − I‖ ≲ 1e-2, and the second pass
+# makes Q orthonormal and Z − QR small to working precision (Yamamoto, Nakatsukasa,
+# Yanagisawa and Fukaya, ETNA 44, 2015).
+CHOLESKY_QR_TOLERANCE = 1e-2
+
 # --- accuracy ----------------------------------------------------------------------
 
 # Gram matrices are accumulated over blocks of this many rows (fewer for very wide

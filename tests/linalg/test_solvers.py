@@ -348,3 +348,65 @@ def test_krylov_path_on_a_zero_matrix(solver):
     np.testing.assert_array_equal(s, 0.0)
     np.testing.assert_allclose(U.T @ U, np.eye(3))
     np.testing.assert_allclose(Vt @ Vt.T, np.eye(3))
+
+
+@pytest.mark.parametrize("condition", [1e3, 1e4, 1e6, 1e9])
+@pytest.mark.parametrize("compute_u", [False, True])
+def test_cholesky_qr_after_a_rejected_gram_is_as_exact_as_householder(
+    rng, condition, compute_u, monkeypatch
+):
+    """Tall data the Gram guard rejects: CholeskyQR2 from the same Gram matrix.
+
+    Singular values to ``c·eps·σ₁`` absolute and factors orthonormal to working
+    precision, as LAPACK's; with κ = 1e9 the Gram matrix's error estimate is
+    beyond CHOLESKY_QR_TOLERANCE and Householder QR runs instead.
+    """
+    calls = []
+    original = exact.cholesky_qr_svd
+
+    def spy(*args):
+        result = original(*args)
+        calls.append(result is not None)
+        return result
+
+    monkeypatch.setattr("sksvd.linalg._decompose.cholesky_qr_svd", spy)
+    s_true = np.logspace(0, -np.log10(condition), 12) * 1e3
+    X = _with_spectrum(rng, (5000, 12), s_true) + 7.0  # a shift: means to remove
+    before = X.copy()
+    mean = X.mean(axis=0)
+    result = svd(X - mean, 12, compute_u=compute_u)
+    assert result.solver == "qr"  # the guard rejected Gram
+    assert calls == ([] if condition > 1e6 else [True])
+    _, s_ref, Vt_ref = _reference(X - mean, 12)
+    np.testing.assert_allclose(result.s, s_ref, rtol=0, atol=20 * EPS64 * s_ref[0])
+    # Right vectors of well-separated values: angles of eps·σ₁/gap.
+    gaps = np.minimum(
+        np.abs(np.diff(s_ref, prepend=np.inf)), np.abs(np.diff(s_ref, append=0))
+    )
+    angle = np.abs(np.abs(np.sum(result.Vt * Vt_ref, axis=1)) - 1)
+    assert np.all(angle <= 100 * EPS64 * s_ref[0] / gaps)
+    if compute_u:
+        U = result.U
+        np.testing.assert_allclose(U.T @ U, np.eye(12), atol=50 * EPS64)
+        residual = (X - mean) - (U * result.s) @ result.Vt
+        assert np.linalg.norm(residual) <= 50 * EPS64 * s_ref[0]
+    np.testing.assert_array_equal(X, before)
+
+
+def test_pca_of_correlated_tall_data_takes_cholesky_qr(rng):
+    from sksvd import PCAViaSVD
+
+    mixing = np.linalg.qr(rng.standard_normal((30, 30)))[0]
+    X = rng.standard_normal((20000, 30)) * np.logspace(0, -3, 30) @ mixing + 5
+    weights = rng.uniform(0.5, 2.0, X.shape[0])
+    for matrix in ("covariance", "correlation"):
+        pca = PCAViaSVD(matrix=matrix).fit(X, sample_weight=weights)
+        assert pca.solver_ == "qr"
+        mean = np.average(X, axis=0, weights=weights)
+        Z = (X - mean) * np.sqrt(weights)[:, None]
+        if matrix == "correlation":
+            Z = Z / np.sqrt(np.sum(Z**2, axis=0) / (weights.sum() - 1))
+        s = la.svdvals(Z)
+        np.testing.assert_allclose(
+            pca.singular_values_, s, rtol=0, atol=20 * EPS64 * s[0]
+        )
