@@ -214,3 +214,38 @@ def test_leave_one_out_uses_one_svd(collinear, monkeypatch):
     calls.clear()
     MinNormLeastSquaresCV(cv=4).fit(*collinear)
     assert len(calls) == 5  # all the data, then one per fold
+
+
+@pytest.mark.parametrize("condition", [1e3, 1e5, 1e6])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_cholesky_qr_route_matches_gelsd(rng, condition, fit_intercept):
+    """Tall designs the normal equations are too ill-conditioned for.
+
+    The Gram route is refused (estimated error above 1e-12) and CholeskyQR2
+    from the same Gram matrix runs: coefficients within κ·eps of LAPACK's
+    gelsd (its forward error is of that order too), singular values to
+    c·eps·σ₁, the same rank, and the design is not modified.
+    """
+    import scipy.linalg as la
+
+    m, n = 4000, 40
+    s_true = np.logspace(0, -np.log10(condition), n)
+    U = np.linalg.qr(rng.standard_normal((m, n)))[0]
+    V = np.linalg.qr(rng.standard_normal((n, n)))[0]
+    X = (U * s_true) @ V.T * 100 + (3.0 if fit_intercept else 0.0)
+    y = X @ rng.standard_normal(n) + 0.01 * rng.standard_normal(m)
+    before = X.copy()
+    model = MinNormLeastSquares(fit_intercept=fit_intercept).fit(X, y)
+    assert model.solver_ == "qr"
+    A = X - X.mean(axis=0) if fit_intercept else X
+    b = y - y.mean() if fit_intercept else y
+    coef, _, rank, s = la.lstsq(A, b, lapack_driver="gelsd")
+    eps = np.finfo(np.float64).eps
+    np.testing.assert_allclose(
+        model.coef_, coef, rtol=0, atol=10 * condition * eps * np.abs(coef).max()
+    )
+    np.testing.assert_allclose(model.singular_values_, s, rtol=0, atol=20 * eps * s[0])
+    assert model.rank_ == rank
+    residual = np.sum((b - A @ coef) ** 2)
+    np.testing.assert_allclose(model.residual_sum_of_squares_, residual, rtol=1e-9)
+    np.testing.assert_array_equal(X, before)

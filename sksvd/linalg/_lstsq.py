@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 import scipy.linalg as la
+from scipy.linalg import blas
 from scipy.sparse.linalg import lsmr
 from sklearn.exceptions import ConvergenceWarning
 
@@ -24,6 +25,7 @@ from sksvd.linalg._namespace import namespace_of
 from sksvd.linalg._norms import column_norms, largest_magnitude
 from sksvd.linalg._operand import Operand
 from sksvd.linalg._policy import (
+    CHOLESKY_QR_TOLERANCE,
     LSTSQ_GRAM_TOLERANCE,
     _backward_stable_solver,
     choose_least_squares_solver,
@@ -183,9 +185,16 @@ def least_squares(
         return _in_namespace(A, B, rcond, max_rank, route, operand.ns)
     with blas_threads_for(A.shape, route):
         if route == "gram":
-            factors = _gram_factors(A, B)
+            factors, G, unit, estimate = _gram_factors(A, B)
             if factors is not None:
                 return _solve(factors, B, rcond, max_rank, "gram")
+            if estimate <= CHOLESKY_QR_TOLERANCE:
+                # Too ill-conditioned for the normal equations, well enough
+                # for CholeskyQR2 from the same Gram matrix: a QR as exact as
+                # Householder's, in BLAS-3.
+                factors = _cholesky_qr_factors(A, B, G, unit)
+                if factors is not None:
+                    return _solve(factors, B, rcond, max_rank, "qr")
             route = choose_least_squares_solver(
                 A.shape, max_rank=max_rank, rcond=rcond, need=need, gram=False
             )
@@ -264,25 +273,56 @@ def _arpack(operand, B, rcond, max_rank):
 
 
 def _gram_factors(A, B):
-    """``s``, ``Vt`` and ``P = Σ⁻¹Vᵀ(AᵀB)`` from ``AᵀA``, or None when not accurate.
+    """The Gram route's factors, or None when not accurate; with G, unit, estimate.
 
-    ``m·n²`` flops in BLAS-3, half a Householder QR. Kept only when the
-    estimated relative error is at most ``LSTSQ_GRAM_TOLERANCE`` (1e-12): a
-    well-conditioned, full-rank A.
+    ``s``, ``Vt`` and ``P = Σ⁻¹Vᵀ(AᵀB)`` from ``AᵀA``: ``m·n²`` flops in
+    BLAS-3, half a Householder QR. Kept only when the estimated relative error
+    is at most ``LSTSQ_GRAM_TOLERANCE`` (1e-12): a well-conditioned, full-rank
+    A. The Gram matrix ``G = AᵀA/unit²`` and the estimate are returned for
+    :func:`_cholesky_qr_factors`.
     """
     G, unit, _ = gram_matrix(A)
-    s, V = gram_eigh(G, A.shape[1])
-    if not gram_error_estimate(s, A.shape[0]) <= LSTSQ_GRAM_TOLERANCE:
-        return None
+    s, V = gram_eigh(G.copy(), A.shape[1])
+    estimate = gram_error_estimate(s, A.shape[0])
+    if not estimate <= LSTSQ_GRAM_TOLERANCE:
+        return None, G, unit, estimate
     scaled = A / unit if unit != 1.0 else A
-    # B divided by its largest column norm: AᵀB cannot overflow on the way.
-    size = float(np.max(column_norms(B), initial=0.0))
-    size = 1.0 if size == 0.0 or not np.isfinite(size) else size
+    size = _largest_column_norm(B)
     with np.errstate(over="ignore"):
         projections = (V.T @ (scaled.T @ (B / size))) / s.reshape(-1, 1) * size
-    return LeastSquaresFactors(
+    factors = LeastSquaresFactors(
         s * unit, np.ascontiguousarray(V.T), projections, None, A
     )
+    return factors, G, unit, estimate
+
+
+def _largest_column_norm(B):
+    """B's largest column norm, to divide by before products (1 for 0 or inf)."""
+    size = float(np.max(column_norms(B), initial=0.0))
+    return 1.0 if size == 0.0 or not np.isfinite(size) else size
+
+
+def _cholesky_qr_factors(A, B, G, unit):
+    """``s``, ``Vt`` and ``P = UᵀB`` through CholeskyQR2 from ``G = AᵀA/unit²``.
+
+    ``Q₁ = (A/unit) R₁⁻¹`` with ``R₁ = chol(G)``, ``R₂ = chol(Q₁ᵀQ₁)``: then
+    ``A = Q R`` with ``Q = Q₁R₂⁻¹`` orthonormal and ``R = R₂R₁·unit`` (see
+    :func:`~sksvd.linalg._exact.cholesky_qr_svd`), and the SVD ``R = U_r Σ Vᵀ``
+    gives ``P = U_rᵀ R₂⁻ᵀ (Q₁ᵀB)``. A is not modified (it is the design the
+    residuals are measured against). None when a Cholesky factorisation fails.
+    """
+    try:
+        R1 = la.cholesky(G, lower=False, check_finite=False)
+        Q1t = blas.dtrsm(1.0 / unit, R1, A.T, side=0, lower=0, trans_a=1)
+        R2 = la.cholesky(Q1t @ Q1t.T, lower=False, check_finite=False)
+    except la.LinAlgError:
+        return None
+    U_r, s, Vt = lapack_svd((R2 @ R1) * unit)
+    size = _largest_column_norm(B)
+    with np.errstate(over="ignore"):
+        QtB = la.solve_triangular(R2, Q1t @ (B / size), trans="T", check_finite=False)
+        projections = (U_r.T @ QtB) * size
+    return LeastSquaresFactors(s, Vt, projections, None, A)
 
 
 def _solve(factors, B, rcond, max_rank, route):

@@ -272,7 +272,10 @@ def choose_solver(
     The Gram guard: the engine estimates the relative error of every singular
     value the caller will use (:func:`~sksvd.linalg._policy.gram_error_estimate`,
     about ``eps·(σ₁/σᵢ)²`` with a factor for the number of rows) and redoes the
-    call by ``"qr"`` when it exceeds ``eps^(2/3)`` of the data's dtype.
+    call by ``"qr"`` when it exceeds ``eps^(2/3)`` of the data's dtype: for tall
+    float64 data whose estimate is at most ``CHOLESKY_QR_TOLERANCE = 1e-2``, by
+    CholeskyQR2 from the same Gram matrix (two BLAS-3 passes, as exact as a
+    Householder QR there); otherwise by Householder QR.
 
     The thresholds are constants of ``sksvd.linalg._policy``:
     ``LARGE_SHORT_SIDE = 1000``, ``FEW_COMPONENTS = 0.1``,
@@ -347,8 +350,11 @@ def choose_least_squares_solver(
     sparse, factors at every rank         the dense rows below, on the
                                           centred design made dense
     dense, ``m ≥ 16·n``, U not needed     ``"gram"``, guarded: kept when the
-                                          estimated error is at most 1e-12,
-                                          else the next row that matches
+                                          estimated error is at most 1e-12;
+                                          else ``"qr"`` by CholeskyQR2 from
+                                          the same Gram matrix when it is at
+                                          most 1e-2; else the next row that
+                                          matches
     dense, a solution without             ``"gelsd"``: LAPACK's solver with the
     ``max_rank``, ``0 < rcond < 1``       same cut-off, no U formed (LAPACK
                                           replaces any other rcond by eps)
