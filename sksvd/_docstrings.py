@@ -48,9 +48,12 @@ solver : {"auto", "full", "qr"}, default="auto"
         sparse X). ``"auto"`` follows the engine's least-squares policy: the Gram
         matrix ``AᵀA`` for tall data (``n_samples ≥ 16·n_features``) when its
         estimated relative error is at most 1e-12 (a well-conditioned design);
-        else, without ``max_rank`` and with ``0 < rcond < 1``, LAPACK's
-        ``gelsd`` with the same cut-off; otherwise QR (``n_samples ≥
-        2·n_features``) or LAPACK's SVD. Sparse X: LSMR, or ARPACK with a
+        for such data with an estimate up to 1e-2 (κ up to about 10⁶),
+        CholeskyQR2 from the same Gram matrix (``solver_ == "qr"``: a QR as
+        exact as Householder's, in BLAS-3); else, without ``max_rank`` and with
+        ``0 < rcond < 1``, LAPACK's ``gelsd`` with the same cut-off; otherwise
+        QR (``n_samples ≥ 2·n_features``) or LAPACK's SVD. The design is
+        solved in float64 (float32 X included). Sparse X: LSMR, or ARPACK with a
         ``max_rank`` below ``min(n_samples, n_features)``; dask arrays: TSQR.""",
     "frequency_weights": """\
 sample_weight : array-like of shape (n_samples,), default=None

@@ -249,3 +249,48 @@ def test_cholesky_qr_route_matches_gelsd(rng, condition, fit_intercept):
     residual = np.sum((b - A @ coef) ** 2)
     np.testing.assert_allclose(model.residual_sum_of_squares_, residual, rtol=1e-9)
     np.testing.assert_array_equal(X, before)
+
+
+def test_cholesky_qr_route_residual_is_measured_directly(rng):
+    # b = A·1 + c·u with u orthogonal to range(A): the residual sum is c².
+    from sksvd.linalg import lstsq
+
+    m, n = 40000, 10
+    U = np.linalg.qr(rng.standard_normal((m, n + 1)))[0]
+    A = U[:, :n] * np.logspace(0, -5, n)
+    for c in (1e-3, 1e-2):
+        b = U[:, :n] @ np.ones(n) + c * U[:, n]
+        _, residues, _, _ = lstsq(A, b)
+        np.testing.assert_allclose(residues, c**2, rtol=1e-10)
+
+
+def test_cholesky_qr_route_keeps_a_tiny_target_beside_a_huge_one(rng):
+    import scipy.linalg as la
+
+    from sksvd.linalg import lstsq
+
+    A = rng.standard_normal((20000, 5)) * np.logspace(0, -4, 5)
+    b = A @ np.ones(5) + 1e-3 * rng.standard_normal(20000)
+    B = np.column_stack([b * 1e150, b * 1e-170])
+    x, _, _, _ = lstsq(A, B)
+    expected = la.lstsq(A, b, lapack_driver="gelsd")[0]
+    np.testing.assert_allclose(x[:, 1] / 1e-170, expected, rtol=1e-9)
+    np.testing.assert_allclose(x[:, 0] / 1e150, expected, rtol=1e-9)
+
+
+def test_subnormal_tall_data_still_factors(rng):
+    import scipy.linalg as la
+
+    from sksvd import TruncatedSVDCompressor
+    from sksvd.linalg import lstsq, svd
+
+    X = rng.standard_normal((20000, 4)) * [1, 1, 1, 1e-4] * 1e-310
+    y = rng.standard_normal(20000) * 1e-300
+    expected = la.svdvals(X)
+    np.testing.assert_allclose(svd(X).s, expected, rtol=1e-6)
+    np.testing.assert_allclose(
+        TruncatedSVDCompressor(4).fit(X).singular_values_, expected, rtol=1e-6
+    )
+    x, _, _, _ = lstsq(X, y)
+    assert np.all(np.isfinite(x))
+    np.testing.assert_allclose(x, la.lstsq(X, y, lapack_driver="gelsd")[0], rtol=1e-6)

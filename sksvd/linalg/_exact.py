@@ -102,22 +102,20 @@ def cholesky_qr_svd(Z, G, unit, n, k, compute_u):
     Y. Yamamoto, Y. Nakatsukasa, Y. Yanagisawa and T. Fukaya, "Roundoff error
     analysis of the CholeskyQR2 algorithm", ETNA 44 (2015) 306-326.
     """
+    if unit != 1.0:
+        Z /= unit  # divided, not multiplied by 1/unit: that overflows for subnormals
     try:
         R1 = la.cholesky(G, lower=False, check_finite=False)
-        # Q₁ᵀ = R₁⁻ᵀ (Zᵀ/unit), solved in place on Zᵀ (Fortran order when Z is C).
+        # Q₁ᵀ = R₁⁻ᵀ Zᵀ, solved in place on Zᵀ (Fortran order when Z is C).
         Q1t = blas.dtrsm(
-            1.0 / unit,
-            R1,
-            np.asfortranarray(Z.T),
-            side=0,
-            lower=0,
-            trans_a=1,
-            overwrite_b=1,
+            1.0, R1, np.asfortranarray(Z.T), side=0, lower=0, trans_a=1, overwrite_b=1
         )
         R2 = la.cholesky(Q1t @ Q1t.T, lower=False, check_finite=False)
     except la.LinAlgError:
         return None
     R = (R2 @ R1) * unit
+    if not np.all(np.isfinite(R)):
+        return None
     U_r, s, Vt = lapack_svd(R)
     U = None
     if compute_u:

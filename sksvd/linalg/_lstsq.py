@@ -194,7 +194,10 @@ def least_squares(
                 # Householder's, in BLAS-3.
                 factors = _cholesky_qr_factors(A, B, G, unit)
                 if factors is not None:
-                    return _solve(factors, B, rcond, max_rank, "qr")
+                    # The residual directly, as the gelsd route measures it:
+                    # ‖B‖² − ‖P‖² of an ill-conditioned fit keeps fewer digits.
+                    solution = _solve(factors, B, rcond, max_rank, "qr")
+                    return solution._replace(residues=_residues(A, B, solution.x))
             route = choose_least_squares_solver(
                 A.shape, max_rank=max_rank, rcond=rcond, need=need, gram=False
             )
@@ -287,19 +290,23 @@ def _gram_factors(A, B):
     if not estimate <= LSTSQ_GRAM_TOLERANCE:
         return None, G, unit, estimate
     scaled = A / unit if unit != 1.0 else A
-    size = _largest_column_norm(B)
+    sizes = _column_sizes(B)
     with np.errstate(over="ignore"):
-        projections = (V.T @ (scaled.T @ (B / size))) / s.reshape(-1, 1) * size
+        projections = (V.T @ (scaled.T @ (B / sizes))) / s.reshape(-1, 1) * sizes
     factors = LeastSquaresFactors(
         s * unit, np.ascontiguousarray(V.T), projections, None, A
     )
     return factors, G, unit, estimate
 
 
-def _largest_column_norm(B):
-    """B's largest column norm, to divide by before products (1 for 0 or inf)."""
-    size = float(np.max(column_norms(B), initial=0.0))
-    return 1.0 if size == 0.0 or not np.isfinite(size) else size
+def _column_sizes(B):
+    """Each column's norm, to divide it by before products (1 for 0 or inf).
+
+    Per column: a target far smaller than another keeps its digits instead of
+    underflowing when divided by the other's norm.
+    """
+    sizes = column_norms(B)
+    return np.where((sizes > 0) & np.isfinite(sizes), sizes, 1.0)
 
 
 def _cholesky_qr_factors(A, B, G, unit):
@@ -311,17 +318,24 @@ def _cholesky_qr_factors(A, B, G, unit):
     gives ``P = U_rᵀ R₂⁻ᵀ (Q₁ᵀB)``. A is not modified (it is the design the
     residuals are measured against). None when a Cholesky factorisation fails.
     """
+    # A copy of Aᵀ (Fortran order) divided by unit, solved in place.
+    Q1t = np.array(A.T, order="F")
+    if unit != 1.0:
+        Q1t /= unit
     try:
         R1 = la.cholesky(G, lower=False, check_finite=False)
-        Q1t = blas.dtrsm(1.0 / unit, R1, A.T, side=0, lower=0, trans_a=1)
+        Q1t = blas.dtrsm(1.0, R1, Q1t, side=0, lower=0, trans_a=1, overwrite_b=1)
         R2 = la.cholesky(Q1t @ Q1t.T, lower=False, check_finite=False)
     except la.LinAlgError:
         return None
-    U_r, s, Vt = lapack_svd((R2 @ R1) * unit)
-    size = _largest_column_norm(B)
+    R = (R2 @ R1) * unit
+    if not np.all(np.isfinite(R)):
+        return None
+    U_r, s, Vt = lapack_svd(R)
+    sizes = _column_sizes(B)
+    QtB = la.solve_triangular(R2, Q1t @ (B / sizes), trans="T", check_finite=False)
     with np.errstate(over="ignore"):
-        QtB = la.solve_triangular(R2, Q1t @ (B / size), trans="T", check_finite=False)
-        projections = (U_r.T @ QtB) * size
+        projections = (U_r.T @ QtB) * sizes
     return LeastSquaresFactors(s, Vt, projections, None, A)
 
 

@@ -136,8 +136,11 @@ def lstsq(A, b, rcond=None, max_rank=None):
     (``sksvd.linalg._policy.choose_least_squares_solver``): tall,
     well-conditioned A (``m ≥ 16n``, estimated relative error at most 1e-12)
     takes the Gram matrix ``AᵀA`` (half a QR's work), where the residual comes
-    from the projections as above; if the guard rejects it, or A is not that
-    tall, LAPACK's ``gelsd`` (when ``0 < rcond < 1``; LAPACK replaces other
+    from the projections as above; if the guard rejects it but the estimate is
+    at most 1e-2 (κ up to about 10⁶), CholeskyQR2 from the same Gram matrix, a
+    QR as exact as Householder's, with the residual computed directly; beyond
+    that, or when A is not that tall, LAPACK's ``gelsd`` (when
+    ``0 < rcond < 1``; LAPACK replaces other
     values by eps) applies the same cut-off (``σᵢ ≤ rcond·σ₁`` is zero) without
     forming U, and the residual is computed directly; with ``max_rank`` or
     another ``rcond``, the SVD (QR then SVD of R when ``m ≥ 2n`` or ``n ≥ 2m``,
