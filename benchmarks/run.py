@@ -326,6 +326,85 @@ def least_squares(quick, repeats):
     return rows, targets
 
 
+@workload
+def ill_conditioned(quick, repeats):
+    """Tall PCA and least squares on correlated designs the Gram guard rejects.
+
+    Designs ``G·diag(logspace(0, −log₁₀ κ))·W`` with W orthogonal: κ = 1e3 and
+    1e6 for least squares (centred, as LinearRegression fits them), and a
+    PCA whose smallest variance is 1e-6 of the largest. Errors are against
+    LAPACK on the centred data: relative to the largest coefficient, and to
+    the largest variance.
+    """
+    import scipy.linalg as la
+    from sklearn.decomposition import PCA
+    from sklearn.linear_model import LinearRegression
+
+    from sksvd import MinNormLeastSquares, PCAViaSVD
+
+    rng = np.random.default_rng(0)
+    m, n = (20_000, 100) if quick else (100_000, 200)
+    G = rng.standard_normal((m, n))
+    W = np.linalg.qr(rng.standard_normal((n, n)))[0]
+    rows, targets = [], []
+    for condition in (1e3, 1e6):
+        A = (G * np.logspace(0, -np.log10(condition), n)) @ W + 2.0
+        y = A @ rng.standard_normal(n) + rng.standard_normal(m)
+        Ac, yc = A - A.mean(axis=0), y - y.mean()
+        exact = la.lstsq(Ac, yc, lapack_driver="gelsd")[0]
+        label = f"k={condition:.0e}"
+        for name, function in {
+            f"sksvd MinNormLeastSquares {label}": (
+                lambda A=A, y=y: MinNormLeastSquares().fit(A, y).coef_
+            ),
+            f"LinearRegression {label}": (
+                lambda A=A, y=y: LinearRegression().fit(A, y).coef_
+            ),
+        }.items():
+            seconds, peak, coef = measure(function, repeats)
+            error = float(np.max(np.abs(coef - exact)) / np.max(np.abs(exact)))
+            rows.append(_row(name, seconds, peak, error))
+        targets.append(
+            (
+                f"15. least squares at {label}",
+                f"sksvd MinNormLeastSquares {label}",
+                [f"LinearRegression {label}"],
+                1.0,
+                "coefficients within 10·κ·eps of gelsd",
+                10 * condition * np.finfo(np.float64).eps,
+            )
+        )
+    p = 50
+    rows_pca = (100_000 if quick else 400_000, p)
+    X = (
+        rng.standard_normal(rows_pca)
+        * np.logspace(0, -3, p)
+        @ np.linalg.qr(rng.standard_normal((p, p)))[0]
+    )
+    s = la.svdvals(X - X.mean(axis=0))
+    reference = s**2 / (X.shape[0] - 1)
+    for name, function in {
+        "sksvd PCAViaSVD() correlated": lambda: PCAViaSVD().fit(X),
+        "sklearn PCA() correlated": lambda: PCA().fit(X),
+    }.items():
+        seconds, peak, model = measure(function, repeats)
+        error = float(
+            np.max(np.abs(model.explained_variance_ - reference)) / reference[0]
+        )
+        rows.append(_row(name, seconds, peak, error))
+    targets.append(
+        (
+            "15. tall PCA, correlated features (every variance exact)",
+            "sksvd PCAViaSVD() correlated",
+            ["sklearn PCA() correlated"],
+            1.0,
+            "variances within 1e-13 of the largest",
+            1e-13,
+        )
+    )
+    return rows, targets
+
+
 def _relative(x, exact):
     return float(np.linalg.norm(x - exact) / np.linalg.norm(exact))
 
