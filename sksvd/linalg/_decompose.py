@@ -265,6 +265,12 @@ def _gram(operand, n, k, every, compute_u):
         # singular value is zero in exact arithmetic, and exact as such.
         s[-1] = 0.0
         exact_zeros += 1
+    if s.size and not s[0] * unit <= np.finfo(dtype).max:
+        raise ValueError(
+            f"The singular values of X exceed the range of {np.dtype(dtype).name} "
+            "(X's dtype, which they are returned in); pass X as float64, or smaller "
+            "sample weights."
+        )
     used = s[: max(min(n, s.size - exact_zeros), 0)] if every else s[:k]
     error = gram_error_estimate(used, rows) * cancellation
     # The short-side factor comes with every eigenpair; the long side's

@@ -410,3 +410,18 @@ def test_pca_of_correlated_tall_data_takes_cholesky_qr(rng):
         np.testing.assert_allclose(
             pca.singular_values_, s, rtol=0, atol=20 * EPS64 * s[0]
         )
+
+
+def test_float32_singular_values_beyond_range_are_refused_on_the_gram_route(rng):
+    from sksvd import PCAViaSVD, TruncatedSVDCompressor
+
+    X = rng.standard_normal((2000, 10)).astype(np.float32)
+    one_heavy = np.ones(2000)
+    one_heavy[0] = 1e80  # √w·x beyond float32's largest number
+    all_heavy = np.full(2000, 1e80)  # the weighted σ too (PCA's variances fit)
+    for estimator, weights in (
+        (TruncatedSVDCompressor(3, solver="gram"), one_heavy),
+        (PCAViaSVD(3), all_heavy),
+    ):
+        with pytest.raises(ValueError, match="exceed the range of float32"):
+            estimator.fit(X, sample_weight=weights)
