@@ -102,23 +102,33 @@ def cholesky_qr_svd(Z, G, unit, n, k, compute_u):
     Y. Yamamoto, Y. Nakatsukasa, Y. Yanagisawa and T. Fukaya, "Roundoff error
     analysis of the CholeskyQR2 algorithm", ETNA 44 (2015) 306-326.
     """
-    if unit != 1.0:
-        Z /= unit  # divided, not multiplied by 1/unit: that overflows for subnormals
-    try:
-        R1 = la.cholesky(G, lower=False, check_finite=False)
-        # Q₁ᵀ = R₁⁻ᵀ Zᵀ, solved in place on Zᵀ (Fortran order when Z is C).
-        Q1t = blas.dtrsm(
-            1.0, R1, np.asfortranarray(Z.T), side=0, lower=0, trans_a=1, overwrite_b=1
-        )
-        R2 = la.cholesky(Q1t @ Q1t.T, lower=False, check_finite=False)
-    except la.LinAlgError:
+    factored = cholesky_qr2(np.asfortranarray(Z.T), G, unit)
+    if factored is None:
         return None
-    R = (R2 @ R1) * unit
-    if not np.all(np.isfinite(R)):
-        return None
+    Q1t, R2, R = factored
     U_r, s, Vt = lapack_svd(R)
     U = None
     if compute_u:
         # Q = Q₁R₂⁻¹, so Q U_r = Q₁ (R₂⁻¹ U_r).
         U = Q1t.T @ la.solve_triangular(R2, U_r[:, :k], check_finite=False)
     return SVDResult(U, s[:n], np.ascontiguousarray(Vt[:n]))
+
+
+def cholesky_qr2(Zt, G, unit):
+    """CholeskyQR2 of Z from ``G = ZᵀZ/unit²``, on ``Zᵀ`` (Fortran order, overwritten).
+
+    Returns ``(Q₁ᵀ, R₂, R)`` with ``Q₁ = (Z/unit) R₁⁻¹``, ``R₁ = chol(G)``,
+    ``R₂ = chol(Q₁ᵀQ₁)`` and ``R = R₂R₁·unit``, so ``Z = (Q₁R₂⁻¹) R``; None when
+    a Cholesky factorisation fails or R is not finite.
+    """
+    if unit != 1.0:
+        Zt /= unit  # divided, not multiplied by 1/unit: that overflows for subnormals
+    try:
+        R1 = la.cholesky(G, lower=False, check_finite=False)
+        # Q₁ᵀ = R₁⁻ᵀ Zᵀ, solved in place.
+        Q1t = blas.dtrsm(1.0, R1, Zt, side=0, lower=0, trans_a=1, overwrite_b=1)
+        R2 = la.cholesky(Q1t @ Q1t.T, lower=False, check_finite=False)
+    except la.LinAlgError:
+        return None
+    R = (R2 @ R1) * unit
+    return (Q1t, R2, R) if np.all(np.isfinite(R)) else None

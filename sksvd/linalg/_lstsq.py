@@ -11,14 +11,13 @@ from typing import NamedTuple
 
 import numpy as np
 import scipy.linalg as la
-from scipy.linalg import blas
 from scipy.sparse.linalg import lsmr
 from sklearn.exceptions import ConvergenceWarning
 
 from sksvd.linalg._dask import dask_svd_projections, raise_if_not_finite
 from sksvd.linalg._dask_statistics import lazy_column_norms
 from sksvd.linalg._decompose import decompose
-from sksvd.linalg._exact import lapack_svd
+from sksvd.linalg._exact import cholesky_qr2, lapack_svd
 from sksvd.linalg._gram import gram_eigh, gram_matrix
 from sksvd.linalg._namespace import gram_svd as namespace_gram_svd
 from sksvd.linalg._namespace import namespace_of
@@ -318,19 +317,10 @@ def _cholesky_qr_factors(A, B, G, unit):
     gives ``P = U_rᵀ R₂⁻ᵀ (Q₁ᵀB)``. A is not modified (it is the design the
     residuals are measured against). None when a Cholesky factorisation fails.
     """
-    # A copy of Aᵀ (Fortran order) divided by unit, solved in place.
-    Q1t = np.array(A.T, order="F")
-    if unit != 1.0:
-        Q1t /= unit
-    try:
-        R1 = la.cholesky(G, lower=False, check_finite=False)
-        Q1t = blas.dtrsm(1.0, R1, Q1t, side=0, lower=0, trans_a=1, overwrite_b=1)
-        R2 = la.cholesky(Q1t @ Q1t.T, lower=False, check_finite=False)
-    except la.LinAlgError:
+    factored = cholesky_qr2(np.array(A.T, order="F"), G, unit)
+    if factored is None:
         return None
-    R = (R2 @ R1) * unit
-    if not np.all(np.isfinite(R)):
-        return None
+    Q1t, R2, R = factored
     U_r, s, Vt = lapack_svd(R)
     sizes = _column_sizes(B)
     QtB = la.solve_triangular(R2, Q1t @ (B / sizes), trans="T", check_finite=False)
