@@ -598,3 +598,20 @@ def test_a_column_whose_squares_underflow_is_not_taken_for_zero():
     # eps·σ₁) on both paths.
     s = reference.singular_values_
     assert_allclose(_host(fitted.singular_values_), s, rtol=1e-10, atol=1e-13 * s[0])
+
+
+def test_device_least_squares_keeps_a_tiny_target_beside_a_huge_one():
+    torch = _torch()
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((4000, 5))
+    b = A @ np.ones(5) + 1e-3 * rng.standard_normal(4000)
+    y = np.column_stack([b * 1e150, b * 1e-170])
+    reference = MinNormLeastSquares(fit_intercept=False).fit(A, y)
+    with config_context(array_api_dispatch=True):
+        fitted = MinNormLeastSquares(fit_intercept=False).fit(
+            torch.asarray(A), torch.asarray(y)
+        )
+    assert fitted.solver_ == reference.solver_ == "gram"
+    coef = _host(fitted.coef_)
+    assert_allclose(coef[1] / 1e-170, reference.coef_[1] / 1e-170, rtol=1e-10)
+    assert_allclose(coef[0] / 1e150, reference.coef_[0] / 1e150, rtol=1e-10)

@@ -250,15 +250,13 @@ def _namespace_gram_factors(A, B, ns):
         return None
     s, Vt = result.s, ns.numpy(result.Vt).astype(np.float64)
     # A divided as its Gram matrix was (by its largest magnitude where squares
-    # leave float64's range) and B by its largest column norm: AᵀB can neither
+    # leave float64's range) and each target by its own norm: AᵀB can neither
     # overflow nor underflow on the way.
-    size = float(np.max(column_norms(B), initial=0.0))
-    size = 1.0 if size == 0.0 or not np.isfinite(size) else size
-    unit = divisor
-    scaled = A if unit == 1.0 else A / unit
-    product = ns.numpy(scaled.T @ (B / size))
+    sizes = _column_sizes(B)
+    scaled = A if divisor == 1.0 else A / divisor
+    product = ns.numpy(scaled.T @ (B / ns.asarray(sizes, B.dtype)))
     with np.errstate(over="ignore"):
-        P = (Vt @ product) / (s / unit)[:, np.newaxis] * size
+        P = (Vt @ product) / (s / divisor)[:, np.newaxis] * sizes
     return s, Vt, P
 
 

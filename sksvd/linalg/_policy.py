@@ -295,6 +295,8 @@ def choose_solver(
     'randomized'
     >>> choose_solver((300, 200), 5, sparse=True)
     'arpack'
+    >>> choose_solver((5000, 3000), 10, array_api=True)  # a PyTorch tensor, say
+    'randomized'
     """
     short_side, long_side = min(shape), max(shape)
     if dask:
