@@ -50,8 +50,9 @@ class SVDImputer(TransformerMixin, BaseEstimator):
     shrinkage : float or "cv", default="cv"
         The soft threshold ``λ`` on the singular values of the centred (scaled)
         data (``method="soft"`` only; ignored otherwise). ``"cv"`` tries a
-        geometric grid from the largest singular value of the mean-filled data
-        down to a thousandth of it, with warm starts along the path.
+        geometric grid from ``σ₁`` down to ``σ₁/1000``, with warm starts along
+        the path, where ``σ₁`` is the largest singular value of the centred
+        (scaled) data after one rank-one step from the mean fill.
 
     ranks : array-like of int, default=None
         Candidate ranks for ``rank="cv"``; None tries 0 to
@@ -424,8 +425,8 @@ class SVDImputer(TransformerMixin, BaseEstimator):
                     f"min(n_samples, n_features)={largest}; got {self.ranks!r}."
                 )
             return ranks
-        # A geometric path of thresholds, from where every singular value of
-        # the mean-filled data is zeroed down to a thousandth of that.
+        # A geometric path of thresholds, from the largest singular value after
+        # one rank-one step from the mean fill down to a thousandth of it.
         start = complete_low_rank(X, missing, 1, max_iter=1, scale=self.scale)
         top = float(start.s[0]) if start.s.size else 0.0
         if top == 0.0:

@@ -810,7 +810,8 @@ def _quality(original, reconstruction, value_range):
         psnr = 10 * np.log10((peak / unit) ** 2 / mse) if peak else -np.inf
     norm = frobenius_norm(original / unit)
     error = frobenius_norm(difference) / norm if norm else 0.0
-    return psnr, error
+    # Plain floats, as CompressedImage.__init__ and load give them.
+    return float(psnr), float(error)
 
 
 def _pillow():

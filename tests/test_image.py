@@ -388,3 +388,12 @@ def test_rate_distortion_validates_its_arguments(photo, options, message):
 
     with pytest.raises(ValueError, match=message):
         rate_distortion(photo[..., 0], **options)
+
+
+def test_quality_figures_are_plain_floats():
+    # compress_image gave numpy.float64 where CompressedImage() and load() give
+    # float; the type is the same on every path now.
+    image = np.add.outer(np.arange(40), np.arange(30)).astype(np.uint8)
+    compressed = compress_image(image, rank=1)
+    assert type(compressed.psnr) is float
+    assert type(compressed.relative_error) is float
