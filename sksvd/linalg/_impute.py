@@ -14,9 +14,12 @@ optionally a free scale) per column, as R's missMDA ``imputePCA`` runs it
 5. stop when the fill moves by less than ``tol`` relative to the centred
    matrix: ``‖Δfill‖_F ≤ tol·‖X̂ − 1μᵀ‖_F``.
 
-Each step never increases the squared error of the fit on the observed
-entries (hard rank) or the nuclear-norm penalised objective (soft), so the
-iteration converges, to a local optimum for a hard rank.
+With an exact SVD at each step, a step never increases the squared error of
+the fit on the observed entries (hard rank, without scaling) or the
+nuclear-norm penalised objective (soft), so the objective settles, at a
+stationary point that need not be the global optimum. After the first step
+the previous subspace is refined by one block power step instead of a fresh
+SVD.
 """
 
 from typing import NamedTuple
