@@ -4,22 +4,26 @@ Usage, after ``python -m sphinx -W -b html docs docs/_build/html``::
 
     python docs/check_site.py docs/_build/html [--browser auto|required|off]
 
-1. Links. Every relative ``href`` and ``src`` of every page must name a file of
-   the site, and every ``#fragment`` an ``id`` on the page it points to. Pages,
-   stylesheets, scripts and images must come from the site itself: an absolute
-   ``http(s)://`` address is allowed only on plain links (``<a href>``).
-2. Browser. Three pages are opened in headless Chromium (``/usr/bin/chromium``,
+1. Files. Every relative ``href``, ``src`` and ``srcset`` entry of every page
+   must name a file of the site, and every ``#fragment`` an ``id`` on the page it
+   points to; every ``url()`` of every stylesheet a file of the site. Pages,
+   stylesheets, scripts, fonts and images must come from the site itself: an
+   absolute ``http(s)://`` address is allowed only on plain links
+   (``<a href>``). A page with formulas must load MathJax, and no page may show
+   a raw ``\\(`` or ``\\[`` outside its formulas and code.
+2. Browser. Every page is opened in headless Chromium (``/usr/bin/chromium``,
    Debian's ``chromium`` package), served from ``127.0.0.1`` with a
    Content-Security-Policy that lets a page load from the site alone and report
    anything else it tries; every other address goes to a recording proxy that
    answers nothing. The check fails when a page tries to load anything from
-   outside the site, when the proxy sees a request that Chromium does not also
-   make for ``about:blank`` (its own background requests, which have nothing to
-   do with the page), when a page asks the site for a file it lacks,
-   shows a formula untypeset (a raw ``\\(`` or ``\\[`` left in the rendered text,
-   or no typeset formula at all), or shows a code block wider than its column
-   (cut, with a scroll bar) in a 1400 pixel wide window. A screenshot of each page
-   is saved in ``screenshots/`` beside the site.
+   outside the site, when the proxy sees a request other than Chromium's own
+   background requests (those it also makes for ``about:blank``, and those to
+   its known services in ``SERVICES``), when a page asks the site for a
+   file it lacks, shows a formula untypeset (a raw ``\\(`` or ``\\[`` left in the
+   rendered text, MathJax failing), or shows a code block wider than its column
+   (cut, with a scroll bar) in a 1400 pixel wide window. The three pages of
+   ``PAGES`` must show typeset formulas, and a screenshot of each is saved in
+   ``screenshots/`` beside the site.
 
 ``--browser auto`` (the default) skips the second part with a message when
 Chromium is missing; ``required`` fails instead.
@@ -29,8 +33,10 @@ import argparse
 import html.parser
 import http.server
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -64,6 +70,22 @@ QUIET = (
     "CertificateTransparencyComponentUpdater,DialMediaRouteProvider,"
     "PreconnectToSearch,InterestFeedContentSuggestions",
 )
+# Chromium's own services: they turn up at random (GCM check-in, sign-in, ...),
+# not always while about:blank is measured. A page's own loads from these hosts
+# are still reported by the Content-Security-Policy.
+SERVICES = {
+    f"{host}:443"
+    for host in (
+        "accounts.google.com",
+        "www.google.com",
+        "android.clients.google.com",
+        "clients2.google.com",
+        "update.googleapis.com",
+        "optimizationguide-pa.googleapis.com",
+        "content-autofill.googleapis.com",
+        "redirector.gvt1.com",
+    )
+}
 WINDOW = (1400, 1800)
 # Waits for MathJax to finish, then records what the check reads back from the
 # DOM. Added to the pages only as this check serves them; the site is unchanged.
@@ -107,25 +129,75 @@ class _Page(html.parser.HTMLParser):
         self.links = []  # (tag, attribute, value)
         self.text = []
         self._hidden = 0
+        self.prose = []  # the visible text outside code
+        self.styles = []  # <style> bodies and style="" attributes
+        self.raw_math = []  # \( or \[ in prose, outside math and code
+        self.math = False  # the page has a math element for MathJax
+        self.scripts = []
+        self._math = None  # [tag, depth] of the open math element
+        self._code = 0
+        self._style = False
 
     def handle_starttag(self, tag, attrs):
         attributes = dict(attrs)
         for name in ("id", "name"):
             if attributes.get(name) and (name == "id" or tag == "a"):
                 self.ids.add(attributes[name])
-        for name in ("href", "src"):
+        for name in ("href", "src", "data", "poster", "xlink:href"):
             if attributes.get(name) is not None:
                 self.links.append((tag, name, attributes[name]))
+        for name in ("srcset", "imagesrcset"):
+            for candidate in (attributes.get(name) or "").split(","):
+                if candidate.split():
+                    self.links.append((tag, name, candidate.split()[0]))
+        if attributes.get("style"):
+            self.styles.append(attributes["style"])
+        if tag == "script" and attributes.get("src"):
+            self.scripts.append(attributes["src"])
         if tag in ("script", "style", "mjx-assistive-mml"):
             self._hidden += 1
+        self._style = tag == "style"
+        classes = (attributes.get("class") or "").split()
+        if self._math:
+            self._math[1] += tag == self._math[0]
+        elif "math" in classes and tag in ("span", "div"):
+            self._math, self.math = [tag, 1], True
+        self._code += tag in ("pre", "code", "kbd", "samp", "tt", "textarea")
 
     def handle_endtag(self, tag):
         if tag in ("script", "style", "mjx-assistive-mml") and self._hidden:
             self._hidden -= 1
+        self._style = False
+        if self._math and tag == self._math[0]:
+            self._math[1] -= 1
+            if not self._math[1]:
+                self._math = None
+        if tag in ("pre", "code", "kbd", "samp", "tt", "textarea") and self._code:
+            self._code -= 1
 
     def handle_data(self, data):
+        if self._style:
+            self.styles.append(data)
         if not self._hidden:
             self.text.append(data)
+            if not self._code:
+                self.prose.append(data)
+            if not self._math and not self._code:
+                for raw in ("\\(", "\\["):
+                    if raw in data:
+                        at = data.index(raw)
+                        self.raw_math.append(data[at : at + 40])
+
+
+# url(...) and @import "..." in CSS
+CSS_URL = re.compile(
+    r"""url\(\s*(?P<q>['"]?)(?P<a>[^'")]*)(?P=q)\s*\)|@import\s+(?P<r>['"])(?P<b>[^'"]*)(?P=r)"""
+)
+
+
+def _css_urls(text):
+    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+    return [m["a"] if m["a"] is not None else m["b"] for m in CSS_URL.finditer(text)]
 
 
 def _parse(path):
@@ -143,7 +215,25 @@ def check_links(site):
         if path.relative_to(site).parts[0] not in ("_static", "_sources")
     }
     problems, checked = [], 0
+    for css in sorted(site.rglob("*.css")):
+        for value in _css_urls(css.read_text(encoding="utf-8", errors="replace")):
+            url = urllib.parse.urlsplit(value)
+            where = f"{css.relative_to(site)}: url({value!r})"
+            if url.scheme in ("http", "https") or value.startswith("//"):
+                problems.append(f"{where} loads a resource from the network")
+            elif not url.scheme and url.path:
+                target = (css.parent / urllib.parse.unquote(url.path)).resolve()
+                if not target.is_file():
+                    problems.append(f"{where}: no such file")
     for path, page in pages.items():
+        where = path.relative_to(site)
+        for style in page.styles:
+            for value in _css_urls(style):
+                if re.match(r"(?i)\s*(https?:)?//", value):
+                    problems.append(f"{where}: style url({value!r}) is on the network")
+        problems += [f"{where}: raw formula {raw!r}" for raw in page.raw_math]
+        if page.math and not any("mathjax" in src.lower() for src in page.scripts):
+            problems.append(f"{where}: formulas but no MathJax script")
         for tag, attribute, value in page.links:
             url = urllib.parse.urlsplit(value)
             where = f"{path.relative_to(site)}: <{tag} {attribute}={value!r}>"
@@ -269,9 +359,32 @@ def _chromium(browser, proxy, profile, *arguments, timeout=120):
         "--virtual-time-budget=30000",
         *arguments,
     ]
-    return subprocess.run(
-        command, capture_output=True, text=True, timeout=timeout, check=False
+    with subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    ) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            return subprocess.CompletedProcess(
+                command, -9, "", f"no answer in {timeout} s; killed"
+            )
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+def _browsed(site):
+    """PAGES first (with screenshots), then every other page of the site."""
+    others = sorted(
+        str(path.relative_to(site))
+        for path in site.rglob("*.html")
+        if path.relative_to(site).parts[0] not in ("_static", "_sources")
     )
+    return [*PAGES, *(name for name in others if name not in PAGES)]
 
 
 def check_pages(site, browser, screenshots):
@@ -283,18 +396,22 @@ def check_pages(site, browser, screenshots):
     try:
         _Recorder.requests = []
         with tempfile.TemporaryDirectory() as profile:
-            _chromium(
+            blank = _chromium(
                 browser, proxy.server_address[1], profile, "--dump-dom", "about:blank"
             )
+        if blank.returncode != 0 or "<html" not in blank.stdout:
+            return [f"Chromium fails ({blank.returncode}): {blank.stderr[-500:]}"]
         own = {_host(request) for request in _Recorder.requests}
         _Recorder.requests = []
-        for name in PAGES:
+        for name in _browsed(site):
             url = f"http://127.0.0.1:{server.server_address[1]}/{name}"
             with tempfile.TemporaryDirectory() as profile:
                 result = _chromium(
                     browser, proxy.server_address[1], profile, "--dump-dom", url
                 )
-            problems += _rendered(name, result)
+            problems += _rendered(name, result, math=name in PAGES)
+            if name not in PAGES:
+                continue
             with tempfile.TemporaryDirectory() as profile:
                 shot = screenshots / (name.replace("/", "_")[: -len(".html")] + ".png")
                 _chromium(
@@ -319,7 +436,7 @@ def check_pages(site, browser, screenshots):
     problems += [
         f"a request left for the network: {request}"
         for request in _Recorder.requests
-        if _host(request) not in own
+        if _host(request) not in own and _host(request) not in SERVICES
     ]
     problems += [f"blocked by the page policy: {report}" for report in refused]
     problems += [f"a page asked the site for a missing file {m}" for m in missing]
@@ -334,7 +451,7 @@ def _host(request):
     return target
 
 
-def _rendered(name, result):
+def _rendered(name, result, math=True):
     if result.returncode != 0 or "<html" not in result.stdout:
         return [
             f"{name}: Chromium failed ({result.returncode}): {result.stderr[-500:]}"
@@ -349,11 +466,11 @@ def _rendered(name, result):
     report = json.loads(match.group(1))
     page = _Page()
     page.feed(result.stdout)
-    text = "".join(page.text)
+    text = "".join(page.prose)
     problems = []
-    if report["mathjax"] != "typeset":
+    if report["mathjax"] != "typeset" and (math or report["mathjax"] != "not loaded"):
         problems.append(f"{name}: MathJax {report['mathjax']}")
-    if report["formulas"] == 0:
+    if math and report["formulas"] == 0:
         problems.append(f"{name}: no typeset formula")
     for raw in ("\\(", "\\["):
         if raw in text:

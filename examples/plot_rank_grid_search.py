@@ -46,7 +46,8 @@ print(
     f"{compressor.explained_energy_ratio_.sum():.1%} of the energy in "
     f"{compressor.compression_ratio_:.1%} of the numbers"
 )
-print("columns the classifier sees:", list(best[-1].feature_names_in_[:4]), "...")
+names = best[-1].feature_names_in_
+print(f"the classifier sees {len(names)} columns: {names[0]} ... {names[-1]}")
 
 fig, ax = plt.subplots(figsize=(6, 3.5))
 ax.errorbar(table["rank"], table["accuracy"], yerr=table["std"], marker="o")

@@ -17,20 +17,45 @@ import pytest
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 GUIDE = sorted((DOCS / "user_guide").glob("*.rst"))
-DIRECTIVE = re.compile(r"^(?P<indent>[ \t]*)\.\. code-block::[ \t]*(?P<language>\S*)")
+# Any explicit-markup directive: docutils accepts any case, extra blanks after
+# "..", and one blank before "::".
+DIRECTIVE = re.compile(
+    r"^(?P<indent>[ \t]*)\.\.[ \t]+(?P<name>[A-Za-z0-9][\w.:+-]*?)[ ]?::"
+    r"(?:[ \t]+(?P<argument>\S*))?"
+)
+CODE = {"code-block", "code", "sourcecode"}
+# Directives that show code or text the doctests never run.
+NOT_RUN = {
+    "parsed-literal",
+    "literalinclude",
+    "raw",
+    "include",
+    "doctest",
+    "testcode",
+    "testsetup",
+    "ipython",
+    "jupyter-execute",
+}
 
 
 def _blocks(path):
     """(language, first line number, body lines) of each code block of a page.
 
-    Literal blocks introduced by ``::`` come out with the language "literal".
+    Literal blocks introduced by ``::`` come out with the language "literal";
+    directives that show unrun code come out under their own name.
     """
     lines = path.read_text(encoding="utf-8").splitlines()
     blocks = []
     for number, line in enumerate(lines):
         match = DIRECTIVE.match(line)
         if match:
-            language = match["language"] or "default"
+            name = match["name"].lower()
+            if name in CODE:
+                language = match["argument"] or "default"
+            elif name in NOT_RUN:
+                language = name
+            else:
+                continue
         elif line.rstrip().endswith("::") and not line.lstrip().startswith(".."):
             language = "literal"
         else:
@@ -42,9 +67,25 @@ def _blocks(path):
                 break
             body.append(following)
         # Directive options (":caption: ...") come before the first blank line.
-        text = [b.strip() for b in body if b.strip() and not b.strip().startswith(":")]
+        while body and body[0].strip().startswith(":"):
+            body.pop(0)
+        text = [b.strip() for b in body]
+        while text and not text[-1]:
+            text.pop()
+        while text and not text[0]:
+            text.pop(0)
         blocks.append((language, number + 1, text))
     return blocks
+
+
+def _unrun_pycon(body):
+    """Lines of a pycon block that doctest reads as prose: after a blank line,
+    anything but a new ``>>>`` example; and skipped examples."""
+    bad = [b for b in body if "doctest:" in b and "SKIP" in b.upper()]
+    for before, line in zip(body, body[1:], strict=False):
+        if not before and line and not line.startswith(">>>"):
+            bad.append(line)
+    return bad
 
 
 def test_the_user_guide_has_its_pages():
@@ -59,8 +100,9 @@ def test_every_block_of_the_user_guide_runs(page):
         where = f"{page.name}:{line}"
         if language == "pycon":
             assert body and body[0].startswith(">>>"), f"{where}: not a doctest"
+            assert not _unrun_pycon(body), f"{where}: not run: {_unrun_pycon(body)}"
         elif language == "console":
-            assert all(b.startswith("$ ") for b in body), f"{where}: not commands"
+            assert all(b.startswith("$ ") for b in body if b), f"{where}: not commands"
         else:
             pytest.fail(
                 f"{where}: a {language!r} block would not run; write it as a "
