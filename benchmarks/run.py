@@ -534,6 +534,52 @@ def cost_per_row(quick, repeats):
     return rows, targets
 
 
+@workload
+def energy_target(quick, repeats):
+    """Rank chosen by an energy fraction: sksvd "auto" against LAPACK and a cut.
+
+    An image-like matrix (most energy in a few components) and a flat spectrum
+    (Gaussian noise), where a growing sketch would need a large fraction of the
+    short side. The error column is the relative error of σ₁…σₖ against LAPACK.
+    """
+    from sksvd import TruncatedSVDCompressor
+    from sksvd.linalg import energy_ratio
+
+    cases = [
+        ("image-like", _image_like((1000, 600) if quick else (2000, 1125)), 0.9999),
+        ("flat", np.random.default_rng(0).standard_normal((1000, 1000)), 0.5),
+    ]
+    rows, targets = [], []
+    for label, X, energy in cases:
+        exact = np.linalg.svd(X, compute_uv=False)
+
+        def lapack_and_cut(X=X, energy=energy):
+            U, s, Vt = np.linalg.svd(X, full_matrices=False)
+            rank = int(np.searchsorted(np.cumsum(energy_ratio(s)), energy)) + 1
+            return s[:rank]
+
+        def sksvd_auto(X=X, energy=energy):
+            compressor = TruncatedSVDCompressor(energy, random_state=0)
+            return compressor.fit(X).singular_values_
+
+        names = (f"sksvd auto {label} {energy}", f"numpy svd + cut {label} {energy}")
+        for name, function in zip(names, (sksvd_auto, lapack_and_cut), strict=True):
+            seconds, peak, s = measure(function, repeats)
+            error = float(np.max(np.abs(s / exact[: s.size] - 1)))
+            rows.append(_row(f"{name} (rank {s.size})", seconds, peak, error))
+        targets.append(
+            (
+                f"10. energy target, {label}",
+                rows[-2]["method"],
+                [rows[-1]["method"]],
+                1.0,
+                "",
+                None,
+            )
+        )
+    return rows, targets
+
+
 def _row(method, seconds, peak, error, memory_fraction=None):
     return {
         "method": method,

@@ -615,3 +615,18 @@ def test_device_least_squares_keeps_a_tiny_target_beside_a_huge_one():
     coef = _host(fitted.coef_)
     assert_allclose(coef[1] / 1e-170, reference.coef_[1] / 1e-170, rtol=1e-10)
     assert_allclose(coef[0] / 1e150, reference.coef_[0] / 1e150, rtol=1e-10)
+
+
+def test_energy_sketch_on_the_device_gives_way_to_the_full_svd():
+    # As for NumPy input: the growing sketch stops at 3 % of the short side and
+    # the device's linalg.svd gives the exact rank.
+    xp = pytest.importorskip("array_api_strict")
+    X = np.random.default_rng(0).standard_normal((1000, 1000))
+    reference = TruncatedSVDCompressor(0.5, random_state=0).fit(X)
+    with config_context(array_api_dispatch=True):
+        fitted = TruncatedSVDCompressor(0.5, random_state=0).fit(xp.asarray(X))
+    assert fitted.solver_ == reference.solver_ == "full"
+    assert fitted.n_components_ == reference.n_components_
+    assert_allclose(
+        _host(fitted.singular_values_), reference.singular_values_, rtol=1e-12
+    )

@@ -231,7 +231,9 @@ def test_input_is_not_modified(decaying):
 @pytest.mark.parametrize("magnitude", [1e-170, 1e170])
 def test_energy_rank_does_not_depend_on_magnitude(rng, magnitude):
     # The randomized path (min side ≥ 1000) measures energy relative to ‖X‖_F.
-    X = rng.standard_normal((1200, 20)) @ rng.standard_normal((20, 1000))
+    # Rank 5: the first block of the sketch reaches the energy, so "auto" keeps
+    # the randomized solver (a larger rank would hand over to LAPACK).
+    X = rng.standard_normal((1200, 5)) @ rng.standard_normal((5, 1000))
     X += 0.1 * rng.standard_normal(X.shape)
     plain = TruncatedSVDCompressor(0.9, random_state=0).fit(X)
     scaled = TruncatedSVDCompressor(0.9, random_state=0).fit(X * magnitude)
@@ -262,3 +264,38 @@ def test_a_frobenius_norm_beyond_float64_is_a_clear_error(rng):
     X = rng.uniform(0.5, 1.0, (40, 3)) * 1e308  # finite, but ‖X‖_F is not
     with pytest.raises(ValueError, match="Frobenius norm of X overflows"):
         TruncatedSVDCompressor(2).fit(X)
+
+
+def test_energy_sketch_gives_way_to_lapack_on_a_flat_spectrum(rng):
+    # Growing a sketch to half the energy of a flat spectrum would take some
+    # 180 columns, each costing 2·n_iter + 2 products with X: "auto" runs LAPACK
+    # once the sketch would pass 3 % of the short side, with the exact rank.
+    X = rng.standard_normal((1000, 1000))
+    compressor = TruncatedSVDCompressor(0.5, random_state=0).fit(X)
+    assert compressor.solver_ == "full"
+    s = np.linalg.svd(X, compute_uv=False)
+    exact_rank = int(np.searchsorted(np.cumsum(s**2) / np.sum(s**2), 0.5)) + 1
+    assert compressor.n_components_ == exact_rank
+    np.testing.assert_allclose(compressor.singular_values_, s[:exact_rank], rtol=1e-12)
+
+
+def test_energy_sketch_limit_only_applies_to_auto_on_dense_data(rng, monkeypatch):
+    import sksvd.linalg._decompose as decompose_module
+
+    widths = []
+    grow = decompose_module.randomized_svd_by_energy
+
+    def spy(*args, max_width=None, **kwargs):
+        widths.append(max_width)
+        return grow(*args, max_width=max_width, **kwargs)
+
+    monkeypatch.setattr(decompose_module, "randomized_svd_by_energy", spy)
+    X = rng.standard_normal((1100, 3)) @ rng.standard_normal((3, 1000))
+    auto = TruncatedSVDCompressor(0.9, random_state=0).fit(X)
+    named = TruncatedSVDCompressor(0.9, solver="randomized", random_state=0).fit(X)
+    sparse = TruncatedSVDCompressor(0.9, random_state=0).fit(sp.csr_matrix(X))
+    assert auto.solver_ == named.solver_ == sparse.solver_ == "randomized"
+    # 3 % of the short side for "auto" on dense data; no limit when the solver is
+    # named, nor for sparse data (which LAPACK would have to densify).
+    assert widths == [0.03 * 1000, None, None]
+    assert auto.n_components_ == named.n_components_ == sparse.n_components_ == 3

@@ -20,6 +20,7 @@ from sksvd.linalg._krylov import PropackConvergenceError, krylov_svd
 from sksvd.linalg._operand import Operand
 from sksvd.linalg._policy import (
     CHOLESKY_QR_TOLERANCE,
+    ENERGY_SKETCH_MAX_FRACTION,
     PROPACK_FALLBACK_ENTRIES,
     TRAITS,
     check_solver_input,
@@ -116,7 +117,9 @@ def decompose(
     }
     with blas_threads_for(operand.shape, solver):
         if energy is not None:
-            result, solver = _by_energy(operand, energy, norm, solver, options)
+            result, solver = _by_energy(
+                operand, energy, norm, solver, guarded, options
+            )
         else:
             k = min(operand.shape) if n_components is None else n_components
             result, solver = _run(operand, k, solver, guarded, whole_spectrum, options)
@@ -302,12 +305,15 @@ def _dense(operand):
     return operand.X if operand.plain else operand.dense()
 
 
-def _by_energy(operand, energy, norm, solver, options):
+def _by_energy(operand, energy, norm, solver, guarded, options):
     """SVD truncated at the smallest rank keeping ``energy`` of ``‖X‖²_F``.
 
     - whole-spectrum solvers compute every value and cut;
     - ``"randomized"`` grows its basis block by block until the energy is
-      reached, never computing more than a few blocks past the rank;
+      reached, never computing more than a few blocks past the rank; chosen by
+      ``"auto"`` for dense data, it gives way to ``"full"`` once its basis would
+      pass ``ENERGY_SKETCH_MAX_FRACTION`` of the short side, where the exact SVD
+      costs less than growing further;
     - ``"arpack"`` and ``"propack"`` double the number of triplets until the
       energy is reached, and finish with ``"full"`` if their largest rank does
       not reach it.
@@ -330,7 +336,14 @@ def _by_energy(operand, energy, norm, solver, options):
         Vt = np.eye(1, X.shape[1], dtype=dtype)
         return SVDResult(U, np.zeros(1, dtype=dtype), Vt), solver
     if solver == "randomized":
-        return randomized_svd_by_energy(X, energy, norm, ns=ns, **options), solver
+        dense = operand.kind in ("dense", "array_api")
+        limit = ENERGY_SKETCH_MAX_FRACTION * min(X.shape) if guarded and dense else None
+        result = randomized_svd_by_energy(
+            X, energy, norm, ns=ns, max_width=limit, **options
+        )
+        if result is not None:
+            return result, solver
+        solver = "full"
     if solver in ("arpack", "propack"):
         largest = largest_rank(solver, X.shape)
         k = min(16, largest)

@@ -72,6 +72,10 @@ KRYLOV_SOLVERS = tuple(
 LARGE_SHORT_SIDE = 1000
 # "A few components": at most this fraction of the short side.
 FEW_COMPONENTS = 0.1
+# A growing sketch for an energy target on dense data stops, and the exact SVD
+# runs instead, once its basis would pass this fraction of the short side: each
+# basis column costs 2·n_iter + 2 products with X, so past it LAPACK is cheaper.
+ENERGY_SKETCH_MAX_FRACTION = 0.03
 # Aspect ratio from which the Gram matrix of the short side is cheaper than a QR or
 # LAPACK SVD of the whole matrix (m·n² flops for XᵀX against 2·m·n² and more).
 TALL_RATIO = 4
@@ -254,8 +258,10 @@ def choose_solver(
     dense, ``max(m, n) ≥ 4·min(m, n)``,   ``"gram"``, guarded (see below)
     ``min(m, n) ≤ 4000``, no energy
     target
-    dense, energy target,                 ``"randomized"``
-    ``min(m, n) ≥ 1000``
+    dense, energy target,                 ``"randomized"``, grown until the
+    ``min(m, n) ≥ 1000``                  energy is reached; ``"full"`` instead
+                                          once its basis would pass
+                                          ``0.03·min(m, n)`` columns
     dense, energy target, otherwise       ``"full"`` (every singular value is
                                           needed, small ones included)
     dense, ``k ≤ 0.1·min(m, n)``,         ``"arpack"``, with SciPy's
@@ -280,7 +286,8 @@ def choose_solver(
     The thresholds are constants of ``sksvd.linalg._policy``:
     ``LARGE_SHORT_SIDE = 1000``, ``FEW_COMPONENTS = 0.1``,
     ``KRYLOV_MIN_SHORT_SIDE = 200``, ``TALL_RATIO = 4``,
-    ``GRAM_MAX_SHORT_SIDE = 4000`` and ``QR_RATIO = 2``.
+    ``GRAM_MAX_SHORT_SIDE = 4000``, ``QR_RATIO = 2`` and
+    ``ENERGY_SKETCH_MAX_FRACTION = 0.03``.
 
     Examples
     --------

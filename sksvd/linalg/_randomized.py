@@ -119,6 +119,7 @@ def randomized_svd_by_energy(
     compute_u,
     random_state,
     block_size=16,
+    max_width=None,
     ns=None,
 ):
     """Smallest-rank SVD whose projection keeps ``energy`` of ``‖X‖²_F``.
@@ -135,6 +136,9 @@ def randomized_svd_by_energy(
     ``σᵢ(B) ≤ σᵢ(X)``, ``r`` is never below the optimal rank and rarely above it.
     The block size doubles at each step, so the number of passes over ``X`` grows
     with the logarithm of the rank.
+
+    Returns None, having stopped early, when the basis would grow past
+    ``max_width`` columns (the caller then runs an exact SVD).
     """
     A, transposed = _tall(X)
     long_side, short_side = A.shape[0], A.shape[1]
@@ -150,6 +154,8 @@ def randomized_svd_by_energy(
     # Energies are fractions of ‖X‖²_F, formed before squaring: huge or tiny data
     # neither overflows nor underflows.
     while captured < energy and Q.shape[1] < short_side:
+        if max_width is not None and Q.shape[1] + block > max_width:
+            return None
         Q_i, B_i = _grow_basis(A, Q, B, block, n_iter, random_state, ns)
         Q, B = _stack([Q, Q_i], 1, ns), _stack([B, B_i], 0, ns)
         captured += _energy(B_i, norm, ns)

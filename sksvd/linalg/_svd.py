@@ -116,7 +116,8 @@ def svd(
     components of other dense data to ARPACK (SciPy finishes it with a
     Rayleigh–Ritz step on X, so its singular values are accurate to about
     ``eps·σ₁``); energy targets on large data to the growing randomized
-    sketch; everything else to LAPACK. Problems below about ``5e7`` flops
+    sketch (dense data switch to LAPACK once the sketch would pass 3 % of the
+    short side); everything else to LAPACK. Problems below about ``5e7`` flops
     (``1e9`` for the Gram path) run BLAS on one thread: NumPy and SciPy each load
     their own OpenBLAS, whose idle threads otherwise contend for the cores. The
     limit is taken by one call at a time, so concurrent callers never leave the
