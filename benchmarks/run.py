@@ -1,9 +1,12 @@
 """Side-by-side benchmark runner: sksvd against scikit-learn, SciPy and NumPy.
 
-Each workload runs in its own subprocess. Per method it reports the median time
-over repeats (after one warm-up call), the peak extra memory of one call
-(tracemalloc, which sees NumPy's allocations), and the error against an exact
-reference; then each target of the performance issue with its measured ratio.
+Where scikit-learn-intelex is installed (``pip install ".[bench]"``, x86-64), its
+``PCA`` and ``LinearRegression`` (oneDAL) join the peers of the tall PCA and
+least-squares workloads. Each workload runs in its own subprocess. Per method it
+reports the median time over repeats (after one warm-up call), the peak extra
+memory of one call (tracemalloc, which sees NumPy's allocations; not oneDAL's
+own), and the error against an exact reference; then each target with its
+measured ratio to the fastest peer.
 Run from the repository root::
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/run.py [--quick]
@@ -52,6 +55,15 @@ WORKLOADS = {}
 def workload(function):
     WORKLOADS[function.__name__] = function
     return function
+
+
+def _sklearnex(module, name):
+    """scikit-learn-intelex's estimator (the ``bench`` extra), or None."""
+    try:
+        imported = __import__(f"sklearnex.{module}", fromlist=[name])
+    except ImportError:
+        return None
+    return getattr(imported, name)
 
 
 def _image_like(shape):
@@ -162,6 +174,7 @@ def tall_pca(quick, repeats):
 
     from sksvd import PCAViaSVD
 
+    XPCA = _sklearnex("decomposition", "PCA")
     rows, targets = [], []
     sizes = (
         [(200_000, 50), (50_000, 200)] if quick else [(1_000_000, 50), (200_000, 500)]
@@ -177,6 +190,8 @@ def tall_pca(quick, repeats):
             f"sksvd auto {label}": lambda X=X: PCAViaSVD(10).fit(X),
             f"sklearn auto {label}": lambda X=X: PCA(10).fit(X),
         }
+        if XPCA is not None:
+            methods[f"sklearnex auto {label}"] = lambda X=X: XPCA(10).fit(X)
         for name, function in methods.items():
             seconds, peak, model = measure(function, repeats)
             rows.append(
@@ -192,7 +207,7 @@ def tall_pca(quick, repeats):
             (
                 f"3. tall PCA {label}",
                 f"sksvd auto {label}",
-                [f"sklearn auto {label}"],
+                [name for name in methods if not name.startswith("sksvd")],
                 1.0,
                 "variances within 1e-12, extra memory <= 5% of X",
                 1e-12,
@@ -342,33 +357,40 @@ def ill_conditioned(quick, repeats):
 
     from sksvd import MinNormLeastSquares, PCAViaSVD
 
+    XLinearRegression = _sklearnex("linear_model", "LinearRegression")
+    XPCA = _sklearnex("decomposition", "PCA")
     rng = np.random.default_rng(0)
     m, n = (20_000, 100) if quick else (100_000, 200)
     G = rng.standard_normal((m, n))
     W = np.linalg.qr(rng.standard_normal((n, n)))[0]
     rows, targets = [], []
-    for condition in (1e3, 1e6):
+    for condition in (1e1, 1e3, 1e6):
         A = (G * np.logspace(0, -np.log10(condition), n)) @ W + 2.0
         y = A @ rng.standard_normal(n) + rng.standard_normal(m)
         Ac, yc = A - A.mean(axis=0), y - y.mean()
         exact = la.lstsq(Ac, yc, lapack_driver="gelsd")[0]
         label = f"k={condition:.0e}"
-        for name, function in {
+        methods = {
             f"sksvd MinNormLeastSquares {label}": (
                 lambda A=A, y=y: MinNormLeastSquares().fit(A, y).coef_
             ),
             f"LinearRegression {label}": (
                 lambda A=A, y=y: LinearRegression().fit(A, y).coef_
             ),
-        }.items():
+        }
+        if XLinearRegression is not None:
+            methods[f"sklearnex LinearRegression {label}"] = lambda A=A, y=y: (
+                XLinearRegression().fit(A, y).coef_
+            )
+        for name, function in methods.items():
             seconds, peak, coef = measure(function, repeats)
             error = float(np.max(np.abs(coef - exact)) / np.max(np.abs(exact)))
             rows.append(_row(name, seconds, peak, error))
         targets.append(
             (
-                f"15. least squares at {label}",
+                f"10. least squares at {label}",
                 f"sksvd MinNormLeastSquares {label}",
-                [f"LinearRegression {label}"],
+                [name for name in methods if not name.startswith("sksvd")],
                 1.0,
                 "coefficients within 10·κ·eps of gelsd",
                 10 * condition * np.finfo(np.float64).eps,
@@ -383,10 +405,13 @@ def ill_conditioned(quick, repeats):
     )
     s = la.svdvals(X - X.mean(axis=0))
     reference = s**2 / (X.shape[0] - 1)
-    for name, function in {
+    methods = {
         "sksvd PCAViaSVD() correlated": lambda: PCAViaSVD().fit(X),
         "sklearn PCA() correlated": lambda: PCA().fit(X),
-    }.items():
+    }
+    if XPCA is not None:
+        methods["sklearnex PCA() correlated"] = lambda: XPCA().fit(X)
+    for name, function in methods.items():
         seconds, peak, model = measure(function, repeats)
         error = float(
             np.max(np.abs(model.explained_variance_ - reference)) / reference[0]
@@ -394,9 +419,9 @@ def ill_conditioned(quick, repeats):
         rows.append(_row(name, seconds, peak, error))
     targets.append(
         (
-            "15. tall PCA, correlated features (every variance exact)",
+            "11. tall PCA, correlated features (every variance exact)",
             "sksvd PCAViaSVD() correlated",
-            ["sklearn PCA() correlated"],
+            [name for name in methods if not name.startswith("sksvd")],
             1.0,
             "variances within 1e-13 of the largest",
             1e-13,
@@ -569,7 +594,7 @@ def energy_target(quick, repeats):
             rows.append(_row(f"{name} (rank {s.size})", seconds, peak, error))
         targets.append(
             (
-                f"10. energy target, {label}",
+                f"12. energy target, {label}",
                 rows[-2]["method"],
                 [rows[-1]["method"]],
                 1.0,
