@@ -430,6 +430,55 @@ def ill_conditioned(quick, repeats):
     return rows, targets
 
 
+@workload
+def near_collinear(quick, repeats):
+    """Least squares with two columns 1e-9 apart: the residual against gelsd's.
+
+    The error column is ``‖b − Ax‖ / ‖b − A x_gelsd‖ − 1`` (with the intercept, on
+    the centred problem): positive where a method's residual is larger than
+    LAPACK's. The normal equations square the design's condition (about 1e9
+    here), so their residual can be far from the least-squares one.
+    """
+    import scipy.linalg as la
+    from sklearn.linear_model import LinearRegression
+
+    from sksvd import MinNormLeastSquares
+
+    XLinearRegression = _sklearnex("linear_model", "LinearRegression")
+    rng = np.random.default_rng(0)
+    m, n = (20_000, 100) if quick else (100_000, 200)
+    A = rng.standard_normal((m, n))
+    A[:, 1] = A[:, 0] + 1e-9 * rng.standard_normal(m)
+    b = A @ rng.standard_normal(n) + 1e-6 * rng.standard_normal(m)
+    Ac, bc = A - A.mean(axis=0), b - b.mean()
+    best = np.linalg.norm(bc - Ac @ la.lstsq(Ac, bc, lapack_driver="gelsd")[0])
+
+    def residual(model):
+        return float(np.linalg.norm(b - model.predict(A)) / best - 1)
+
+    methods = {
+        "sksvd MinNormLeastSquares near-collinear": lambda: MinNormLeastSquares(),
+        "LinearRegression near-collinear": lambda: LinearRegression(),
+    }
+    if XLinearRegression is not None:
+        methods["sklearnex LinearRegression near-collinear"] = XLinearRegression
+    rows = []
+    for name, make in methods.items():
+        seconds, peak, model = measure(lambda make=make: make().fit(A, b), repeats)
+        rows.append(_row(name, seconds, peak, residual(model)))
+    targets = [
+        (
+            "13. near-collinear least squares",
+            "sksvd MinNormLeastSquares near-collinear",
+            [name for name in methods if not name.startswith("sksvd")],
+            1.0,
+            "residual within 1e-9 of gelsd's",
+            1e-9,
+        )
+    ]
+    return rows, targets
+
+
 def _relative(x, exact):
     return float(np.linalg.norm(x - exact) / np.linalg.norm(exact))
 
