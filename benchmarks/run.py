@@ -57,6 +57,11 @@ def workload(function):
     return function
 
 
+def _peers(methods):
+    """The methods of a workload that are not sksvd's."""
+    return [name for name in methods if not name.startswith("sksvd")]
+
+
 def _sklearnex(module, name):
     """scikit-learn-intelex's estimator (the ``bench`` extra), or None."""
     try:
@@ -100,7 +105,7 @@ def truncated_dense(quick, repeats):
         for name, function in methods.items():
             seconds, peak, factors = measure(function, repeats)
             rows.append(_row(name, seconds, peak, error(factors)))
-        peers = [name for name in methods if not name.startswith("sksvd")]
+        peers = _peers(methods)
         targets.append(
             (
                 f"1. dense truncated k={k}",
@@ -207,7 +212,7 @@ def tall_pca(quick, repeats):
             (
                 f"3. tall PCA {label}",
                 f"sksvd auto {label}",
-                [name for name in methods if not name.startswith("sksvd")],
+                _peers(methods),
                 1.0,
                 "variances within 1e-12, extra memory <= 5% of X",
                 1e-12,
@@ -390,7 +395,7 @@ def ill_conditioned(quick, repeats):
             (
                 f"10. least squares at {label}",
                 f"sksvd MinNormLeastSquares {label}",
-                [name for name in methods if not name.startswith("sksvd")],
+                _peers(methods),
                 1.0,
                 "coefficients within 10·κ·eps of gelsd",
                 10 * condition * np.finfo(np.float64).eps,
@@ -421,7 +426,7 @@ def ill_conditioned(quick, repeats):
         (
             "11. tall PCA, correlated features (every variance exact)",
             "sksvd PCAViaSVD() correlated",
-            [name for name in methods if not name.startswith("sksvd")],
+            _peers(methods),
             1.0,
             "variances within 1e-13 of the largest",
             1e-13,
@@ -470,7 +475,7 @@ def near_collinear(quick, repeats):
         (
             "13. near-collinear least squares",
             "sksvd MinNormLeastSquares near-collinear",
-            [name for name in methods if not name.startswith("sksvd")],
+            _peers(methods),
             1.0,
             "residual within 1e-9 of gelsd's",
             1e-9,
