@@ -117,9 +117,7 @@ def decompose(
     }
     with blas_threads_for(operand.shape, solver):
         if energy is not None:
-            result, solver = _by_energy(
-                operand, energy, norm, solver, guarded, options
-            )
+            result, solver = _by_energy(operand, energy, norm, solver, guarded, options)
         else:
             k = min(operand.shape) if n_components is None else n_components
             result, solver = _run(operand, k, solver, guarded, whole_spectrum, options)

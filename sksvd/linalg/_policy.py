@@ -243,32 +243,36 @@ def choose_solver(
     -----
     With ``k`` the number of components, the first row that matches decides:
 
-    ====================================  ======================================
-    input                                 solver
-    ====================================  ======================================
-    a dask array                          ``"dask"``
-    ``backward_stable``,                  ``"qr"`` (QR of the tall orientation,
-    ``max(m, n) ≥ 2·min(m, n)``           then the SVD of R)
-    ``backward_stable``, otherwise        ``"full"``
-    sparse, ``k < min(m, n)``,            ``"arpack"`` (the matrix is never
-    no energy target                      densified)
-    sparse, energy target,                ``"randomized"`` (grown block by
-    ``min(m, n) ≥ 1000``                  block until the energy is reached)
-    sparse, otherwise                     ``"full"`` on the densified matrix
-    dense, ``max(m, n) ≥ 4·min(m, n)``,   ``"gram"``, guarded (see below)
-    ``min(m, n) ≤ 4000``, no energy
-    target
-    dense, energy target,                 ``"randomized"``, grown until the
-    ``min(m, n) ≥ 1000``                  energy is reached; ``"full"`` instead
-                                          once its basis would pass
-                                          ``0.03·min(m, n)`` columns
-    dense, energy target, otherwise       ``"full"`` (every singular value is
-                                          needed, small ones included)
-    dense, ``k ≤ 0.1·min(m, n)``,         ``"arpack"``, with SciPy's
-    ``min(m, n) ≥ 200``                   Rayleigh–Ritz step on X (no squaring)
-    dense, ``max(m, n) ≥ 4·min(m, n)``    ``"gram"``, guarded
-    dense, otherwise                      ``"full"``
-    ====================================  ======================================
+    .. list-table::
+       :header-rows: 1
+
+       * - input
+         - solver
+       * - a dask array
+         - ``"dask"``
+       * - ``backward_stable``, ``max(m, n) ≥ 2·min(m, n)``
+         - ``"qr"`` (QR of the tall orientation, then the SVD of R)
+       * - ``backward_stable``, otherwise
+         - ``"full"``
+       * - sparse, ``k < min(m, n)``, no energy target
+         - ``"arpack"`` (the matrix is never densified)
+       * - sparse, energy target, ``min(m, n) ≥ 1000``
+         - ``"randomized"`` (grown block by block until the energy is reached)
+       * - sparse, otherwise
+         - ``"full"`` on the densified matrix
+       * - dense, ``max(m, n) ≥ 4·min(m, n)``, ``min(m, n) ≤ 4000``, no energy target
+         - ``"gram"``, guarded (see below)
+       * - dense, energy target, ``min(m, n) ≥ 1000``
+         - ``"randomized"``, grown until the energy is reached; ``"full"`` instead once
+           its basis would pass ``0.03·min(m, n)`` columns
+       * - dense, energy target, otherwise
+         - ``"full"`` (every singular value is needed, small ones included)
+       * - dense, ``k ≤ 0.1·min(m, n)``, ``min(m, n) ≥ 200``
+         - ``"arpack"``, with SciPy's Rayleigh–Ritz step on X (no squaring)
+       * - dense, ``max(m, n) ≥ 4·min(m, n)``
+         - ``"gram"``, guarded
+       * - dense, otherwise
+         - ``"full"``
 
     An array of another array-API namespace (``array_api=True``) takes the
     dense rows, with ``"randomized"`` (short side of at least 1000) or
