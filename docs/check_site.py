@@ -127,7 +127,6 @@ class _Page(html.parser.HTMLParser):
         super().__init__(convert_charrefs=True)
         self.ids = set()
         self.links = []  # (tag, attribute, value)
-        self.text = []
         self._hidden = 0
         self.prose = []  # the visible text outside code
         self.styles = []  # <style> bodies and style="" attributes
@@ -179,7 +178,6 @@ class _Page(html.parser.HTMLParser):
         if self._style:
             self.styles.append(data)
         if not self._hidden:
-            self.text.append(data)
             if not self._code:
                 self.prose.append(data)
             if not self._math and not self._code:
@@ -208,8 +206,9 @@ def _parse(path):
 
 def check_links(site):
     """Return the problems with the site's links, and the number checked."""
+    site = site.resolve()
     pages = {
-        path: _parse(path)
+        path.resolve(): _parse(path)
         for path in sorted(site.rglob("*.html"))
         # Theme templates copied as assets, not pages.
         if path.relative_to(site).parts[0] not in ("_static", "_sources")
@@ -246,24 +245,17 @@ def check_links(site):
             checked += 1
             target = (path.parent / urllib.parse.unquote(url.path)).resolve()
             if url.path == "":
-                target = path.resolve()
+                target = path.resolve()  # "#fragment" on the page itself
             if target.is_dir():
                 target = target / "index.html"
-            if not target.is_file() or not target.is_relative_to(site.resolve()):
+            if not target.is_file() or not target.is_relative_to(site):
                 problems.append(f"{where}: no such file")
                 continue
             if url.fragment and target.suffix == ".html":
-                ids = pages[_key(pages, target)].ids
+                ids = (pages[target] if target in pages else _parse(target)).ids
                 if urllib.parse.unquote(url.fragment) not in ids:
                     problems.append(f"{where}: no anchor #{url.fragment}")
     return problems, checked
-
-
-def _key(pages, target):
-    for path in pages:
-        if path.resolve() == target:
-            return path
-    raise KeyError(target)
 
 
 class _Recorder(http.server.BaseHTTPRequestHandler):

@@ -96,6 +96,35 @@ def _compare(reference, fitted, X_xp, attributes, tolerance):
         assert_allclose(value, expected, rtol=tolerance, atol=tolerance * scale)
 
 
+def _fit_on_both(estimator, X, X_xp, weights, methods=()):
+    """Fit a transformer on NumPy X and, under dispatch, on its device copy.
+
+    Returns the two fits, (device output, NumPy output) pairs for transform,
+    fit_transform, inverse_transform and each ``(name, takes_X)`` of
+    ``methods``, and the two scores.
+    """
+    reference = clone(estimator).fit(X, sample_weight=weights)
+    expected = reference.transform(X)
+    with config_context(array_api_dispatch=True):
+        fitted = clone(estimator).fit(X_xp, sample_weight=weights)
+        scores = fitted.transform(X_xp)
+        pairs = [
+            (scores, expected),
+            (clone(estimator).fit_transform(X_xp, sample_weight=weights), expected),
+            (fitted.inverse_transform(scores), reference.inverse_transform(expected)),
+        ]
+        for name, takes_X in methods:
+            arguments = ((X_xp,), (X,)) if takes_X else ((), ())
+            pairs.append(
+                (
+                    getattr(fitted, name)(*arguments[0]),
+                    getattr(reference, name)(*arguments[1]),
+                )
+            )
+        score = fitted.score(X_xp)
+    return reference, fitted, pairs, (score, reference.score(X))
+
+
 @pytest.mark.parametrize("combination", COMBINATIONS, ids=str)
 @pytest.mark.parametrize("solver", ["auto", "full", "qr", "gram", "randomized"])
 @pytest.mark.parametrize("n_components", [3, 0.8])
@@ -105,14 +134,8 @@ def test_truncated_svd_matches_numpy(combination, solver, n_components, weighted
     X, _ = _data(dtype)
     weights = np.linspace(0.0, 2.0, X.shape[0]) if weighted else None
     estimator = TruncatedSVDCompressor(n_components, solver=solver, random_state=0)
-    reference = clone(estimator).fit(X, sample_weight=weights)
     X_xp = xp.asarray(X, device=device)
-    with config_context(array_api_dispatch=True):
-        fitted = clone(estimator).fit(X_xp, sample_weight=weights)
-        scores = fitted.transform(X_xp)
-        back = fitted.inverse_transform(scores)
-        score = fitted.score(X_xp)
-        fit_scores = clone(estimator).fit_transform(X_xp, sample_weight=weights)
+    reference, fitted, pairs, scores = _fit_on_both(estimator, X, X_xp, weights)
     tolerance = _tolerance(dtype)
     assert fitted.solver_ == reference.solver_
     _compare(
@@ -129,14 +152,10 @@ def test_truncated_svd_matches_numpy(combination, solver, n_components, weighted
         ],
         tolerance,
     )
-    for output, expected in [
-        (scores, reference.transform(X)),
-        (back, reference.inverse_transform(reference.transform(X))),
-        (fit_scores, reference.transform(X)),
-    ]:
+    for output, expected in pairs:
         _same_place(output, X_xp)
         assert_allclose(_host(output), expected, rtol=tolerance, atol=tolerance * 100)
-    assert abs(score - reference.score(X)) < tolerance
+    assert abs(scores[0] - scores[1]) < tolerance
 
 
 @pytest.mark.parametrize("combination", COMBINATIONS, ids=str)
@@ -155,17 +174,14 @@ def test_pca_matches_numpy(combination, solver, matrix, n_components, whiten, we
     estimator = PCAViaSVD(
         n_components, matrix=matrix, whiten=whiten, solver=solver, random_state=0
     )
-    reference = clone(estimator).fit(X, sample_weight=weights)
     X_xp = xp.asarray(X, device=device)
-    with config_context(array_api_dispatch=True):
-        fitted = clone(estimator).fit(X_xp, sample_weight=weights)
-        scores = fitted.transform(X_xp)
-        back = fitted.inverse_transform(scores)
-        log_likelihood = fitted.score_samples(X_xp)
-        score = fitted.score(X_xp)
-        covariance = fitted.get_covariance()
-        precision = fitted.get_precision()
-        fit_scores = clone(estimator).fit_transform(X_xp, sample_weight=weights)
+    reference, fitted, pairs, scores = _fit_on_both(
+        estimator,
+        X,
+        X_xp,
+        weights,
+        [("score_samples", True), ("get_covariance", False), ("get_precision", False)],
+    )
     tolerance = _tolerance(dtype)
     assert fitted.solver_ == reference.solver_
     assert fitted.n_components_ == reference.n_components_
@@ -186,19 +202,11 @@ def test_pca_matches_numpy(combination, solver, matrix, n_components, whiten, we
         ],
         tolerance,
     )
-    expected_scores = reference.transform(X)
-    for output, expected in [
-        (scores, expected_scores),
-        (fit_scores, expected_scores),
-        (back, reference.inverse_transform(expected_scores)),
-        (log_likelihood, reference.score_samples(X)),
-        (covariance, reference.get_covariance()),
-        (precision, reference.get_precision()),
-    ]:
+    for output, expected in pairs:
         _same_place(output, X_xp)
         scale = np.max(np.abs(expected))
         assert_allclose(_host(output), expected, rtol=tolerance, atol=tolerance * scale)
-    assert abs(score - reference.score(X)) <= tolerance * abs(reference.score(X))
+    assert abs(scores[0] - scores[1]) <= tolerance * abs(scores[1])
 
 
 @pytest.mark.parametrize("combination", COMBINATIONS, ids=str)
