@@ -56,6 +56,7 @@ from sksvd.linalg._engine import (
     frobenius_norm,
     impute_rows,
     input_kind,
+    largest_rank,
     namespace_of,
     promoted,
     raise_if_not_finite,
@@ -350,7 +351,7 @@ class PCAViaSVD(
     ----------
     n_components : int, float, "mle" or None, default=None
         - None: ``min(n_samples, n_features)`` components (one fewer with
-          ``solver="arpack"``).
+          ``solver="arpack"``, four fewer with ``solver="lanczos"``).
         - int: that many, between 0 and ``min(n_samples, n_features)``; 0 keeps
           none, and the model is the noise variance alone (``score`` of
           isotropic noise, as scikit-learn's PCA allows it), from a
@@ -380,8 +381,8 @@ class PCAViaSVD(
         zero) are divided by that floor instead, so rounding noise is not blown up.
 
     %(svd_solver)s Sparse data is centred implicitly
-        (never densified) by ``"randomized"``, ``"arpack"`` and ``"propack"``,
-        and densified by the others.
+        (never densified) by ``"randomized"``, ``"lanczos"``, ``"arpack"`` and
+        ``"propack"``, and densified by the others.
 
     %(n_oversamples)s
 
@@ -1188,13 +1189,15 @@ class PCAViaSVD(
         n_samples, n_features = shape
         count = n_samples if count is None else count
         if self.n_components is None:
-            if solver == "arpack" and min(shape) < 2:
+            largest = largest_rank(solver, shape)
+            if largest < 1:
                 raise ValueError(
-                    "solver='arpack' returns at most min(n_samples, n_features) - 1 "
-                    f"components, none for n_samples={n_samples}, "
-                    f"n_features={n_features}; use solver='full'."
+                    f"solver={solver!r} returns at most min(n_samples, n_features) "
+                    f"- {min(shape) - largest} components, none for "
+                    f"n_samples={n_samples}, n_features={n_features}; use "
+                    "solver='full'."
                 )
-            return min(shape) - (1 if solver == "arpack" else 0)
+            return largest
         if self.n_components == 0 and solver in PARTIAL_SPECTRUM_SOLVERS:
             raise ValueError(
                 f"n_components=0 keeps no component, which leaves solver={solver!r} "

@@ -595,8 +595,8 @@ def compress_image(
         small; None keeps float32 factors. ``psnr`` and ``relative_error`` are
         those of the quantized factors. See Notes for the error bound.
 
-    solver : {"auto", "full", "qr", "gram", "randomized", "arpack", "propack"}, \
-            default="auto"
+    solver : {"auto", "full", "qr", "gram", "randomized", "lanczos", "arpack", \
+            "propack"}, default="auto"
         The engine's solver; see :func:`sksvd.linalg.svd`.
 
     random_state : int, RandomState instance or None, default=None

@@ -16,12 +16,13 @@ from sksvd.linalg._checks import rank_for_energy
 from sksvd.linalg._dask import dask_svd
 from sksvd.linalg._exact import cholesky_qr_svd, full_svd, qr_svd
 from sksvd.linalg._gram import deflated_eigh, gram_matrix, long_factor, zero_columns
-from sksvd.linalg._krylov import PropackConvergenceError, krylov_svd
+from sksvd.linalg._krylov import KrylovConvergenceError, krylov_svd
 from sksvd.linalg._operand import Operand
 from sksvd.linalg._policy import (
     CHOLESKY_QR_TOLERANCE,
     ENERGY_SKETCH_MAX_FRACTION,
-    PROPACK_FALLBACK_ENTRIES,
+    KRYLOV_FALLBACK_ENTRIES,
+    KRYLOV_SOLVERS,
     TRAITS,
     check_solver_input,
     choose_solver,
@@ -192,14 +193,18 @@ def _run(operand, k, solver, guarded, whole_spectrum, options):
             compute_u=compute_u,
             random_state=options["random_state"],
         )
-    except PropackConvergenceError:
+    except KrylovConvergenceError:
         # A single-start Lanczos run cannot separate a repeated singular value,
-        # and PROPACK's restart-free run sometimes stops short on tiny
-        # matrices. A matrix small enough to densify is factored by LAPACK
-        # instead (and solver_ says so); a larger one raises.
-        if operand.shape[0] * operand.shape[1] > PROPACK_FALLBACK_ENTRIES:
+        # PROPACK's restart-free run sometimes stops short on tiny matrices, and
+        # block Lanczos needs k + 4 ≤ min(m, n) and a value repeated fewer than
+        # 64 times. A matrix small enough to densify is factored by LAPACK
+        # instead (and solver_ says so); on a larger one block Lanczos hands
+        # over to ARPACK, and PROPACK raises.
+        if operand.shape[0] * operand.shape[1] <= KRYLOV_FALLBACK_ENTRIES:
+            return full_svd(operand.dense(), k, compute_u), "full"
+        if solver != "lanczos" or k > largest_rank("arpack", operand.shape):
             raise
-        return full_svd(operand.dense(), k, compute_u), "full"
+        return _run(operand, k, "arpack", False, False, options)
     return result, solver
 
 
@@ -312,9 +317,9 @@ def _by_energy(operand, energy, norm, solver, guarded, options):
       ``"auto"`` for dense data, it gives way to ``"full"`` once its basis would
       pass ``ENERGY_SKETCH_MAX_FRACTION`` of the short side, where the exact SVD
       costs less than growing further;
-    - ``"arpack"`` and ``"propack"`` double the number of triplets until the
-      energy is reached, and finish with ``"full"`` if their largest rank does
-      not reach it.
+    - ``"lanczos"``, ``"arpack"`` and ``"propack"`` double the number of
+      triplets until the energy is reached, and finish with ``"full"`` if their
+      largest rank does not reach it.
 
     An all-zero matrix is its own rank-1 approximation: ``U`` and ``Vt`` are then
     the first unit vectors and ``s = [0]``.
@@ -342,7 +347,7 @@ def _by_energy(operand, energy, norm, solver, guarded, options):
         if result is not None:
             return result, solver
         solver = "full"
-    if solver in ("arpack", "propack"):
+    if solver in KRYLOV_SOLVERS:
         largest = largest_rank(solver, X.shape)
         k = min(16, largest)
         while 1 <= k <= largest:

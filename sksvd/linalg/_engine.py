@@ -53,6 +53,7 @@ from sksvd.linalg._policy import (
     PARTIAL_SPECTRUM_SOLVERS,
     SOLVERS,
     check_solver_input,
+    largest_rank,
 )
 from sksvd.linalg._statistics import centred_column_norms, column_mean
 
@@ -81,6 +82,7 @@ __all__ = [
     "frobenius_norm",
     "impute_rows",
     "input_kind",
+    "largest_rank",
     "lazily_checked",
     "lazy_frobenius_norm",
     "least_squares",

@@ -1,4 +1,4 @@
-"""Krylov solvers (ARPACK, PROPACK) for a few singular triplets of any matrix.
+"""Krylov solvers (block Lanczos, ARPACK, PROPACK) for a few singular triplets.
 
 Dense, sparse or implicit (:class:`~sksvd.linalg._operand.CenteredOperator`):
 only products with the matrix and its transpose are used.
@@ -8,6 +8,7 @@ import numpy as np
 from numpy.linalg import LinAlgError
 from scipy.sparse.linalg import svds
 
+from sksvd.linalg._lanczos import LanczosConvergenceError, lanczos_svd
 from sksvd.linalg._norms import largest_magnitude
 from sksvd.linalg._operand import CenteredOperator
 from sksvd.linalg._policy import SAFE_RANGE
@@ -16,6 +17,10 @@ from sksvd.linalg._result import SVDResult
 
 class PropackConvergenceError(ValueError):
     """PROPACK stopped without the triplets asked for (a ValueError)."""
+
+
+#: What a Krylov solver raises when it cannot deliver the triplets asked for.
+KrylovConvergenceError = (PropackConvergenceError, LanczosConvergenceError)
 
 
 # A returned triplet must satisfy ‖XᵀXv − σ²v‖ ≤ this times eps·σ₁²; exact ones
@@ -47,7 +52,10 @@ def _check_triplets(X, s, Vt, n_components):
 
 
 def krylov_svd(X, n_components, *, solver, compute_u, random_state):
-    """Leading singular triplets by ARPACK or PROPACK (``scipy.sparse.linalg.svds``).
+    """Leading singular triplets by block Lanczos, ARPACK or PROPACK.
+
+    ``"lanczos"`` is :func:`~sksvd.linalg._lanczos.lanczos_svd`; the other two
+    are SciPy's (``scipy.sparse.linalg.svds``).
 
     ARPACK (implicitly restarted Lanczos on ``XᵀX`` or ``XXᵀ``) needs
     ``k < min(m, n)``; SciPy finishes it with a Rayleigh–Ritz step on X itself
@@ -74,6 +82,10 @@ def krylov_svd(X, n_components, *, solver, compute_u, random_state):
             random_state=random_state,
         )
         return SVDResult(result.U, result.s * largest, result.Vt)
+    if solver == "lanczos":
+        return lanczos_svd(
+            X, n_components, compute_u=compute_u, random_state=random_state
+        )
     if solver == "propack" and dtype == np.float32:
         # Single-precision PROPACK skipped triplets in about 1 run in 100 of our
         # tests; in double precision it did not. The factors are cast back.

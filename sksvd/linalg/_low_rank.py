@@ -33,8 +33,8 @@ def low_rank_approximation(X, rank, *, solver="auto", random_state=None):
     rank : int
         Rank of the approximation, at most ``min(n_samples, n_features)``.
 
-    solver : {"auto", "full", "qr", "gram", "randomized", "arpack", "propack"}, \
-            default="auto"
+    solver : {"auto", "full", "qr", "gram", "randomized", "lanczos", "arpack", \
+            "propack"}, default="auto"
         How the leading singular triplets are computed; see :func:`svd`.
 
     random_state : int, RandomState instance or None, default=None

@@ -48,6 +48,7 @@ TRAITS = {
     "qr": SolverTraits(True, True, 0, _ANY_IN_MEMORY),
     "gram": SolverTraits(True, False, 0, _ANY_IN_MEMORY),
     "randomized": SolverTraits(False, False, 0, _ANY_IN_MEMORY),
+    "lanczos": SolverTraits(False, False, 4, _DENSE_SPARSE),
     "arpack": SolverTraits(False, False, 1, _DENSE_SPARSE),
     "propack": SolverTraits(False, False, 0, _DENSE_SPARSE),
     "dask": SolverTraits(True, False, 0, frozenset({"dask"})),
@@ -79,8 +80,8 @@ ENERGY_SKETCH_MAX_FRACTION = 0.03
 # Aspect ratio from which the Gram matrix of the short side is cheaper than a QR or
 # LAPACK SVD of the whole matrix (m·n² flops for XᵀX against 2·m·n² and more).
 TALL_RATIO = 4
-# From this short side on, a few dense components come faster from ARPACK
-# (Lanczos on XᵀX, with SciPy's Rayleigh–Ritz step on X) than from a full SVD.
+# From this short side on, a few dense components come faster from block
+# Lanczos bidiagonalisation of X than from a full SVD.
 KRYLOV_MIN_SHORT_SIDE = 200
 # Largest short side for which the Gram path is preferred to sketching on very
 # tall or wide data: its eigendecomposition costs about short_side³.
@@ -117,9 +118,10 @@ GRAM_BLOCK_ROWS = 2**14
 # Magnitudes whose squares, summed over any realistic dimension, stay normal
 # float64 numbers: data inside this range is squared without rescaling.
 SAFE_RANGE = (1e-140, 1e140)
-#: PROPACK that stops without converging falls back to LAPACK's SVD on a
-#: matrix of at most this many entries (128 MiB in float64); larger ones raise.
-PROPACK_FALLBACK_ENTRIES = 2**24
+#: A Krylov solver that stops without converging falls back to LAPACK's SVD on
+#: a matrix of at most this many entries (128 MiB in float64); on larger ones
+#: block Lanczos hands over to ARPACK, and PROPACK raises.
+KRYLOV_FALLBACK_ENTRIES = 2**24
 
 
 def gram_tolerance(dtype):
@@ -230,14 +232,14 @@ def choose_solver(
     array_api : bool, default=False
         Whether the matrix is an array of another array-API namespace (PyTorch,
         CuPy, ...): the dense rows apply with ``"randomized"`` for the rows
-        that pick ``"arpack"`` on a short side of at least 1000, and
-        ``"full"`` on a smaller one (ARPACK and PROPACK run on NumPy only).
+        that pick ``"lanczos"`` on a short side of at least 1000, and
+        ``"full"`` on a smaller one (the Krylov solvers run on NumPy only).
 
     Returns
     -------
     solver : str
-        One of ``"full"``, ``"qr"``, ``"gram"``, ``"randomized"``, ``"arpack"``,
-        ``"dask"``.
+        One of ``"full"``, ``"qr"``, ``"gram"``, ``"randomized"``,
+        ``"lanczos"``, ``"arpack"``, ``"dask"``.
 
     Notes
     -----
@@ -268,7 +270,9 @@ def choose_solver(
        * - dense, energy target, otherwise
          - ``"full"`` (every singular value is needed, small ones included)
        * - dense, ``k ≤ 0.1·min(m, n)``, ``min(m, n) ≥ 200``
-         - ``"arpack"``, with SciPy's Rayleigh–Ritz step on X (no squaring)
+         - ``"lanczos"``: block Lanczos bidiagonalisation of X (no squaring),
+           rerun with a larger block where a value repeats; ``"full"`` (up to
+           ``2**24`` entries) or ``"arpack"`` if it cannot converge
        * - dense, ``max(m, n) ≥ 4·min(m, n)``
          - ``"gram"``, guarded
        * - dense, otherwise
@@ -276,8 +280,8 @@ def choose_solver(
 
     An array of another array-API namespace (``array_api=True``) takes the
     dense rows, with ``"randomized"`` (short side of at least 1000) or
-    ``"full"`` where they would pick ``"arpack"``: ARPACK and PROPACK are SciPy
-    codes on NumPy arrays, and are refused for such input.
+    ``"full"`` where they would pick ``"lanczos"``: the Krylov solvers work on
+    NumPy arrays and SciPy matrices, and are refused for such input.
 
     The Gram guard: the engine estimates the relative error of every singular
     value the caller will use (:func:`~sksvd.linalg._policy.gram_error_estimate`,
@@ -299,9 +303,9 @@ def choose_solver(
     >>> choose_solver((100_000, 50), 10)
     'gram'
     >>> choose_solver((2000, 1125), 50)
-    'arpack'
+    'lanczos'
     >>> choose_solver((5000, 5000), 10)
-    'arpack'
+    'lanczos'
     >>> choose_solver((2000, 1125), energy=True)
     'randomized'
     >>> choose_solver((300, 200), 5, sparse=True)
@@ -316,7 +320,7 @@ def choose_solver(
         return _backward_stable_solver(shape)
     if array_api:
         solver = choose_solver(shape, n_components, energy=energy)
-        if solver != "arpack":
+        if solver != "lanczos":
             return solver
         return "randomized" if short_side >= LARGE_SHORT_SIDE else "full"
     k = short_side if n_components is None else n_components
@@ -332,7 +336,7 @@ def choose_solver(
     if energy:
         return "randomized" if short_side >= LARGE_SHORT_SIDE else "full"
     if k <= FEW_COMPONENTS * short_side and short_side >= KRYLOV_MIN_SHORT_SIDE:
-        return "arpack"
+        return "lanczos"
     if tall:
         return "gram"
     return "full"

@@ -44,11 +44,12 @@ def svd(
 
     n_components : int, default=None
         Number of singular triplets to return, at most ``min(n_samples,
-        n_features)`` (one fewer for ``solver="arpack"``). None returns all of them
+        n_features)`` (one fewer for ``solver="arpack"``, four fewer for
+        ``solver="lanczos"``). None returns all of them
         (not allowed for the Krylov solvers, which are for a few).
 
-    solver : {"auto", "full", "qr", "gram", "randomized", "arpack", "propack", \
-            "dask"}, default="auto"
+    solver : {"auto", "full", "qr", "gram", "randomized", "lanczos", "arpack", \
+            "propack", "dask"}, default="auto"
         - ``"full"``: LAPACK ``gesdd``, retried with ``gesvd`` if it fails to
           converge. Exact; cost ``O(m·n·min(m, n))``.
         - ``"qr"``: Householder QR of the tall orientation, then SVD of the small
@@ -58,6 +59,11 @@ def svd(
           ``σᵢ`` is about ``eps·(σ₁/σᵢ)²``.
         - ``"randomized"``: randomized range finder with ``n_oversamples`` extra
           columns and ``n_iter`` LU-normalised power iterations (Halko et al.).
+        - ``"lanczos"``: block Lanczos bidiagonalisation of X (no squaring),
+          for a few triplets: every returned triplet has a residual
+          ``‖Xᵀu − σv‖ ≤ 128·eps·σ₁``, and a value repeated as often as the
+          block holds reruns it with a larger block, so none is skipped.
+          ``"auto"`` takes it for a few components of dense data.
         - ``"arpack"``, ``"propack"``: Krylov methods from
           :func:`scipy.sparse.linalg.svds`, for a few triplets of sparse data.
           PROPACK is fast, but SciPy runs it without restarts and stops it on a

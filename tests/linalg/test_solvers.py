@@ -14,7 +14,7 @@ from sklearn.utils.extmath import svd_flip
 import sksvd.linalg._exact as exact
 from sksvd.linalg import choose_solver, svd
 
-SOLVERS = ("auto", "full", "qr", "gram", "randomized", "arpack", "propack")
+SOLVERS = ("auto", "full", "qr", "gram", "randomized", "lanczos", "arpack", "propack")
 EXACT = ("full", "qr", "gram")
 EPS64 = np.finfo(np.float64).eps
 
@@ -35,7 +35,9 @@ def _with_spectrum(rng, shape, s):
 
 
 @pytest.mark.parametrize("shape", [(60, 20), (20, 60), (40, 40), (200, 10)])
-@pytest.mark.parametrize("solver", ["full", "qr", "gram", "arpack", "propack", "auto"])
+@pytest.mark.parametrize(
+    "solver", ["full", "qr", "gram", "lanczos", "arpack", "propack", "auto"]
+)
 def test_leading_triplets_match_lapack(rng, shape, solver):
     # Singular values spread over [1, 10]: well conditioned and well separated, so
     # singular vectors are determined to working precision too.
@@ -62,7 +64,7 @@ def test_exact_solvers_return_the_whole_spectrum(rng, shape, solver):
 
 
 @pytest.mark.parametrize(
-    "solver", ["full", "qr", "gram", "randomized", "arpack", "propack"]
+    "solver", ["full", "qr", "gram", "randomized", "lanczos", "arpack", "propack"]
 )
 @pytest.mark.parametrize("shape", [(50, 30), (30, 50)])
 def test_rank_deficient_input(rng, shape, solver):
@@ -253,12 +255,12 @@ def test_non_finite_input_is_rejected(bad):
     [
         ((300, 200), 5, True, "arpack"),
         ((300, 200), 200, True, "full"),
-        ((3000, 2000), 50, False, "arpack"),
+        ((3000, 2000), 50, False, "lanczos"),
         ((150, 100), 5, False, "full"),
         ((3000, 2000), 1000, False, "full"),
         ((100_000, 50), 10, False, "gram"),
         ((50, 100_000), None, False, "gram"),
-        ((300, 200), 5, False, "arpack"),
+        ((300, 200), 5, False, "lanczos"),
         ((300, 200), 50, False, "full"),
     ],
 )
@@ -266,12 +268,17 @@ def test_auto_policy_table(shape, n_components, sparse, expected):
     assert choose_solver(shape, n_components, sparse=sparse) == expected
 
 
-def test_refined_arpack_is_accurate_on_a_steep_spectrum(rng):
+@pytest.mark.parametrize("solver", ["auto", "lanczos", "arpack"])
+def test_krylov_solvers_are_accurate_on_a_steep_spectrum(rng, solver):
     # σ₃₀/σ₁ = 1.2e-3: plain ARPACK (Lanczos on XᵀX) would carry eps·(σ₁/σ₃₀)² =
-    # 1.5e-10; the Rayleigh–Ritz step on X brings it to about eps·σ₁.
+    # 1.5e-10; SciPy's Rayleigh–Ritz step on X brings it to about eps·σ₁, and
+    # block Lanczos never squares.
     X = _with_spectrum(rng, (300, 300), np.geomspace(1, 1e-30, 300))
-    assert choose_solver(X.shape, 30) == "arpack"
-    U, s, Vt = svd(X, 30)
+    assert choose_solver(X.shape, 30) == "lanczos"
+    U, s, Vt = svd(X, 30, solver=solver)
+    assert svd(X, 30, solver=solver).solver == (
+        "lanczos" if solver == "auto" else solver
+    )
     s_ref = la.svdvals(X)[:30]
     assert np.max(np.abs(s - s_ref)) <= 100 * EPS64 * s_ref[0]
     np.testing.assert_allclose(U.T @ U, np.eye(30), atol=1e-12)
@@ -335,14 +342,15 @@ def test_gram_guard_on_a_condition_number_whose_square_overflows(solver):
 
 
 @pytest.mark.parametrize("magnitude", [1e-200, 1e-160, 1e200])
-def test_arpack_path_on_huge_and_tiny_data(rng, magnitude):
+@pytest.mark.parametrize("solver", ["auto", "lanczos", "arpack"])
+def test_krylov_path_on_huge_and_tiny_data(rng, magnitude, solver):
     X = rng.standard_normal((300, 250))
-    assert choose_solver(X.shape, 5) == "arpack"
-    _, s, _ = svd(X * magnitude, 5, random_state=0)
+    assert choose_solver(X.shape, 5) == "lanczos"
+    _, s, _ = svd(X * magnitude, 5, solver=solver, random_state=0)
     np.testing.assert_allclose(s / magnitude, la.svdvals(X)[:5], rtol=1e-12)
 
 
-@pytest.mark.parametrize("solver", ["auto", "arpack", "propack"])
+@pytest.mark.parametrize("solver", ["auto", "lanczos", "arpack", "propack"])
 def test_krylov_path_on_a_zero_matrix(solver):
     U, s, Vt = svd(np.zeros((300, 250)), 3, solver=solver, random_state=0)
     np.testing.assert_array_equal(s, 0.0)
