@@ -87,7 +87,7 @@ def truncated_dense(quick, repeats):
     X = _image_like((1000, 600) if quick else (2000, 1125))
     s_all = np.linalg.svd(X, compute_uv=False)
     rows, targets = [], []
-    for k in (5, 50) if quick else (5, 20, 50, 400):
+    for k in (5, 50) if quick else (5, 10, 20, 50, 400):
         optimal = np.sqrt(np.sum(s_all[k:] ** 2))
 
         def error(factors, optimal=optimal):

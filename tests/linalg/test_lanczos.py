@@ -74,8 +74,9 @@ def test_steep_spectrum_far_below_sqrt_eps(rng):
 
 @pytest.mark.parametrize("copies", [2, 3, 4, 5, 9, 17])
 def test_a_repeated_value_is_never_skipped(rng, copies):
-    # A block of 4 holds at most 4 copies of a repeated value: with 5, 9 or 17
-    # copies the run is repeated with a larger block, and every copy is found.
+    # A block of b holds at most b copies of a repeated value: with more copies
+    # the run is repeated with a larger block (twice the copies found), and
+    # every copy is found.
     s_true = np.concatenate([[10.0], np.full(copies, 5.0), np.geomspace(3, 0.01, 200)])
     X = _with_spectrum(rng, (500, 300), s_true)
     k = copies + 4
@@ -97,7 +98,7 @@ def test_a_repeated_value_reruns_with_a_larger_block(rng, monkeypatch):
 
     monkeypatch.setattr(lanczos_module, "_run", recording)
     result = lanczos_svd(X, 8, compute_u=True, random_state=np.random.RandomState(0))
-    assert blocks[0] == 4 and blocks[-1] > 6
+    assert blocks[0] == lanczos_module.BLOCK and blocks[-1] > 6
     np.testing.assert_allclose(result.s, s_true[:8], atol=200 * EPS64 * 2)
 
 
