@@ -12,14 +12,15 @@ def check_rank(rank, shape, solver, name="n_components", smallest=1):
     """Raise a ValueError naming the problem if ``rank`` components can't be had.
 
     Every solver returns at most ``min(n_samples, n_features)`` components; ARPACK
-    returns at most one fewer.
+    returns at most one fewer, block Lanczos four fewer.
     """
     n_samples, n_features = shape
     largest = largest_rank(solver, shape)
     if largest < min(shape) and rank > largest:
         raise ValueError(
             f"{name}={rank} is too large for solver={solver!r}, which returns "
-            f"at most min(n_samples, n_features) - 1 = {largest} components "
+            f"at most min(n_samples, n_features) - {min(shape) - largest} = "
+            f"{largest} components "
             f"(n_samples={n_samples}, n_features={n_features}). Use a smaller "
             f"{name} or solver='full'."
         )

@@ -100,9 +100,21 @@ def raw_gram_and_sums(X):
     the data, which is what a centred Gram matrix of tall data needs first (the
     mean). ``XᵀX`` is returned as is (no rescaling): callers check it for
     overflow, as :func:`gram_matrix` does with ``raw=``.
+
+    The sums are None where a feature's mean is large next to its spread
+    (``nμ² > 100·C``): there the Gram matrix is formed again from centred
+    blocks, whose variances an error of a few ulps in a mean of 10¹² times the
+    spread would change in the sixth digit, so the mean is computed on its own
+    (NumPy's correctly rounded pairwise sum of each column).
     """
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        return _blocked(X, None, None, 1.0, sums=True)
+        raw, sums = _blocked(X, None, None, 1.0, sums=True)
+        n_samples = max(X.shape[0], 1)
+        mean = sums / n_samples
+        centred = np.diag(raw) - n_samples * mean**2
+        if not np.all(n_samples * mean**2 <= SHIFT_RATIO * np.maximum(centred, 0)):
+            sums = None
+    return raw, sums
 
 
 def _blocked(X, mean, root, unit, sums=False):

@@ -61,8 +61,9 @@ def svd(
           columns and ``n_iter`` LU-normalised power iterations (Halko et al.).
         - ``"lanczos"``: block Lanczos bidiagonalisation of X (no squaring),
           for a few triplets: every returned triplet has a residual
-          ``‖Xᵀu − σv‖ ≤ 128·eps·σ₁``, and a value repeated as often as the
-          block holds reruns it with a larger block, so none is skipped.
+          ``‖Xᵀu − σv‖`` of about ``128·eps·σ₁``, and a value repeated as
+          often as the block holds reruns it with a larger block, so none is
+          skipped.
           ``"auto"`` takes it for a few components of dense data.
         - ``"arpack"``, ``"propack"``: Krylov methods from
           :func:`scipy.sparse.linalg.svds`, for a few triplets of sparse data.

@@ -190,13 +190,18 @@ def test_raw_gram_and_sums_match_exact_sums(rng):
     # Large means over a million rows: the blocked, pairwise sums keep the mean
     # to a few eps, where a row-by-row sum (NumPy's mean along axis 0 of
     # C-ordered data) loses about two digits.
-    X = rng.standard_normal((1_000_000, 4)) * 1e3 + 3e4
+    X = rng.standard_normal((1_000_000, 4)) * 1e3 + 8e3
     raw, sums = gram_module.raw_gram_and_sums(X)
+    assert sums is not None  # a mean of 8 spreads: the shifted formula holds
     exact = np.array([math.fsum(X[:, j]) for j in range(4)])
     assert np.max(np.abs(sums - exact)) <= 8 * np.finfo(float).eps * np.max(
         np.abs(exact)
     )
     np.testing.assert_allclose(raw, X.T @ X, rtol=1e-13)
+    # A mean of 1e12 spreads: the centred pass follows, with its own mean.
+    X[:, 2] += 1e15
+    raw, sums = gram_module.raw_gram_and_sums(X)
+    assert sums is None
     empty = np.zeros((0, 3))
     raw, sums = gram_module.raw_gram_and_sums(empty)
     np.testing.assert_array_equal(raw, np.zeros((3, 3)))

@@ -245,3 +245,54 @@ def test_energy_target_with_lanczos(rng):
     np.testing.assert_allclose(
         model.singular_values_, reference.singular_values_, rtol=1e-12
     )
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_low_rank_plus_rounding_noise_keeps_the_bases_orthogonal(seed):
+    # Rank 31 plus noise at 1e-13: the Krylov space runs out after the rank,
+    # and a block direction barely above the noise, once normalised, would
+    # carry the basis's rounding 1e13 times larger into the recurrence. The
+    # extra orthogonalisation pass keeps the documented residuals.
+    rng = np.random.default_rng(seed)
+    r, k = 31, 7
+    P, _ = la.qr(rng.standard_normal((400, r)), mode="economic")
+    Q, _ = la.qr(rng.standard_normal((300, r)), mode="economic")
+    X = (P * np.linspace(2, 1, r)) @ Q.T + 1e-13 * rng.standard_normal((400, 300))
+    result = svd(X, k, random_state=0)
+    assert result.solver == "lanczos"
+    _check_triplets(X, result, k)
+
+
+def test_many_copies_straddling_the_request_are_all_found():
+    # 119 copies of 5 below one 8, 98 triplets asked for: every returned value
+    # is right, by block Lanczos or by LAPACK behind it.
+    rng = np.random.default_rng(0)
+    s_true = np.concatenate(
+        [[8.0], np.full(119, 5.0), np.sort(rng.uniform(0, 4.9, 180))[::-1]]
+    )
+    X = _with_spectrum(rng, (400, 300), s_true)
+    result = svd(X, 98, solver="lanczos", random_state=0)
+    np.testing.assert_allclose(result.s, s_true[:98], atol=200 * EPS64 * 8)
+
+
+@pytest.mark.parametrize("n", [256, 1024])
+def test_copies_that_fill_the_request_need_no_rerun(n):
+    # A Hadamard matrix: every singular value is √n. Any k orthonormal vectors
+    # are singular vectors, so the copies found need no larger block.
+    H = la.hadamard(n).astype(np.float64)
+    result = svd(H, 10, random_state=0)
+    assert result.solver == "lanczos"
+    np.testing.assert_allclose(result.s, np.sqrt(n), rtol=1e-14)
+    np.testing.assert_allclose(H @ result.Vt.T, result.U * result.s, atol=1e-12 * n)
+
+
+@pytest.mark.parametrize("shape", [(14, 300), (20, 300), (300, 14)])
+def test_short_sides_near_the_request_converge(rng, shape):
+    X = rng.standard_normal(shape)
+    result = lanczos_svd(X, 8, compute_u=True, random_state=np.random.RandomState(0))
+    _check_triplets(X, result, 8)
+
+
+def test_too_many_components_names_the_limit(rng):
+    with pytest.raises(ValueError, match=r"min\(n_samples, n_features\) - 4 = 10"):
+        svd(rng.standard_normal((300, 14)), 11, solver="lanczos")
