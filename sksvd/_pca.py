@@ -46,7 +46,6 @@ from sksvd.linalg._engine import (
     centred_product,
     check_rank,
     check_solver_input,
-    choose_solver,
     column_mean,
     column_moments,
     column_range,
@@ -61,20 +60,19 @@ from sksvd.linalg._engine import (
     namespace_of,
     promoted,
     raise_if_not_finite,
-    raw_gram_and_sums,
     take_rows,
     to_numpy,
 )
 
 
-def _column_mean(X, weights=None, sums=None):
+def _column_mean(X, weights=None):
     """float64 (weighted) column means of dense or sparse X, refused on overflow.
 
     In float64 even for float32 X, as scikit-learn's StandardScaler: float32 sums
     would hide constant features from the test in ``_ScaleRule``. Constant
     columns get their value exactly (see the engine's ``column_mean``).
     """
-    mean = column_mean(X, weights, sums)
+    mean = column_mean(X, weights)
     if not np.all(np.isfinite(mean)):
         _variance_of(np.inf, X.shape[0])
     return mean
@@ -1133,14 +1131,9 @@ class PCAViaSVD(
         """
         n_samples = X.shape[0] if weights is None else float(weights.sum())
         if not is_dask_array(X):
-            raw = sums = None
-            if weights is None and self._takes_gram(X):
-                # Tall float64 data for the Gram solver: XᵀX and the column
-                # sums (so the mean) from one pass over X, not two.
-                raw, sums = raw_gram_and_sums(X)
-            mean = _column_mean(X, weights, sums)
+            mean = _column_mean(X, weights)
             rule = _ScaleRule(self, mean, n_samples, _spread(X))
-            return Operand(X, mean=mean, scale=rule, weights=weights, raw_gram=raw)
+            return Operand(X, mean=mean, scale=rule, weights=weights)
         if weights is not None:
             import dask.array as da
 
@@ -1158,18 +1151,6 @@ class PCAViaSVD(
             norms = np.sqrt(squared_deviations)
         rule = _ScaleRule(self, mean, n_samples, lambda columns: (high - low)[columns])
         return Operand(X, mean=mean, scale=rule, weights=weights, column_norms=norms)
-
-    def _takes_gram(self, X):
-        """Whether the engine will form XᵀX of this (unweighted) X itself."""
-        return (
-            isinstance(X, np.ndarray)
-            and X.dtype == np.float64
-            and X.shape[0] >= X.shape[1]
-            and (
-                self.solver == "gram"
-                or (self.solver == "auto" and choose_solver(X.shape) == "gram")
-            )
-        )
 
     def _store_fit(self, result, operand, n_components):
         """Attributes of a fit from the engine's result and the resolved operand."""

@@ -245,9 +245,7 @@ def _gram(operand, n, k, every, compute_u):
     if operand.kind == "sparse" and not operand.plain:
         operand = Operand(operand.dense())  # centring would fill it anyway
     if m >= p:
-        G, unit, cancellation = gram_matrix(
-            operand.X, operand.mean, operand.weights, raw=operand.raw_gram
-        )
+        G, unit, cancellation = gram_matrix(operand.X, operand.mean, operand.weights)
         zeros = zero_columns(G, unit, m, operand.X, operand.mean)
         if operand.scale is not None:
             norms = np.sqrt(np.maximum(np.diag(G), 0)) * unit

@@ -17,7 +17,6 @@ from sksvd.linalg._dask_statistics import (
     lazy_frobenius_norm,
 )
 from sksvd.linalg._decompose import decompose
-from sksvd.linalg._gram import raw_gram_and_sums
 from sksvd.linalg._impute import complete_low_rank, impute_rows
 from sksvd.linalg._loo import leave_one_out_predictions
 from sksvd.linalg._lstsq import (
@@ -54,7 +53,6 @@ from sksvd.linalg._policy import (
     PARTIAL_SPECTRUM_SOLVERS,
     SOLVERS,
     check_solver_input,
-    choose_solver,
     largest_rank,
 )
 from sksvd.linalg._statistics import centred_column_norms, column_mean
@@ -70,7 +68,6 @@ __all__ = [
     "check_dask_array",
     "check_rank",
     "check_solver_input",
-    "choose_solver",
     "column_mean",
     "column_moments",
     "column_range",
@@ -94,7 +91,6 @@ __all__ = [
     "namespace_of",
     "numpy_dtype",
     "promoted",
-    "raw_gram_and_sums",
     "raise_if_not_finite",
     "refuse",
     "solve_from_factors",

@@ -23,7 +23,7 @@ SHIFT_RATIO = 100.0
 NUMPY_EIGH_MAX = 1000
 
 
-def gram_matrix(X, mean=None, weights=None, raw=None):
+def gram_matrix(X, mean=None, weights=None):
     """``Zᵀ Z / unit²`` for ``Z = diag(√w)(X − 1μᵀ)``, in float64.
 
     The product is accumulated over blocks of at most ``GRAM_BLOCK_ROWS`` rows
@@ -46,10 +46,6 @@ def gram_matrix(X, mean=None, weights=None, raw=None):
     mean : ndarray of shape (n_features,), default=None
     weights : ndarray of shape (n_samples,), default=None
         Row weights ``w`` (the rows are multiplied by ``√w``).
-    raw : ndarray of shape (n_features, n_features), default=None
-        ``XᵀX`` of X itself (float64, blocked as here), when the caller has it
-        from the pass that gave the mean (:func:`raw_gram_and_sums`): the
-        shifted formula then reads X no more.
 
     Returns
     -------
@@ -75,7 +71,7 @@ def gram_matrix(X, mean=None, weights=None, raw=None):
         return _blocked(X, None, root, unit), unit, 1.0
     mean = np.asarray(mean, dtype=np.float64)
     if root is None:
-        shifted = _shifted(X, mean, raw)
+        shifted = _shifted(X, mean)
         if shifted is not None:
             centred = np.maximum(np.diag(shifted), np.finfo(np.float64).tiny)
             return shifted, 1.0, 1.0 + float(np.max(n_samples * mean**2 / centred))
@@ -92,40 +88,10 @@ def _rows_per_block(n_features):
     return int(max(1, min(GRAM_BLOCK_ROWS, _BLOCK_BYTES // (8 * max(n_features, 1)))))
 
 
-def raw_gram_and_sums(X):
-    """``XᵀX`` and the column sums of dense float64 X, from one pass over X.
-
-    Both are accumulated over the same blocks and summed pairwise (see
-    :func:`gram_matrix`); the sums come with the products at no extra pass over
-    the data, which is what a centred Gram matrix of tall data needs first (the
-    mean). ``XᵀX`` is returned as is (no rescaling): callers check it for
-    overflow, as :func:`gram_matrix` does with ``raw=``.
-
-    The sums are None where a feature's mean is large next to its spread
-    (``nμ² > 100·C``): there the Gram matrix is formed again from centred
-    blocks, whose variances an error of a few ulps in a mean of 10¹² times the
-    spread would change in the sixth digit, so the mean is computed on its own
-    (NumPy's correctly rounded pairwise sum of each column).
-    """
-    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        raw, sums = _blocked(X, None, None, 1.0, sums=True)
-        n_samples = max(X.shape[0], 1)
-        mean = sums / n_samples
-        centred = np.diag(raw) - n_samples * mean**2
-        if not np.all(n_samples * mean**2 <= SHIFT_RATIO * np.maximum(centred, 0)):
-            sums = None
-    return raw, sums
-
-
-def _blocked(X, mean, root, unit, sums=False):
-    """Pairwise sum of the block products ``BᵀB``, B the prepared rows of X.
-
-    With ``sums``, also the pairwise sum of the blocks' column sums: a pair
-    ``(G, column sums)``.
-    """
+def _blocked(X, mean, root, unit):
+    """Pairwise sum of the block products ``BᵀB``, B the prepared rows of X."""
     rows = _rows_per_block(X.shape[1])
     plain = mean is None and root is None and unit == 1.0 and X.dtype == np.float64
-    ones = np.ones(min(rows, X.shape[0])) if sums else None
     # Partial sums on a stack: the binary counter of the pairwise summation.
     stack = []
     for count, start in enumerate(range(0, X.shape[0], rows), start=1):
@@ -139,30 +105,25 @@ def _blocked(X, mean, root, unit, sums=False):
             if unit != 1.0:
                 block /= unit
         product = block.T @ block
-        if sums:
-            # A matrix-vector product while the block is still in cache.
-            product = np.concatenate([product, (ones[: len(block)] @ block)[None]])
         while count % 2 == 0:
             product = stack.pop() + product
             count //= 2
         stack.append(product)
     if not stack:
-        total = np.zeros((X.shape[1] + (1 if sums else 0), X.shape[1]))
-    else:
-        total = stack.pop()
-        while stack:
-            total = stack.pop() + total
-    return (total[:-1], total[-1]) if sums else total
+        return np.zeros((X.shape[1], X.shape[1]))
+    total = stack.pop()
+    while stack:
+        total = stack.pop() + total
+    return total
 
 
-def _shifted(X, mean, raw=None):
-    """``XᵀX − n·μμᵀ`` when that is accurate, else None; ``raw`` is XᵀX if known."""
+def _shifted(X, mean):
+    """``XᵀX − n·μμᵀ`` when that is accurate, else None."""
     if X.dtype != np.float64:
         return None  # float32 squares would lose what the centred path keeps
     n_samples = X.shape[0]
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        if raw is None:
-            raw = _blocked(X, None, None, 1.0)
+        raw = _blocked(X, None, None, 1.0)
         if not np.all(np.isfinite(raw)):
             return None
         C = raw - n_samples * np.outer(mean, mean)

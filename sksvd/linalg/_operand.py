@@ -49,10 +49,6 @@ class Operand:
         Row weights ``w``; None for ones.
     column_norms : ndarray of shape (n_features,), default=None
         The centred column norms, when the caller already has them (dask).
-    raw_gram : ndarray of shape (n_features, n_features), default=None
-        ``XᵀX`` of X itself in float64, when the caller already has it from the
-        pass that gave the mean (:func:`~sksvd.linalg._gram.raw_gram_and_sums`);
-        the Gram solver then starts from it.
 
     Attributes
     ----------
@@ -62,18 +58,8 @@ class Operand:
         The centred column norms, once known.
     """
 
-    def __init__(
-        self,
-        X,
-        *,
-        mean=None,
-        scale=None,
-        weights=None,
-        column_norms=None,
-        raw_gram=None,
-    ):
+    def __init__(self, X, *, mean=None, scale=None, weights=None, column_norms=None):
         self.X = X
-        self.raw_gram = raw_gram
         self.mean = mean
         self.scale = scale
         self.weights = weights

@@ -14,11 +14,8 @@ from sksvd.linalg._operand import sparse_centred_norms
 _BLOCK_BYTES = 4 * 2**20
 
 
-def column_mean(X, weights=None, sums=None):
+def column_mean(X, weights=None):
     """(Weighted) column means of dense or sparse X in float64; constants exact.
-
-    ``sums``: X's column sums (unweighted), when the caller has them from a pass
-    it made anyway (:func:`~sksvd.linalg._gram.raw_gram_and_sums`).
 
     A sum of ``n`` equal values divided by ``n`` can miss the value by a few
     ulps, which would leave a constant column's centred values as rounding
@@ -36,9 +33,7 @@ def column_mean(X, weights=None, sums=None):
         return namespace_column_mean(X, weights, ns)
     n_samples = X.shape[0]
     with np.errstate(over="ignore", invalid="ignore"):
-        if sums is not None:
-            mean = np.asarray(sums, dtype=np.float64) / n_samples
-        elif weights is None:
+        if weights is None:
             if sp.issparse(X):
                 mean = mean_variance_axis(X.astype(np.float64), axis=0)[0]
             else:

@@ -1,6 +1,5 @@
 """The engine's boundary: the policy table, operands, the Gram accumulation, routes."""
 
-import math
 import pickle
 
 import numpy as np
@@ -184,54 +183,3 @@ def test_least_squares_forms_the_gram_matrix_once(rng, monkeypatch):
     U, s, Vt = np.linalg.svd(A, full_matrices=False)
     reference = Vt[:10].T @ ((U[:, :10].T @ b) / s[:10])
     np.testing.assert_allclose(x, reference, rtol=1e-10)
-
-
-def test_raw_gram_and_sums_match_exact_sums(rng):
-    # Large means over a million rows: the blocked, pairwise sums keep the mean
-    # to a few eps, where a row-by-row sum (NumPy's mean along axis 0 of
-    # C-ordered data) loses about two digits.
-    X = rng.standard_normal((1_000_000, 4)) * 1e3 + 8e3
-    raw, sums = gram_module.raw_gram_and_sums(X)
-    assert sums is not None  # a mean of 8 spreads: the shifted formula holds
-    exact = np.array([math.fsum(X[:, j]) for j in range(4)])
-    assert np.max(np.abs(sums - exact)) <= 8 * np.finfo(float).eps * np.max(
-        np.abs(exact)
-    )
-    np.testing.assert_allclose(raw, X.T @ X, rtol=1e-13)
-    # A mean of 1e12 spreads: the centred pass follows, with its own mean.
-    X[:, 2] += 1e15
-    raw, sums = gram_module.raw_gram_and_sums(X)
-    assert sums is None
-    empty = np.zeros((0, 3))
-    raw, sums = gram_module.raw_gram_and_sums(empty)
-    np.testing.assert_array_equal(raw, np.zeros((3, 3)))
-    np.testing.assert_array_equal(sums, np.zeros(3))
-
-
-def test_tall_pca_reads_the_data_once_for_the_mean_and_gram(rng, monkeypatch):
-    from sksvd import PCAViaSVD
-
-    calls = []
-    original = gram_module._blocked
-
-    def counting(*args, **kwargs):
-        calls.append(kwargs.get("sums", False))
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(gram_module, "_blocked", counting)
-    X = rng.standard_normal((40_000, 12)) + 5.0
-    model = PCAViaSVD(4).fit(X)
-    assert model.solver_ == "gram" and calls == [True]
-    # Each block of 16384 rows is summed by BLAS (rounding about √16384·eps for
-    # values of one sign), the blocks pairwise.
-    exact = np.array([math.fsum(column) for column in X.T]) / X.shape[0]
-    np.testing.assert_allclose(model.mean_, exact, rtol=128 * np.finfo(float).eps)
-    reference = np.linalg.svd(X - X.mean(axis=0), compute_uv=False)[:4]
-    np.testing.assert_allclose(model.singular_values_, reference, rtol=1e-12)
-    # A constant column keeps its exact mean, and is centred exactly (a
-    # second, centred pass: XᵀX − nμμᵀ would leave rounding in its place).
-    calls.clear()
-    X[:, 3] = 0.1
-    model = PCAViaSVD(4).fit(X)
-    assert calls == [True, False] and model.mean_[3] == 0.1
-    assert model.explained_variance_.size == 4 and np.all(model.components_[:, 3] == 0)
