@@ -43,8 +43,10 @@ class _Repeated(Exception):
 BLOCK = 2
 # Dense products by BLAS-3 from this block size on, one vector at a time below.
 GEMM_FROM = 8
-# The largest block tried when a singular value repeats.
+# The largest block tried when a singular value repeats, and the factor on the
+# restarts such a rerun is allowed.
 MAX_BLOCK = 64
+RERUN_RESTARTS = 5
 # Every returned triplet has a residual ‖Xᵀu − σv‖ of at most this many
 # eps·σ₁ (and X v = σ u to rounding).
 ACCURACY = 128
@@ -125,8 +127,8 @@ def lanczos_svd(X, n_components, *, compute_u, random_state, max_restarts=30):
         if b < 2:
             raise LanczosConvergenceError(
                 f"block Lanczos needs min(n_samples, n_features) >= n_components "
-                f"+ 4, got {n_components} components of a {X.shape[0]} x "
-                f"{X.shape[1]} matrix; use solver='full'."
+                f"+ 4, got {n_components} components of a matrix whose short side "
+                f"is {min(X.shape)}; use solver='full'."
             )
         try:
             return _run(X, k, b, compute_u, random_state, max_restarts)
@@ -138,6 +140,9 @@ def lanczos_svd(X, n_components, *, compute_u, random_state, max_restarts=30):
                     "solver='full'."
                 ) from None
             b = min(MAX_BLOCK, 2 * repeated.count)
+            # A larger block converges in fewer steps per vector but fewer of
+            # them fit a restart cycle: it gets five times the restarts.
+            max_restarts *= RERUN_RESTARTS
 
 
 def _run(X, k, b, compute_u, random_state, max_restarts):
@@ -149,7 +154,10 @@ def _run(X, k, b, compute_u, random_state, max_restarts):
     # The basis holds the k wanted triplets, those kept at a restart and a few
     # blocks beyond them, and leaves a block of room in the whole space
     # (k + 2b ≤ min(m, n), so at least one block beyond those kept).
-    max_dim = min(min(m, n) - b, max(DIM_FACTOR * (k + KEEP_EXTRA), k + 4 * b))
+    # A restart cycle has room for eight blocks at least, whatever the block.
+    max_dim = min(
+        min(m, n) - b, max(DIM_FACTOR * (k + KEEP_EXTRA), k + KEEP_EXTRA + 8 * b)
+    )
     keep = min(k + KEEP_EXTRA, max_dim - b)
     forward, backward = _products(X, work)
     Ubuf = np.empty((max_dim + b, m), dtype=work)
@@ -391,15 +399,17 @@ def _repetition(theta, k, eps):
     one value agree to twice the accuracy of each (``2·128·eps·σ₁``), and the
     window is twice that. A block of b vectors finds at most b copies of a
     repeated singular value, so a count of b or more means copies may be
-    missing; they matter only if the k returned values go below the repeated
-    one (a missing copy would then have displaced the smallest), so values
-    whose copies reach past the k-th count for nothing (0).
+    missing. They matter unless the k-th returned value is itself a copy, to
+    the accuracy of two converged values (``256·eps·θ₁``): a missing copy
+    would otherwise have displaced a smaller value. Values whose copies reach
+    the k-th count for nothing (0); a narrower test only costs a rerun.
     """
     window = 4 * ACCURACY * eps * float(theta[0])
+    same = 2 * ACCURACY * eps * float(theta[0])
     counts = [
         np.count_nonzero(np.abs(theta - value) <= window)
         for value in theta[:k]
-        if theta[k - 1] < value - window
+        if theta[k - 1] < value - same
     ]
     return int(max(counts, default=0))
 

@@ -296,3 +296,32 @@ def test_short_sides_near_the_request_converge(rng, shape):
 def test_too_many_components_names_the_limit(rng):
     with pytest.raises(ValueError, match=r"min\(n_samples, n_features\) - 4 = 10"):
         svd(rng.standard_normal((300, 14)), 11, solver="lanczos")
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_distinct_value_just_below_copies_does_not_hide_a_missing_copy(dtype):
+    # Three copies of 5, then a distinct value 486·eps·σ₁ below them: inside
+    # the window that counts copies, but not a copy. A block of 2 finds two
+    # copies of 5; the third must come back, not the value below.
+    eps = np.finfo(dtype).eps
+    gap = 0.95 * 512 * eps * 10
+    s_true = np.r_[10, 5, 5, 5, 5 - gap, 5 - gap, np.linspace(3, 0.1, 300)]
+    rng = np.random.default_rng(2)
+    X = _with_spectrum(rng, (600, 500), s_true).astype(dtype)
+    result = svd(X, 4, solver="lanczos", random_state=0)
+    assert abs(float(result.s[3]) - 5) <= 300 * eps * 10
+    U0, _, Vt0 = np.linalg.svd(X.astype(np.float64), full_matrices=False)
+    copies = Vt0[1:4]  # the copies of 5 (LAPACK orders equal values arbitrarily)
+    inside = np.linalg.norm(copies @ result.Vt[3].astype(np.float64))
+    assert inside > 0.99
+
+
+def test_a_rerun_on_a_structured_sparse_matrix_finds_every_copy():
+    # Twenty exact copies of 5 on a diagonal, a flat spectrum below: the block
+    # of 2 finds some copies, and the rerun with a larger block (given more
+    # restarts) finds them all.
+    n, k = 1500, 40
+    s = np.r_[np.linspace(10, 6, 5), [5.0] * 20, np.linspace(4.99, 0.1, n - 25)]
+    X = sp.csr_matrix((s, (np.arange(n), np.arange(n))), shape=(n + 300, n))
+    result = svd(X, k, solver="lanczos", random_state=0)
+    np.testing.assert_allclose(result.s, np.sort(s)[::-1][:k], atol=300 * EPS64 * 10)
