@@ -205,9 +205,8 @@ def _run(X, k, b, compute_u, random_state, max_restarts):
             continue
         if restarts == max_restarts:
             raise LanczosConvergenceError(
-                f"block Lanczos did not converge to {k} singular triplets of "
-                f"a {m} x {n} matrix in {max_restarts} restarts; use "
-                "solver='arpack' or solver='full'."
+                f"block Lanczos did not converge to {k} singular triplets in "
+                f"{max_restarts} restarts; use solver='arpack' or solver='full'."
             )
         restarts += 1
         # Thick restart: keep the leading Ritz triplets and continue from V₊.
