@@ -171,6 +171,11 @@ class MinNormLeastSquares(_LinearPredictMixin, RegressorMixin, BaseEstimator):
     singular_values_ : ndarray of shape (min(n_samples, n_features),) or None
         All singular values of the centred, weighted design (only the
         ``max_rank`` computed ones for sparse X by ARPACK); None after LSMR.
+        To ``eps·σ₁`` like LAPACK's, except after the refined normal equations
+        (``solver_ == "gram"`` at full rank on tall data), where they come from
+        the Gram matrix: each within a relative error of about
+        ``eps·(1 + log₂ B)·(σ₁/σ_min)²`` (``B`` blocks of 2¹⁴ rows), at most
+        1e-2; ``solver="qr"`` computes them to ``eps·σ₁``.
 
     cutoff_ : float or None
         The absolute threshold ``rcond·σ₁`` used; None after LSMR (and for

@@ -216,27 +216,34 @@ def test_leave_one_out_uses_one_svd(collinear, monkeypatch):
     assert len(calls) == 5  # all the data, then one per fold
 
 
-@pytest.mark.parametrize("condition", [1e3, 1e5, 1e6])
-@pytest.mark.parametrize("fit_intercept", [True, False])
-def test_cholesky_qr_route_matches_gelsd(rng, condition, fit_intercept):
-    """Tall designs the normal equations are too ill-conditioned for.
-
-    The Gram route is refused (estimated error above 1e-12) and CholeskyQR2
-    from the same Gram matrix runs: coefficients within κ·eps of LAPACK's
-    gelsd (its forward error is of that order too), singular values to
-    c·eps·σ₁, the same rank, and the design is not modified.
-    """
-    import scipy.linalg as la
-
-    m, n = 4000, 40
+def _ill_conditioned_design(rng, condition, fit_intercept, m=4000, n=40, offset=3.0):
     s_true = np.logspace(0, -np.log10(condition), n)
     U = np.linalg.qr(rng.standard_normal((m, n)))[0]
     V = np.linalg.qr(rng.standard_normal((n, n)))[0]
-    X = (U * s_true) @ V.T * 100 + (3.0 if fit_intercept else 0.0)
+    X = (U * s_true) @ V.T * 100 + (offset if fit_intercept else 0.0)
     y = X @ rng.standard_normal(n) + 0.01 * rng.standard_normal(m)
+    return X, y
+
+
+@pytest.mark.parametrize("condition", [1e1, 1e3, 1e5, 1e6, 6e6])
+@pytest.mark.parametrize(
+    "fit_intercept, offset", [(False, 0.0), (True, 3.0), (True, 1e4)]
+)
+def test_refined_normal_equations_match_gelsd(rng, condition, fit_intercept, offset):
+    """Tall full-rank designs: the normal equations, refined, as exact as gelsd.
+
+    Coefficients within κ·eps of LAPACK's gelsd (its forward error is of that
+    order too), the residual sum of squares to 1e-9, full rank, the design not
+    modified; the singular values, from the Gram matrix, within its documented
+    relative error ``eps·(1 + log₂ B)·(σ₁/σ_min)²`` (one block of rows here),
+    times the rounding factor of uncentred products.
+    """
+    import scipy.linalg as la
+
+    X, y = _ill_conditioned_design(rng, condition, fit_intercept)
     before = X.copy()
     model = MinNormLeastSquares(fit_intercept=fit_intercept).fit(X, y)
-    assert model.solver_ == "qr"
+    assert model.solver_ == "gram"
     A = X - X.mean(axis=0) if fit_intercept else X
     b = y - y.mean() if fit_intercept else y
     coef, _, rank, s = la.lstsq(A, b, lapack_driver="gelsd")
@@ -244,8 +251,67 @@ def test_cholesky_qr_route_matches_gelsd(rng, condition, fit_intercept):
     np.testing.assert_allclose(
         model.coef_, coef, rtol=0, atol=10 * condition * eps * np.abs(coef).max()
     )
+    # Uncentred products (means small beside the spread) round like centred
+    # data scaled by 1 + n·μ²/C.
+    spread = np.sum(A**2, axis=0)
+    cancellation = 1 + np.max(X.shape[0] * X.mean(axis=0) ** 2 / spread)
+    if cancellation > 100:
+        cancellation = 1.0  # centred before the Gram matrix
+    bound = eps * cancellation * (s[0] / s[-1]) ** 2 * s
+    assert np.all(np.abs(model.singular_values_ - s) <= bound)
+    assert model.rank_ == rank == X.shape[1]
+    residual = np.sum((b - A @ coef) ** 2)
+    np.testing.assert_allclose(model.residual_sum_of_squares_, residual, rtol=1e-9)
+    np.testing.assert_array_equal(X, before)
+
+
+def test_refined_normal_equations_not_certified_fall_back(rng, monkeypatch):
+    """One correction cannot reach the accuracy at κ = 6e6 (ρ ≈ 1e-2): the
+    a-posteriori check refuses it and CholeskyQR2 gives the exact solution."""
+    import scipy.linalg as la
+
+    from sksvd.linalg import _lstsq
+
+    X, y = _ill_conditioned_design(rng, 6e6, True)
+    monkeypatch.setattr(_lstsq, "LSTSQ_REFINEMENT_STEPS", 1)
+    model = MinNormLeastSquares().fit(X, y)
+    assert model.solver_ == "qr"
+    A, b = X - X.mean(axis=0), y - y.mean()
+    coef, _, _, s = la.lstsq(A, b, lapack_driver="gelsd")
+    eps = np.finfo(np.float64).eps
+    np.testing.assert_allclose(
+        model.coef_, coef, rtol=0, atol=10 * 6e6 * eps * np.abs(coef).max()
+    )
     np.testing.assert_allclose(model.singular_values_, s, rtol=0, atol=20 * eps * s[0])
-    assert model.rank_ == rank
+
+
+@pytest.mark.parametrize("condition", [1e3, 1e5, 1e6])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_cholesky_qr_route_matches_truncated_svd(rng, condition, fit_intercept):
+    """A truncating ``max_rank`` needs the SVD factors: CholeskyQR2 from the Gram.
+
+    The Gram factors are refused (estimated error above 1e-12) and CholeskyQR2
+    from the same Gram matrix runs: the rank-(n − 1) solution within κ·eps of
+    the one from LAPACK's SVD, singular values to c·eps·σ₁ (exact, unlike the
+    refined normal equations' ones), and the design is not modified.
+    """
+    import scipy.linalg as la
+
+    X, y = _ill_conditioned_design(rng, condition, fit_intercept)
+    n = X.shape[1]
+    before = X.copy()
+    model = MinNormLeastSquares(fit_intercept=fit_intercept, max_rank=n - 1).fit(X, y)
+    assert model.solver_ == "qr"
+    A = X - X.mean(axis=0) if fit_intercept else X
+    b = y - y.mean() if fit_intercept else y
+    U, s, Vt = la.svd(A, full_matrices=False)
+    coef = Vt[: n - 1].T @ ((U[:, : n - 1].T @ b) / s[: n - 1])
+    eps = np.finfo(np.float64).eps
+    np.testing.assert_allclose(
+        model.coef_, coef, rtol=0, atol=10 * condition * eps * np.abs(coef).max()
+    )
+    np.testing.assert_allclose(model.singular_values_, s, rtol=0, atol=20 * eps * s[0])
+    assert model.rank_ == n - 1
     residual = np.sum((b - A @ coef) ** 2)
     np.testing.assert_allclose(model.residual_sum_of_squares_, residual, rtol=1e-9)
     np.testing.assert_array_equal(X, before)

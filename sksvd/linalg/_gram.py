@@ -65,6 +65,10 @@ def gram_matrix(X, mean=None, weights=None):
         return G, unit, 1.0
     root = None if weights is None else np.sqrt(np.asarray(weights, np.float64))
     if mean is None:
+        if root is None:
+            G = _unscaled(X)
+            if G is not None:
+                return G, 1.0, 1.0
         unit = _unit(
             largest_magnitude(X) * (1.0 if root is None else root.max()), X.shape
         )
@@ -115,6 +119,27 @@ def _blocked(X, mean, root, unit):
     while stack:
         total = stack.pop() + total
     return total
+
+
+def _unscaled(X):
+    """``XᵀX`` when no rescaling is needed, checked on the result; else None.
+
+    Saves the pass over X for its largest magnitude: the product is finite
+    with a trace inside float64's range, and no column is small enough for its
+    squares to lose digits (all-zero columns are exact as they are).
+    """
+    if X.dtype != np.float64:
+        return None
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        G = _blocked(X, None, None, 1.0)
+        squares = np.diag(G)
+        info = np.finfo(np.float64)
+        if not (np.all(np.isfinite(G)) and np.sum(squares) < info.max / 4):
+            return None
+    small = np.flatnonzero(squares < info.tiny / info.eps)
+    if small.size and np.any(X[:, small]):
+        return None
+    return G
 
 
 def _shifted(X, mean):

@@ -18,7 +18,7 @@ from sksvd.linalg._dask import dask_svd_projections, raise_if_not_finite
 from sksvd.linalg._dask_statistics import lazy_column_norms
 from sksvd.linalg._decompose import decompose
 from sksvd.linalg._exact import cholesky_qr2, lapack_svd
-from sksvd.linalg._gram import gram_eigh, gram_matrix
+from sksvd.linalg._gram import SHIFT_RATIO, gram_eigh, gram_matrix
 from sksvd.linalg._namespace import gram_svd as namespace_gram_svd
 from sksvd.linalg._namespace import namespace_of
 from sksvd.linalg._norms import column_norms, largest_magnitude
@@ -26,6 +26,8 @@ from sksvd.linalg._operand import Operand
 from sksvd.linalg._policy import (
     CHOLESKY_QR_TOLERANCE,
     LSTSQ_GRAM_TOLERANCE,
+    LSTSQ_REFINEMENT_FLOOR,
+    LSTSQ_REFINEMENT_STEPS,
     _backward_stable_solver,
     choose_least_squares_solver,
     gram_error_estimate,
@@ -179,27 +181,19 @@ def least_squares(
         return _dask(operand, B, rcond, max_rank)
     if route == "arpack":
         return _arpack(operand, B, rcond, max_rank)
-    A = operand.dense()
     if operand.ns is not None:
-        return _in_namespace(A, B, rcond, max_rank, route, operand.ns)
-    with blas_threads_for(A.shape, route):
+        return _in_namespace(operand.dense(), B, rcond, max_rank, route, operand.ns)
+    with blas_threads_for(operand.shape, route):
         if route == "gram":
-            factors, G, unit, estimate = _gram_factors(A, B)
-            if factors is not None:
-                return _solve(factors, B, rcond, max_rank, "gram")
-            if estimate <= CHOLESKY_QR_TOLERANCE:
-                # Too ill-conditioned for the normal equations, well enough
-                # for CholeskyQR2 from the same Gram matrix: a QR as exact as
-                # Householder's, in BLAS-3.
-                factors = _cholesky_qr_factors(A, B, G, unit)
-                if factors is not None:
-                    # The residual directly, as the gelsd route measures it:
-                    # ‖B‖² − ‖P‖² of an ill-conditioned fit keeps fewer digits.
-                    solution = _solve(factors, B, rcond, max_rank, "qr")
-                    return solution._replace(residues=_residues(A, B, solution.x))
+            dense = operand if operand.kind == "dense" else Operand(operand.dense())
+            design = _Design(dense)
+            solution = _gram_route(design, B, rcond, max_rank, need)
+            if solution is not None:
+                return solution
             route = choose_least_squares_solver(
-                A.shape, max_rank=max_rank, rcond=rcond, need=need, gram=False
+                operand.shape, max_rank=max_rank, rcond=rcond, need=need, gram=False
             )
+        A = operand.dense()
         if route == "gelsd":
             # NumPy's gelsd, to stay on the BLAS build of the products around it.
             x, _, rank, s = np.linalg.lstsq(A, B, rcond=rcond)
@@ -272,28 +266,201 @@ def _arpack(operand, B, rcond, max_rank):
     return _solve(factors, B, rcond, max_rank, "arpack")
 
 
-def _gram_factors(A, B):
-    """The Gram route's factors, or None when not accurate; with G, unit, estimate.
+# Rows sampled to guess whether the means are small beside the spread.
+_MEAN_SAMPLE_ROWS = 2048
 
-    ``s``, ``Vt`` and ``P = Σ⁻¹Vᵀ(AᵀB)`` from ``AᵀA``: ``m·n²`` flops in
-    BLAS-3, half a Householder QR. Kept only when the estimated relative error
-    is at most ``LSTSQ_GRAM_TOLERANCE`` (1e-12): a well-conditioned, full-rank
-    A. The Gram matrix ``G = AᵀA/unit²`` and the estimate are returned for
-    :func:`_cholesky_qr_factors`.
+
+class _Design:
+    """``Ẑ = diag(√w)(X − 1μᵀ)/unit`` with its Gram matrix ``G = ẐᵀẐ``.
+
+    Without row weights and with means small beside the spread (every
+    feature's ``n·μⱼ² ≤ SHIFT_RATIO·Cⱼⱼ``, ``Cⱼⱼ`` its centred sum of squares),
+    nothing is copied: ``G = XᵀX − n·μμᵀ`` (see
+    :func:`~sksvd.linalg._gram.gram_matrix`), ``Ẑx = Xx − 1(μᵀx)`` and
+    ``Ẑᵀr = Xᵀr − μ(1ᵀr)``, whose rounding then exceeds that of centred data by
+    at most ``√SHIFT_RATIO``. Otherwise ``Ẑ`` is formed once (one copy of X)
+    and serves the Gram matrix and every product. ``design @ x`` is ``Z x``.
     """
-    G, unit, _ = gram_matrix(A)
-    s, V = gram_eigh(G.copy(), A.shape[1])
-    estimate = gram_error_estimate(s, A.shape[0])
-    if not estimate <= LSTSQ_GRAM_TOLERANCE:
-        return None, G, unit, estimate
-    scaled = A / unit if unit != 1.0 else A
+
+    def __init__(self, operand):
+        X, mean, weights = operand.X, operand.mean, operand.weights
+        self.shape = X.shape
+        self.X, self.mean = X, mean
+        if weights is None and _small_means_likely(X, mean):
+            self.G, self.unit, self.cancellation = gram_matrix(X, mean)
+            if self.unit == 1.0 and self._small_means():
+                return
+        # Row weights, or means large beside the spread: one centred, weighted
+        # copy serves the Gram matrix and every product after it.
+        Z = operand.dense()
+        self.G, self.unit, self.cancellation = gram_matrix(Z)
+        if self.unit != 1.0:
+            Z = Z / self.unit if Z is X else np.divide(Z, self.unit, out=Z)
+        self.X, self.mean = Z, None
+
+    def _small_means(self):
+        if self.mean is None:
+            return True
+        with np.errstate(over="ignore"):
+            return bool(
+                np.all(self.shape[0] * self.mean**2 <= SHIFT_RATIO * np.diag(self.G))
+            )
+
+    def matmat(self, x):
+        """``Ẑ x``."""
+        Y = self.X @ x
+        if self.mean is not None:
+            Y -= self.mean @ x
+        return Y
+
+    def rmatmat(self, R):
+        """``Ẑᵀ R``."""
+        Y = self.X.T @ R
+        if self.mean is not None:
+            Y -= np.outer(self.mean, R.sum(axis=0))
+        return Y
+
+    def __matmul__(self, x):
+        with np.errstate(over="ignore"):
+            return self.matmat(x) * self.unit
+
+    def transposed_copy(self):
+        """``Ẑᵀ`` as a new Fortran-ordered array (for CholeskyQR2, in place)."""
+        Zt = np.array(self.X.T, order="F")
+        if self.mean is not None:
+            Zt -= self.mean[:, np.newaxis]
+        return Zt
+
+
+def _small_means_likely(X, mean):
+    """Whether every feature's ``n·μⱼ² ≤ SHIFT_RATIO·Cⱼⱼ``, judged on a sample of rows.
+
+    A guess that saves the uncentred Gram matrix when it would be refused
+    (large means): a wrong guess costs time only, as the exact test follows.
+    """
+    if mean is None:
+        return True
+    step = max(1, X.shape[0] // _MEAN_SAMPLE_ROWS)
+    sample = X[::step]
+    with np.errstate(over="ignore", invalid="ignore"):
+        spread = np.mean((sample - mean) ** 2, axis=0)
+        return bool(np.all(mean**2 <= SHIFT_RATIO / 4 * spread))
+
+
+def _gram_route(design, B, rcond, max_rank, need):
+    """The Gram route, guarded; None when the problem needs another route.
+
+    With every singular value kept (full rank beyond the Gram matrix's error,
+    no truncating ``max_rank``) and only the solution needed, the normal
+    equations by Cholesky with iterative refinement
+    (:func:`_refined_normal_equations`) while the Gram matrix's estimated error
+    is at most ``CHOLESKY_QR_TOLERANCE``. Otherwise the Gram factors while it
+    is at most ``LSTSQ_GRAM_TOLERANCE``, and CholeskyQR2 from the same Gram
+    matrix while it is at most ``CHOLESKY_QR_TOLERANCE``.
+    """
+    G, unit = design.G, design.unit
+    m, n = design.shape
+    if need == "solution" and (max_rank is None or max_rank >= n):
+        s = np.sqrt(np.clip(np.linalg.eigvalsh(G)[::-1], 0, None))
+        estimate = gram_error_estimate(s, m) * design.cancellation
+        rank, cutoff = cut_off(s * unit, rcond, None)
+        full = rank == n and s[-1] * (1 - estimate) * unit > cutoff
+        if full and estimate <= CHOLESKY_QR_TOLERANCE:
+            found = _refined_normal_equations(design, B, s, estimate)
+            if found is not None:
+                x, residues = found
+                return LeastSquaresSolution(
+                    x, residues, n, cutoff, s * unit, "gram", None
+                )
+    s, V = gram_eigh(G.copy(), n)
+    estimate = gram_error_estimate(s, m) * design.cancellation
+    if estimate <= LSTSQ_GRAM_TOLERANCE:
+        sizes = _column_sizes(B)
+        with np.errstate(over="ignore"):
+            projections = (V.T @ design.rmatmat(B / sizes)) / s[:, np.newaxis] * sizes
+        factors = LeastSquaresFactors(
+            s * unit, np.ascontiguousarray(V.T), projections, None, design
+        )
+        return _solve(factors, B, rcond, max_rank, "gram")
+    if estimate <= CHOLESKY_QR_TOLERANCE:
+        # Too ill-conditioned for the normal equations, well enough for
+        # CholeskyQR2 from the same Gram matrix: a QR as exact as
+        # Householder's, in BLAS-3.
+        factors = _cholesky_qr_factors(design, B)
+        if factors is not None:
+            # The residual directly, as the gelsd route measures it: ‖B‖² −
+            # ‖P‖² of an ill-conditioned fit keeps fewer digits.
+            solution = _solve(factors, B, rcond, max_rank, "qr")
+            with np.errstate(over="ignore"):
+                residues = column_norms(B - design @ solution.x) ** 2
+            return solution._replace(residues=residues)
+    return None
+
+
+def _refined_normal_equations(design, B, s, estimate):
+    """``x`` minimising ``‖Z x − B‖`` and its residues, or None when not certified.
+
+    Corrected semi-normal equations (Björck, BIT 27, 1987): ``x₀ = G⁻¹ẐᵀB``
+    from ``G = LLᵀ``, then corrections ``dₖ = G⁻¹Ẑᵀ(B − Ẑxₖ)`` with the
+    residual taken from the data each time. Each correction shrinks the error
+    by about the Gram matrix's relative error ``ρ`` (the ``estimate``, at most
+    ``CHOLESKY_QR_TOLERANCE``), and the fixed point is set by the residual's
+    rounding alone, which ``Z⁺`` maps to ``eps·(κ + κ²‖r‖/(σ₁‖x‖))``: the
+    accuracy of a backward-stable solver (Householder QR, gelsd), at two
+    matrix-vector passes over X per correction. The corrections stop when the
+    next one would be below ``eps·‖x‖`` (``ρ·‖dₖ‖ ≤ eps·‖xₖ‖``) or they stop
+    shrinking; the result is kept only when the last correction is within
+    ``LSTSQ_REFINEMENT_FLOOR`` times that accuracy (a-posteriori).
+    """
+    try:
+        L = np.linalg.cholesky(design.G)
+    except np.linalg.LinAlgError:
+        return None
+    # G⁻¹ as L⁻ᵀL⁻¹: an inverse accurate to about κ·eps, far inside the
+    # Gram matrix's own error, so the corrections converge as fast.
+    inverse = np.linalg.inv(L)
+
+    def solve(g):
+        return inverse.T @ (inverse @ g)
+
+    eps = float(np.finfo(np.float64).eps)
     sizes = _column_sizes(B)
-    with np.errstate(over="ignore"):
-        projections = (V.T @ (scaled.T @ (B / sizes))) / s.reshape(-1, 1) * sizes
-    factors = LeastSquaresFactors(
-        s * unit, np.ascontiguousarray(V.T), projections, None, A
-    )
-    return factors, G, unit, estimate
+    target = B / sizes
+    with np.errstate(over="ignore", invalid="ignore"):
+        x = solve(design.rmatmat(target))
+        if not np.all(np.isfinite(x)):
+            return None
+        condition = s[0] / s[-1]
+        previous = change = np.full(B.shape[1], np.inf)
+        converged = np.zeros(B.shape[1], dtype=bool)
+        for _ in range(LSTSQ_REFINEMENT_STEPS):
+            r = target - design.matmat(x)
+            g = design.rmatmat(r)
+            d = solve(g)
+            x += d
+            x_norms = column_norms(x)
+            change = np.where(x_norms > 0, column_norms(d) / x_norms, 0.0)
+            if not np.all(np.isfinite(change)):
+                return None
+            # The error left is about ρ times the last correction; ρ is
+            # taken ten times the estimate, for the Cholesky factor's own error.
+            converged = 10 * estimate * change <= eps
+            stalled = change > previous / 2
+            if np.all(converged | stalled):
+                break
+            previous = change
+        # The accuracy of a backward-stable solver, per target: the last
+        # correction measures the error left (about ρ times it when converged).
+        r_norms = column_norms(r)
+        floor = eps * condition * (1 + condition * r_norms / (s[0] * x_norms))
+        if not np.all(converged | (change <= LSTSQ_REFINEMENT_FLOOR * floor)):
+            return None
+        # ‖r − Ẑd‖² = ‖r‖² − dᵀg (d = G⁻¹g): the residual after the last
+        # correction, without another pass.
+        remaining = np.maximum(r_norms**2 - np.sum(d * g, axis=0), 0.0)
+        x = x * (sizes / design.unit)
+        residues = sizes * (sizes * remaining)
+    return x, residues
 
 
 def _column_sizes(B):
@@ -306,16 +473,16 @@ def _column_sizes(B):
     return np.where((sizes > 0) & np.isfinite(sizes), sizes, 1.0)
 
 
-def _cholesky_qr_factors(A, B, G, unit):
-    """``s``, ``Vt`` and ``P = UᵀB`` through CholeskyQR2 from ``G = AᵀA/unit²``.
+def _cholesky_qr_factors(design, B):
+    """``s``, ``Vt`` and ``P = UᵀB`` through CholeskyQR2 from ``G = ẐᵀẐ``.
 
-    ``Q₁ = (A/unit) R₁⁻¹`` with ``R₁ = chol(G)``, ``R₂ = chol(Q₁ᵀQ₁)``: then
-    ``A = Q R`` with ``Q = Q₁R₂⁻¹`` orthonormal and ``R = R₂R₁·unit`` (see
+    ``Q₁ = Ẑ R₁⁻¹`` with ``R₁ = chol(G)``, ``R₂ = chol(Q₁ᵀQ₁)``: then
+    ``Z = Q R`` with ``Q = Q₁R₂⁻¹`` orthonormal and ``R = R₂R₁·unit`` (see
     :func:`~sksvd.linalg._exact.cholesky_qr_svd`), and the SVD ``R = U_r Σ Vᵀ``
-    gives ``P = U_rᵀ R₂⁻ᵀ (Q₁ᵀB)``. A is not modified (it is the design the
-    residuals are measured against). None when a Cholesky factorisation fails.
+    gives ``P = U_rᵀ R₂⁻ᵀ (Q₁ᵀB)``. The data are not modified (``Ẑᵀ`` is a
+    copy). None when a Cholesky factorisation fails.
     """
-    factored = cholesky_qr2(np.array(A.T, order="F"), G, unit)
+    factored = cholesky_qr2(design.transposed_copy(), design.G, 1.0)
     if factored is None:
         return None
     Q1t, R2, R = factored
@@ -324,7 +491,8 @@ def _cholesky_qr_factors(A, B, G, unit):
     QtB = la.solve_triangular(R2, Q1t @ (B / sizes), trans="T", check_finite=False)
     with np.errstate(over="ignore"):
         projections = (U_r.T @ QtB) * sizes
-    return LeastSquaresFactors(s, Vt, projections, None, A)
+        s = s * design.unit
+    return LeastSquaresFactors(s, Vt, projections, None, design)
 
 
 def _solve(factors, B, rcond, max_rank, route):

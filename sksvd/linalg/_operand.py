@@ -98,9 +98,10 @@ class Operand:
         X = self.X.toarray() if sp.issparse(self.X) else self.X
         if self.plain:
             return X
-        Z = np.array(X, dtype=X.dtype)  # a copy: X is never modified
         if self.mean is not None:
-            Z -= self.mean.astype(X.dtype)
+            Z = X - self.mean.astype(X.dtype)  # centred in one pass, into a copy
+        else:
+            Z = np.array(X, dtype=X.dtype)  # a copy: X is never modified
         if self.weights is not None:
             # Multiplied in float64, then stored: a square root of a large
             # weight may not fit float32 where the product does.

@@ -108,6 +108,15 @@ LSTSQ_GRAM_TOLERANCE = 1e-12
 # makes Q orthonormal and Z − QR small to working precision (Yamamoto, Nakatsukasa,
 # Yanagisawa and Fukaya, ETNA 44, 2015).
 CHOLESKY_QR_TOLERANCE = 1e-2
+# Iterative refinement of the normal equations (a solution at full rank, see
+# sksvd.linalg._lstsq._refined_normal_equations): each correction shrinks the
+# error by the Gram matrix's relative error ρ ≤ CHOLESKY_QR_TOLERANCE, so eight
+# corrections reach eps from any admitted ρ; a few more allow for a slower start.
+LSTSQ_REFINEMENT_STEPS = 12
+# The refined solution is kept when its last correction is within this factor
+# of a backward-stable solver's accuracy eps·(κ + κ²‖r‖/(σ₁‖x‖)); measured
+# corrections at the fixed point stay below ... of it.
+LSTSQ_REFINEMENT_FLOOR = 100.0
 
 # --- accuracy ----------------------------------------------------------------------
 
@@ -366,6 +375,12 @@ def choose_least_squares_solver(
     sparse, a solution                    ``"lsmr"`` (no SVD)
     sparse, factors at every rank         the dense rows below, on the
                                           centred design made dense
+    dense, ``m ≥ 16·n``, a solution at    ``"gram"``: the normal equations by
+    full rank                             Cholesky, refined to a backward-stable
+                                          solver's accuracy, when the estimated
+                                          error is at most 1e-2 (singular
+                                          values from the Gram matrix); else
+                                          the next row
     dense, ``m ≥ 16·n``, U not needed     ``"gram"``, guarded: kept when the
                                           estimated error is at most 1e-12;
                                           else ``"qr"`` by CholeskyQR2 from
