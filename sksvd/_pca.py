@@ -51,6 +51,7 @@ from sksvd.linalg._engine import (
     column_range,
     complete_low_rank,
     decompose,
+    default_rcond,
     explicit_columns,
     float_dtypes,
     frobenius_norm,
@@ -360,7 +361,9 @@ class PCAViaSVD(
           ``explained_variance_ratio_`` exceeds the value (strictly, as in
           scikit-learn).
         - ``"mle"``: Minka's maximum-likelihood estimate of the dimension; needs
-          ``n_samples ≥ n_features``.
+          ``n_samples ≥ n_features``. Singular values within the rounding of
+          X's dtype (at most :func:`~sksvd.linalg.default_rcond` times ``σ₁``)
+          count as zero, so rounding noise is never a direction.
 
         A float and ``"mle"`` need the whole spectrum, so they take a
         whole-spectrum solver (``"auto"``, ``"full"``, ``"qr"``, ``"gram"`` or
@@ -1261,7 +1264,13 @@ class PCAViaSVD(
         else:
             ratio = np.zeros_like(explained_variance)
         if n_components == "mle":
-            k = int(infer_pca_dimension(explained_variance, n_samples))
+            # Values within the rounding of the data's dtype (the default
+            # rcond, eps₃₂·10 for float32) are zero: scikit-learn's test, an
+            # absolute 1e-15, would otherwise read rounding noise as a direction,
+            # and count it or not by the solver that ran.
+            floor = default_rcond((n_rows, Vt.shape[1]), self.mean_.dtype) * s[0]
+            spectrum = np.where(s > floor, explained_variance, 0.0)
+            k = int(infer_pca_dimension(spectrum, n_samples))
         elif isinstance(n_components, Integral):
             k = min(int(n_components), s.size)
         else:

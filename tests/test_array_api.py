@@ -209,6 +209,32 @@ def test_pca_matches_numpy(combination, solver, matrix, n_components, whiten, we
     assert abs(scores[0] - scores[1]) <= tolerance * abs(scores[1])
 
 
+SOLVERS = ["auto", "full", "qr", "gram"]
+
+
+@pytest.mark.parametrize("combination", COMBINATIONS, ids=str)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_mle_ignores_rounding_noise(combination, dtype):
+    """Rank-deficient data: the noise variances, at the rounding level of the
+    dtype, count as zero, so "mle" keeps at most the numerical rank and the
+    same number on every device and solver (PyTorch's float32 fit once kept a
+    ninth direction of variance 1e-14 that NumPy's fit rounded below 1e-15)."""
+    from sklearn.datasets import make_classification
+
+    xp, device, _ = _namespace(combination)
+    X, _ = make_classification(n_samples=30, n_features=10, random_state=42)
+    X = X.astype(dtype)
+    # The numerical rank at float32's rounding (10·eps₃₂) or float64's.
+    relative = 10 * np.finfo(np.float32).eps if dtype == "float32" else None
+    rank = np.linalg.matrix_rank(X.astype(np.float64) - X.mean(axis=0), rtol=relative)
+    assert rank == 8
+    counts = {PCAViaSVD("mle", solver=s).fit(X).n_components_ for s in SOLVERS}
+    with config_context(array_api_dispatch=True):
+        X_xp = xp.asarray(X, device=device)
+        counts |= {PCAViaSVD("mle", solver=s).fit(X_xp).n_components_ for s in SOLVERS}
+    assert len(counts) == 1 and counts.pop() <= rank
+
+
 @pytest.mark.parametrize("combination", COMBINATIONS, ids=str)
 @pytest.mark.parametrize(
     "params",
