@@ -360,3 +360,65 @@ def test_subnormal_tall_data_still_factors(rng):
     x, _, _, _ = lstsq(X, y)
     assert np.all(np.isfinite(x))
     np.testing.assert_allclose(x, la.lstsq(X, y, lapack_driver="gelsd")[0], rtol=1e-6)
+
+
+def test_lstsq_singular_values_stay_exact_on_the_gram_route(rng):
+    """The function, a drop-in for NumPy's, never takes the refined normal
+    equations' Gram singular values: at κ = 1e5 they would be 4e-8 off."""
+    import scipy.linalg as la
+
+    from sksvd.linalg import lstsq
+
+    X, y = _ill_conditioned_design(rng, 1e5, False)
+    x, _, rank, s = lstsq(X, y)
+    reference, _, _, s_lapack = la.lstsq(X, y, lapack_driver="gelsd")
+    eps = np.finfo(np.float64).eps
+    np.testing.assert_allclose(s, s_lapack, rtol=0, atol=20 * eps * s_lapack[0])
+    np.testing.assert_allclose(
+        x, reference, rtol=0, atol=10 * 1e5 * eps * np.abs(reference).max()
+    )
+    assert rank == X.shape[1]
+
+
+def test_means_that_only_cancel_are_centred_not_sent_to_gelsd(rng):
+    """Means of 4 standard deviations subtracted in the Gram matrix multiply its
+    error by 1 + n·μ²/C ≈ 17: at κ = 2.5e6 that alone would refuse the route.
+    The data are then centred (one copy) and the refined route runs."""
+    import scipy.linalg as la
+
+    X, y = _ill_conditioned_design(rng, 2.5e6, False)
+    X = X + 4 * X.std(axis=0)
+    model = MinNormLeastSquares().fit(X, y)
+    assert model.solver_ == "gram"
+    A, b = X - X.mean(axis=0), y - y.mean()
+    coef = la.lstsq(A, b, lapack_driver="gelsd")[0]
+    r = b - A @ coef
+    s = la.svdvals(A)
+    eps = np.finfo(np.float64).eps
+    kappa = s[0] / s[-1]
+    norm = np.linalg.norm(coef)
+    bound = eps * (kappa + kappa**2 * np.linalg.norm(r) / (s[0] * norm)) * norm
+    assert np.linalg.norm(model.coef_ - coef) <= 10 * bound
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_fallback_holds_one_copy_of_the_design(rng, weighted):
+    """A rank-deficient design with large means (or weights) leaves the Gram
+    route for gelsd: the centred copy the Gram route made is released first,
+    so the fit holds one copy of X at a time, not two."""
+    import tracemalloc
+
+    m, n = 40_000, 50
+    X = rng.standard_normal((m, n)) + 1e4
+    X[:, 5] = X[:, 3]
+    y = rng.standard_normal(m)
+    weights = rng.uniform(0.5, 2, m) if weighted else None
+    MinNormLeastSquares().fit(X, y, sample_weight=weights)  # warm
+    tracemalloc.start()
+    try:
+        model = MinNormLeastSquares().fit(X, y, sample_weight=weights)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert model.solver_ == "gelsd" and model.rank_ == n - 1
+    assert peak < 1.5 * X.nbytes

@@ -127,7 +127,10 @@ def cholesky_qr2(Zt, G, unit):
         R1 = la.cholesky(G, lower=False, check_finite=False)
         # Q₁ᵀ = R₁⁻ᵀ Zᵀ, solved in place.
         Q1t = blas.dtrsm(1.0, R1, Zt, side=0, lower=0, trans_a=1, overwrite_b=1)
-        R2 = la.cholesky(Q1t @ Q1t.T, lower=False, check_finite=False)
+        # Q₁ᵀQ₁ by SciPy's BLAS, like the solve before it: alternating with
+        # NumPy's OpenBLAS build makes their idle threads contend.
+        G2 = blas.dsyrk(1.0, Q1t, trans=0, lower=0)
+        R2 = la.cholesky(G2, lower=False, check_finite=False)
     except la.LinAlgError:
         return None
     R = (R2 @ R1) * unit

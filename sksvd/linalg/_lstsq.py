@@ -131,7 +131,15 @@ class LeastSquaresSolution(NamedTuple):
 
 
 def least_squares(
-    operand, B, *, rcond=None, dtype=None, max_rank=None, solver="auto", need="solution"
+    operand,
+    B,
+    *,
+    rcond=None,
+    dtype=None,
+    max_rank=None,
+    solver="auto",
+    need="solution",
+    exact_spectrum=False,
 ):
     """Minimum-norm solution of ``Z x ≈ B``, Z the (float64) operand.
 
@@ -155,6 +163,10 @@ def least_squares(
         data); a dask operand takes ``"auto"`` only.
     need : {"solution", "factors", "u"}, default="solution"
         See :func:`~sksvd.linalg._policy.choose_least_squares_solver`.
+    exact_spectrum : bool, default=False
+        Whether the singular values must be LAPACK's (to ``eps·σ₁``): the
+        refined normal equations, whose singular values come from the Gram
+        matrix, are then not used.
     """
     if operand.kind == "dask" and solver != "auto":
         raise ValueError(
@@ -187,9 +199,11 @@ def least_squares(
         if route == "gram":
             dense = operand if operand.kind == "dense" else Operand(operand.dense())
             design = _Design(dense)
-            solution = _gram_route(design, B, rcond, max_rank, need)
+            refine = need == "solution" and not exact_spectrum
+            solution = _gram_route(design, B, rcond, max_rank, refine)
             if solution is not None:
                 return solution
+            design.release()
             route = choose_least_squares_solver(
                 operand.shape, max_rank=max_rank, rcond=rcond, need=need, gram=False
             )
@@ -285,18 +299,43 @@ class _Design:
     def __init__(self, operand):
         X, mean, weights = operand.X, operand.mean, operand.weights
         self.shape = X.shape
-        self.X, self.mean = X, mean
+        self.X, self.mean, self._operand = X, mean, operand
         if weights is None and _small_means_likely(X, mean):
+            # The Gram matrix of the centred data divided by unit, whichever
+            # way gram_matrix formed it.
             self.G, self.unit, self.cancellation = gram_matrix(X, mean)
             if self.unit == 1.0 and self._small_means():
                 return
-        # Row weights, or means large beside the spread: one centred, weighted
-        # copy serves the Gram matrix and every product after it.
-        Z = operand.dense()
-        self.G, self.unit, self.cancellation = gram_matrix(Z)
+            self._form(None)
+        else:
+            # Row weights, or means large beside the spread: one centred,
+            # weighted copy serves the Gram matrix and every product after it.
+            self._form(operand.dense())
+
+    def _form(self, Z):
+        """Hold ``Ẑ`` itself (from ``Z``, a centred copy, or a new one); its Gram
+        matrix when ``Z`` is given."""
+        if Z is None:
+            Z = self._operand.dense()
+        else:
+            self.G, self.unit, self.cancellation = gram_matrix(Z)
         if self.unit != 1.0:
-            Z = Z / self.unit if Z is X else np.divide(Z, self.unit, out=Z)
+            own = Z is not self._operand.X  # plain data: X itself, never modified
+            Z = np.divide(Z, self.unit, out=Z) if own else Z / self.unit
         self.X, self.mean = Z, None
+
+    @property
+    def implicit(self):
+        """Whether the centring is applied in the products (no copy of X)."""
+        return self.mean is not None
+
+    def centre(self):
+        """Form ``Ẑ`` and its Gram matrix afresh: no cancellation left."""
+        self._form(self._operand.dense())
+
+    def release(self):
+        """Drop a copy of X held, before another route makes its own."""
+        self.X = self._operand = None
 
     def _small_means(self):
         if self.mean is None:
@@ -347,7 +386,7 @@ def _small_means_likely(X, mean):
         return bool(np.all(mean**2 <= SHIFT_RATIO / 4 * spread))
 
 
-def _gram_route(design, B, rcond, max_rank, need):
+def _gram_route(design, B, rcond, max_rank, refine):
     """The Gram route, guarded; None when the problem needs another route.
 
     With every singular value kept (full rank beyond the Gram matrix's error,
@@ -358,11 +397,17 @@ def _gram_route(design, B, rcond, max_rank, need):
     is at most ``LSTSQ_GRAM_TOLERANCE``, and CholeskyQR2 from the same Gram
     matrix while it is at most ``CHOLESKY_QR_TOLERANCE``.
     """
-    G, unit = design.G, design.unit
     m, n = design.shape
-    if need == "solution" and (max_rank is None or max_rank >= n):
-        s = np.sqrt(np.clip(np.linalg.eigvalsh(G)[::-1], 0, None))
+    if refine and (max_rank is None or max_rank >= n):
+        s = np.sqrt(np.clip(np.linalg.eigvalsh(design.G)[::-1], 0, None))
         estimate = gram_error_estimate(s, m) * design.cancellation
+        if estimate > CHOLESKY_QR_TOLERANCE >= estimate / design.cancellation:
+            # Refused for the uncentred formula's cancellation alone: centred
+            # (one copy of X), the Gram matrix is accurate enough.
+            design.centre()
+            s = np.sqrt(np.clip(np.linalg.eigvalsh(design.G)[::-1], 0, None))
+            estimate = gram_error_estimate(s, m)
+        unit = design.unit
         rank, cutoff = cut_off(s * unit, rcond, None)
         full = rank == n and s[-1] * (1 - estimate) * unit > cutoff
         if full and estimate <= CHOLESKY_QR_TOLERANCE:
@@ -372,8 +417,19 @@ def _gram_route(design, B, rcond, max_rank, need):
                 return LeastSquaresSolution(
                     x, residues, n, cutoff, s * unit, "gram", None
                 )
-    s, V = gram_eigh(G.copy(), n)
+    s, V = gram_eigh(design.G.copy(), n)
     estimate = gram_error_estimate(s, m) * design.cancellation
+    if (
+        design.implicit
+        and estimate > LSTSQ_GRAM_TOLERANCE
+        and (estimate / design.cancellation <= CHOLESKY_QR_TOLERANCE)
+    ):
+        # The cancellation of the uncentred formula is what refuses the Gram
+        # factors, or CholeskyQR2 needs a centred copy anyway.
+        design.centre()
+        s, V = gram_eigh(design.G.copy(), n)
+        estimate = gram_error_estimate(s, m)
+    unit = design.unit
     if estimate <= LSTSQ_GRAM_TOLERANCE:
         sizes = _column_sizes(B)
         with np.errstate(over="ignore"):

@@ -133,7 +133,9 @@ def lstsq(A, b, rcond=None, max_rank=None):
     what makes it the solution of least norm.
 
     Routes, all in float64, as the least-squares policy table says
-    (``sksvd.linalg._policy.choose_least_squares_solver``): tall,
+    (``sksvd.linalg._policy.choose_least_squares_solver``), except its refined
+    normal equations, whose singular values come from the Gram matrix
+    (``s`` here is always LAPACK-exact, as NumPy's): tall,
     well-conditioned A (``m ≥ 16n``, estimated relative error at most 1e-12)
     takes the Gram matrix ``AᵀA`` (half a QR's work), where the residual comes
     from the projections as above; if the guard rejects it but the estimate is
@@ -171,6 +173,7 @@ def lstsq(A, b, rcond=None, max_rank=None):
         rcond=rcond,
         dtype=A.dtype,
         max_rank=max_rank,
+        exact_spectrum=True,
     )
     x, residues, rank, s = solution.x, solution.residues, solution.rank, solution.s
     x = x.ravel() if b.ndim == 1 else x
