@@ -42,15 +42,30 @@ def frobenius_norm(X):
     values = X.data if sp.issparse(X) else X
     if values.size == 0:
         return 0.0
+    flat = np.ravel(values).astype(np.float64, copy=False)
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        square = float(np.dot(flat, flat))
+    if _exact_squares(square) or (square == 0.0 and not np.any(flat)):
+        return float(np.sqrt(square))
     scale = largest_magnitude(values)
     if scale == 0.0 or scale == np.inf:
         return scale  # all zero, or an infinite entry (a norm that overflowed)
     if _TINY <= scale <= _HUGE:
         scale = 1.0
-    flat = np.ravel(values).astype(np.float64, copy=False)
     if scale != 1.0:
         flat = flat / scale
     return float(np.sqrt(np.dot(flat, flat))) * scale
+
+
+def _exact_squares(squares):
+    """Whether sums of squares are as exact as rescaled ones would be.
+
+    A finite sum of at least ``tiny/eps`` lost at most ``denorm_min`` per
+    underflowed square, far below its last digit; a smaller (or zero) one may
+    have lost everything, and an infinite one overflowed.
+    """
+    info = np.finfo(np.float64)
+    return np.isfinite(squares) & (squares >= info.tiny / info.eps)
 
 
 def column_norms(X):
@@ -74,6 +89,16 @@ def column_norms(X):
     X = np.asarray(X, dtype=np.float64)
     if X.size == 0:
         return np.zeros(X.shape[1])
+    # One pass first; the rescaling passes only for columns whose sum of
+    # squares overflowed or may have lost digits to underflow.
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        squares = np.einsum("ij,ij->j", X, X)
+    exact = _exact_squares(squares)
+    zero = np.flatnonzero(squares == 0)
+    if zero.size:
+        exact[zero] = ~np.any(X[:, zero], axis=0)
+    if np.all(exact):
+        return np.sqrt(squares)
     # Each column's own largest magnitude: a tiny column beside a huge one is
     # scaled by itself, not lost in the other's range.
     with np.errstate(invalid="ignore"):

@@ -183,3 +183,38 @@ def test_least_squares_forms_the_gram_matrix_once(rng, monkeypatch):
     U, s, Vt = np.linalg.svd(A, full_matrices=False)
     reference = Vt[:10].T @ ((U[:, :10].T @ b) / s[:10])
     np.testing.assert_allclose(x, reference, rtol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "magnitude", [1e-300, 1e-170, 1e-150, 1e-120, 1.0, 1e120, 1e150, 1e170, 1e300]
+)
+def test_norms_are_exact_at_every_magnitude(rng, magnitude):
+    """Column and Frobenius norms against mpmath, whatever the magnitude: the
+    one-pass sum of squares where it is exact, rescaling where squares would
+    underflow (losing digits) or overflow; zero columns stay zero."""
+    import mpmath
+
+    from sksvd.linalg._norms import column_norms, frobenius_norm
+
+    X = rng.standard_normal((300, 4)) * magnitude
+    X[:, 2] = 0.0
+    X[5, 3] *= 1e8  # one entry far above the rest of its column
+    mpmath.mp.dps = 40
+
+    def exact(values):
+        return float(mpmath.sqrt(mpmath.fsum(mpmath.mpf(v) ** 2 for v in values)))
+
+    expected = np.array([exact(column) for column in X.T])
+    np.testing.assert_allclose(column_norms(X), expected, rtol=1e-14)
+    assert column_norms(X)[2] == 0.0
+    if np.isfinite(expected).all() and exact(X.ravel()) < np.finfo(float).max:
+        np.testing.assert_allclose(frobenius_norm(X), exact(X.ravel()), rtol=1e-14)
+
+
+def test_norms_of_non_finite_columns():
+    from sksvd.linalg._norms import column_norms, frobenius_norm
+
+    X = np.array([[1.0, np.inf, np.nan], [2.0, 1.0, 1.0]])
+    norms = column_norms(X)
+    assert norms[0] == np.sqrt(5.0) and norms[1] == np.inf and np.isnan(norms[2])
+    assert not np.isfinite(frobenius_norm(X))
