@@ -333,11 +333,13 @@ class TruncatedSVDCompressor(
         self._store(result, norm, X.shape)
         # Array-API input: the attributes join X on its device.
         to_device_of(self, X)
-        # U Σ equals X V only for backward-stable factors of unweighted data;
-        # otherwise the scores are X V, so that fit_transform agrees with
-        # transform (with weights, U Σ holds the rows of diag(√w) X V).
+        # U Σ equals X V only for backward-stable factors of unweighted data,
+        # and for block Lanczos, whose X V̄ = Ū B holds to rounding (its U is
+        # built from the products X v); otherwise the scores are X V, so that
+        # fit_transform agrees with transform (with weights, U Σ holds the
+        # rows of diag(√w) X V).
         if sample_weight is None:
-            stable = result.solver in BACKWARD_STABLE_SOLVERS
+            stable = result.solver in (*BACKWARD_STABLE_SOLVERS, "lanczos")
             scores = times(U, s) if stable else self._project(X)
             self._store_variances(X, scores, None, s.dtype)
             to_device_of(self, X)

@@ -299,3 +299,20 @@ def test_energy_sketch_limit_only_applies_to_auto_on_dense_data(rng, monkeypatch
     # named, nor for sparse data (which LAPACK would have to densify).
     assert widths == [0.03 * 1000, None, None]
     assert auto.n_components_ == named.n_components_ == sparse.n_components_ == 3
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_lanczos_fit_transform_is_transform(rng, sparse):
+    """fit_transform returns U Σ from block Lanczos (X v = σ u to rounding):
+    the same scores as transform, X V, to a few eps·σ₁."""
+    import scipy.sparse as sp_
+
+    X = rng.standard_normal((400, 300)) @ np.diag(np.logspace(0, -3, 300))
+    X = sp_.csr_matrix(X) if sparse else X
+    model = TruncatedSVDCompressor(7, solver="lanczos")
+    scores = model.fit_transform(X)
+    assert model.solver_ == "lanczos"
+    eps = np.finfo(np.float64).eps
+    np.testing.assert_allclose(
+        scores, model.transform(X), rtol=0, atol=100 * eps * model.singular_values_[0]
+    )
