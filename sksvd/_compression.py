@@ -334,12 +334,16 @@ class TruncatedSVDCompressor(
         # Array-API input: the attributes join X on its device.
         to_device_of(self, X)
         # U Σ equals X V only for backward-stable factors of unweighted data,
-        # and for block Lanczos, whose X V̄ = Ū B holds to rounding (its U is
-        # built from the products X v); otherwise the scores are X V, so that
-        # fit_transform agrees with transform (with weights, U Σ holds the
-        # rows of diag(√w) X V).
+        # and for block Lanczos on tall X, whose X V̄ = Ū B holds to rounding
+        # (its U is built from the products X v; wide X is factored as Xᵀ,
+        # where X v = σ u holds only to the convergence test); otherwise the
+        # scores are X V, so that fit_transform agrees with transform (with
+        # weights, U Σ holds the rows of diag(√w) X V).
         if sample_weight is None:
-            stable = result.solver in (*BACKWARD_STABLE_SOLVERS, "lanczos")
+            tall = X.shape[0] >= X.shape[1]
+            stable = result.solver in BACKWARD_STABLE_SOLVERS or (
+                result.solver == "lanczos" and tall
+            )
             scores = times(U, s) if stable else self._project(X)
             self._store_variances(X, scores, None, s.dtype)
             to_device_of(self, X)

@@ -363,7 +363,9 @@ class PCAViaSVD(
         - ``"mle"``: Minka's maximum-likelihood estimate of the dimension; needs
           ``n_samples ≥ n_features``. Singular values within the rounding of
           X's dtype (at most :func:`~sksvd.linalg.default_rcond` times ``σ₁``)
-          count as zero, so rounding noise is never a direction.
+          count as zero, so rounding noise is never a direction, and the
+          variances are taken relative to the largest (scikit-learn's absolute
+          1e-15 cut-off would make the estimate depend on the data's units).
 
         A float and ``"mle"`` need the whole spectrum, so they take a
         whole-spectrum solver (``"auto"``, ``"full"``, ``"qr"``, ``"gram"`` or
@@ -1270,6 +1272,11 @@ class PCAViaSVD(
             # and count it or not by the solver that ran.
             floor = default_rcond((n_rows, Vt.shape[1]), self.mean_.dtype) * s[0]
             spectrum = np.where(s > floor, explained_variance, 0.0)
+            # Relative to the largest: Minka's likelihood moves by a constant
+            # under scaling, so only scikit-learn's absolute 1e-15 cut-off
+            # would make the estimate depend on the data's units.
+            if spectrum.size and spectrum[0] > 0:
+                spectrum = spectrum / spectrum[0]
             k = int(infer_pca_dimension(spectrum, n_samples))
         elif isinstance(n_components, Integral):
             k = min(int(n_components), s.size)

@@ -302,17 +302,20 @@ def test_energy_sketch_limit_only_applies_to_auto_on_dense_data(rng, monkeypatch
 
 
 @pytest.mark.parametrize("sparse", [False, True])
-def test_lanczos_fit_transform_is_transform(rng, sparse):
-    """fit_transform returns U Σ from block Lanczos (X v = σ u to rounding):
-    the same scores as transform, X V, to a few eps·σ₁."""
+@pytest.mark.parametrize("shape", [(400, 300), (300, 1500)])
+def test_lanczos_fit_transform_is_transform(rng, sparse, shape):
+    """fit_transform returns U Σ from block Lanczos on tall X (X v = σ u to
+    rounding), X V on wide X (factored as Xᵀ, where the identity holds only
+    to the convergence test, 123·eps·σ₁ seen): the same scores as transform
+    to a few eps·σ₁ either way."""
     import scipy.sparse as sp_
 
-    X = rng.standard_normal((400, 300)) @ np.diag(np.logspace(0, -3, 300))
+    X = rng.standard_normal(shape) @ np.diag(np.logspace(0, -3, shape[1]))
     X = sp_.csr_matrix(X) if sparse else X
     model = TruncatedSVDCompressor(7, solver="lanczos")
     scores = model.fit_transform(X)
     assert model.solver_ == "lanczos"
     eps = np.finfo(np.float64).eps
     np.testing.assert_allclose(
-        scores, model.transform(X), rtol=0, atol=100 * eps * model.singular_values_[0]
+        scores, model.transform(X), rtol=0, atol=40 * eps * model.singular_values_[0]
     )

@@ -484,3 +484,18 @@ def test_shifted_gram_guard_accounts_for_cancellation(rng):
     pca = PCAViaSVD().fit(X)
     s = np.linalg.svd(X - X.mean(axis=0), compute_uv=False)
     np.testing.assert_allclose(pca.singular_values_, s, rtol=1e-10)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_mle_does_not_depend_on_the_units(rng, dtype):
+    """Minka's likelihood moves by a constant when the data are scaled, so the
+    estimate must not change; scikit-learn's absolute 1e-15 cut-off made it
+    fall to 1 and then 0 components below a scale of 1e-8."""
+    from sklearn.decomposition import PCA
+
+    signal = rng.standard_normal((300, 5)) @ rng.standard_normal((5, 20))
+    X = signal + 0.01 * rng.standard_normal((300, 20))
+    expected = PCA(n_components="mle").fit(X).n_components_
+    for scale in [1e-12, 1e-8, 1e-4, 1.0, 1e4, 1e12]:
+        model = PCAViaSVD(n_components="mle").fit((X * scale).astype(dtype))
+        assert model.n_components_ == expected == 5

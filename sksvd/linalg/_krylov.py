@@ -11,7 +11,7 @@ from scipy.sparse.linalg import svds
 from sksvd.linalg._lanczos import LanczosConvergenceError, lanczos_svd
 from sksvd.linalg._norms import largest_magnitude
 from sksvd.linalg._operand import CenteredOperator
-from sksvd.linalg._policy import SAFE_RANGE
+from sksvd.linalg._policy import FLOAT32_SAFE_RANGE, SAFE_RANGE
 from sksvd.linalg._result import SVDResult
 
 
@@ -72,10 +72,17 @@ def krylov_svd(X, n_components, *, solver, compute_u, random_state):
     largest = _largest_magnitude(X)
     if largest == 0.0:
         return _zero_svd(X.shape, n_components, dtype, compute_u)
-    if largest is not None and not SAFE_RANGE[0] < largest < SAFE_RANGE[1]:
-        # ARPACK works on XᵀX: squares of such values leave float64's range.
+    low, high = SAFE_RANGE if dtype == np.float64 else FLOAT32_SAFE_RANGE
+    if largest is not None and not low < largest < high:
+        # ARPACK works on XᵀX, and Lanczos's norms square the entries too:
+        # squares of such values leave the range of X's dtype.
+        if isinstance(X, np.ndarray):
+            scaled = X / largest  # a Python float: X's dtype stays
+        else:
+            scaled = X.copy()  # sparse: divided in its own dtype
+            scaled.data = scaled.data / largest
         result = krylov_svd(
-            X / largest,
+            scaled,
             n_components,
             solver=solver,
             compute_u=compute_u,

@@ -42,8 +42,8 @@ def frobenius_norm(X):
     values = X.data if sp.issparse(X) else X
     if values.size == 0:
         return 0.0
-    flat = np.ravel(values).astype(np.float64, copy=False)
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        flat = np.ravel(values).astype(np.float64, copy=False)
         square = float(np.dot(flat, flat))
     if _exact_squares(square) or (square == 0.0 and not np.any(flat)):
         return float(np.sqrt(square))

@@ -127,6 +127,9 @@ GRAM_BLOCK_ROWS = 2**14
 # Magnitudes whose squares, summed over any realistic dimension, stay normal
 # float64 numbers: data inside this range is squared without rescaling.
 SAFE_RANGE = (1e-140, 1e140)
+# The same for solvers that work in float32 on float32 data (block Lanczos,
+# ARPACK): squares of 1e±10, summed over 1e8 entries, stay normal float32.
+FLOAT32_SAFE_RANGE = (1e-10, 1e10)
 #: A Krylov solver that stops without converging falls back to LAPACK's SVD on
 #: a matrix of at most this many entries (128 MiB in float64); on larger ones
 #: block Lanczos hands over to ARPACK, and PROPACK raises.

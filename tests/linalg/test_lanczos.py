@@ -325,3 +325,24 @@ def test_a_rerun_on_a_structured_sparse_matrix_finds_every_copy():
     X = sp.csr_matrix((s, (np.arange(n), np.arange(n))), shape=(n + 300, n))
     result = svd(X, k, solver="lanczos", random_state=0)
     np.testing.assert_allclose(result.s, np.sort(s)[::-1][:k], atol=300 * EPS64 * 10)
+
+
+@pytest.mark.parametrize("scale", [1e-25, 1e-12, 1e12, 1e19, 1e30])
+@pytest.mark.parametrize("solver", ["lanczos", "arpack", "propack"])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_float32_at_any_magnitude(rng, scale, solver, sparse):
+    """Float32 data whose squares leave float32's range is divided by its
+    largest entry first (float64's safe range is no guide there): at 1e-25
+    the Lanczos values came out 17 % low, at 1e19 95 % low with overflow
+    warnings. The factors stay float32."""
+    import scipy.sparse as sp_
+
+    from sksvd.linalg import svd
+
+    X = (rng.standard_normal((600, 300)) * scale).astype(np.float32)
+    reference = np.linalg.svd(X.astype(np.float64), compute_uv=False)[:3]
+    data = sp_.csr_matrix(X) if sparse else X
+    U, s, Vt = svd(data, 3, solver=solver, random_state=0)
+    assert s.dtype == U.dtype == Vt.dtype == np.float32
+    eps = np.finfo(np.float32).eps
+    np.testing.assert_allclose(s, reference, rtol=0, atol=200 * eps * reference[0])
