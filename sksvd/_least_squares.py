@@ -109,7 +109,8 @@ def _set_coefficients(estimator, coef, x_mean, y_mean, residues, one_target, dty
     """``coef_``, ``intercept_`` and the residual sum of squares, shaped for y."""
     intercept = y_mean - x_mean @ coef
     largest = float(np.finfo(dtype).max)
-    if np.any(np.abs(coef) > largest) or np.any(np.abs(intercept) > largest):
+    # Not finite or beyond the dtype: the solution overflowed on the way.
+    if not (np.all(np.abs(coef) <= largest) and np.all(np.abs(intercept) <= largest)):
         raise ValueError(
             f"The coefficients exceed the range of {np.dtype(dtype).name} (X's "
             "dtype, which they are returned in); pass X as float64, or divide y by "

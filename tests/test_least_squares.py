@@ -1,5 +1,7 @@
 """MinNormLeastSquares(CV) against NumPy, scikit-learn and brute-force loops."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -422,3 +424,32 @@ def test_fallback_holds_one_copy_of_the_design(rng, weighted):
         tracemalloc.stop()
     assert model.solver_ == "gelsd" and model.rank_ == n - 1
     assert peak < 1.5 * X.nbytes
+
+
+@pytest.mark.parametrize("scale", [1e307, 1.5e308])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_targets_near_the_top_of_float64(rng, scale, fit_intercept):
+    """A target whose norm overflows is divided by its largest entry, not left
+    as it is: coefficients of 2.5e306 were refused as out of range at 1e307,
+    and NaN came back at 1.5e308."""
+    X = rng.standard_normal((20000, 10))
+    y = X @ rng.standard_normal(10) + rng.standard_normal(20000)
+    y /= np.abs(y).max()
+    reference = MinNormLeastSquares(fit_intercept=fit_intercept).fit(X, y)
+    with warnings.catch_warnings():
+        # scikit-learn's finiteness check sums y, which overflows.
+        warnings.filterwarnings("ignore", "invalid value", RuntimeWarning)
+        model = MinNormLeastSquares(fit_intercept=fit_intercept).fit(X, y * scale)
+    np.testing.assert_allclose(model.coef_ / scale, reference.coef_, rtol=1e-12)
+    assert model.residual_sum_of_squares_ == np.inf  # beyond float64, as documented
+
+
+@pytest.mark.parametrize("solver", ["qr", "full"])
+def test_a_solution_that_overflows_is_an_error_not_nan(rng, solver):
+    X = rng.standard_normal((300, 200))
+    y = X @ rng.standard_normal(200)
+    y /= np.abs(y).max()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "invalid value", RuntimeWarning)
+        with pytest.raises(ValueError, match="exceed the range"):
+            MinNormLeastSquares(solver=solver).fit(X, y * 1.5e308)

@@ -216,13 +216,20 @@ def least_squares(
             return LeastSquaresSolution(
                 x, residues, int(rank), cutoff, s, "gelsd", None
             )
+        sizes = _column_sizes(B)
         if route == "qr" and A.shape[0] >= A.shape[1] and need != "u":
-            QtB, R = la.qr_multiply(A, B.T, mode="right")
+            QtB, R = la.qr_multiply(A, (B / sizes).T, mode="right")
             U_r, s, Vt = lapack_svd(R)
-            factors = LeastSquaresFactors(s, Vt, U_r.T @ QtB.T, None, A)
+            with np.errstate(over="ignore"):
+                projections = (U_r.T @ QtB.T) * sizes
+            factors = LeastSquaresFactors(s, Vt, projections, None, A)
             return _solve(factors, B, rcond, max_rank, "qr")
     U, s, Vt = decompose(Operand(A), None, solver=route)
-    factors = LeastSquaresFactors(s, Vt, U.T @ B, U, A)
+    # Each target divided by its size for the product: a target near float64's
+    # top would overflow UᵀB on the way.
+    with np.errstate(over="ignore"):
+        projections = (U.T @ (B / sizes)) * sizes
+    factors = LeastSquaresFactors(s, Vt, projections, U, A)
     return _solve(factors, B, rcond, max_rank, route)
 
 
@@ -523,9 +530,15 @@ def _column_sizes(B):
     """Each column's norm, to divide it by before products (1 for 0 or inf).
 
     Per column: a target far smaller than another keeps its digits instead of
-    underflowing when divided by the other's norm.
+    underflowing when divided by the other's norm; a target whose norm
+    overflows is divided by its largest entry.
     """
     sizes = column_norms(B)
+    overflowed = np.flatnonzero(np.isinf(sizes))
+    if overflowed.size:
+        # A norm beyond float64: the largest entry instead, so that the divided
+        # column's norm is at most √m.
+        sizes[overflowed] = [largest_magnitude(B[:, j]) for j in overflowed]
     return np.where((sizes > 0) & np.isfinite(sizes), sizes, 1.0)
 
 
@@ -565,7 +578,10 @@ def solve_from_factors(factors, B, rank):
     operator.
     """
     s, Vt, P, A = factors.s, factors.Vt, factors.P, factors.A
-    x = Vt[:rank].T @ (P[:rank] / s[:rank, np.newaxis])
+    # A projection that overflowed gives a non-finite x, which the caller
+    # refuses with a message; no warning on the way.
+    with np.errstate(over="ignore", invalid="ignore"):
+        x = Vt[:rank].T @ (P[:rank] / s[:rank, np.newaxis])
     ns = namespace_of(A)
     x_like_A = x if ns is None else ns.asarray(x)
     residues = residual_squares(
