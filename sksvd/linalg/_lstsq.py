@@ -469,8 +469,9 @@ def _refined_normal_equations(design, B, s, estimate):
     by about the Gram matrix's relative error ``ρ`` (the ``estimate``, at most
     ``CHOLESKY_QR_TOLERANCE``), and the fixed point is set by the residual's
     rounding alone, which ``Z⁺`` maps to ``eps·(κ + κ²‖r‖/(σ₁‖x‖))``: the
-    accuracy of a backward-stable solver (Householder QR, gelsd), at two
-    matrix-vector passes over X per correction. The corrections stop when the
+    error bound of a backward-stable solver (Householder QR, gelsd; they often
+    stay well inside it, the corrections reach it), at two matrix-vector
+    passes over X per correction. The corrections stop when the
     next one would be below ``eps·‖x‖`` (``ρ·‖dₖ‖ ≤ eps·‖xₖ‖``) or they stop
     shrinking; the result is kept only when the last correction is within
     ``LSTSQ_REFINEMENT_FLOOR`` times that accuracy (a-posteriori).
