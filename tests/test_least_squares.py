@@ -256,9 +256,10 @@ def test_refined_normal_equations_match_gelsd(rng, condition, fit_intercept, off
     # Uncentred products (means small beside the spread) round like centred
     # data scaled by 1 + n·μ²/C.
     spread = np.sum(A**2, axis=0)
-    cancellation = 1 + np.max(X.shape[0] * X.mean(axis=0) ** 2 / spread)
-    if cancellation > 100:
-        cancellation = 1.0  # centred before the Gram matrix
+    ratio = np.max(X.shape[0] * X.mean(axis=0) ** 2 / spread)
+    # The documented factor, 2(1 + n·μ²/C); 1 when centred before the Gram
+    # matrix (means large beside the spread).
+    cancellation = 2 * (1 + ratio) if fit_intercept and ratio <= 100 else 1.0
     bound = eps * cancellation * (s[0] / s[-1]) ** 2 * s
     assert np.all(np.abs(model.singular_values_ - s) <= bound)
     assert model.rank_ == rank == X.shape[1]
