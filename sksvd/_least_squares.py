@@ -175,7 +175,7 @@ class MinNormLeastSquares(_LinearPredictMixin, RegressorMixin, BaseEstimator):
         To ``eps·σ₁`` like LAPACK's, except after the refined normal equations
         (``solver_ == "gram"`` at full rank on tall data), where they come from
         the Gram matrix: each within a relative error of about
-        ``eps·(1 + log₂ B)·c·(σ₁/σ_min)²`` (``B`` blocks of 2¹⁴ rows;
+        ``2·eps·(1 + log₂ B)·c·(σ₁/σ_min)²`` (``B`` blocks of 2¹⁴ rows;
         ``c = 2(1 + maxⱼ n·μⱼ²/Cⱼⱼ) ≤ 202`` when the means ``μ`` were
         subtracted in the Gram matrix rather than from the data, where ``Cⱼⱼ``
         is a feature's centred sum of squares; else 1), at most 1e-2;

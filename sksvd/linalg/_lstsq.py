@@ -164,9 +164,9 @@ def least_squares(
     need : {"solution", "factors", "u"}, default="solution"
         See :func:`~sksvd.linalg._policy.choose_least_squares_solver`.
     exact_spectrum : bool, default=False
-        Whether the singular values must be LAPACK's (to ``eps·σ₁``): the
-        refined normal equations, whose singular values come from the Gram
-        matrix, are then not used.
+        Whether the singular values must be within a relative 1e-12 (the Gram
+        factors' guard) or LAPACK's: the refined normal equations then run only
+        where the Gram matrix's estimated error is at most 1e-12.
     """
     if operand.kind == "dask" and solver != "auto":
         raise ValueError(
@@ -199,8 +199,9 @@ def least_squares(
         if route == "gram":
             dense = operand if operand.kind == "dense" else Operand(operand.dense())
             design = _Design(dense)
-            refine = need == "solution" and not exact_spectrum
-            solution = _gram_route(design, B, rcond, max_rank, refine)
+            solution = _gram_route(
+                design, B, rcond, max_rank, need == "solution", exact_spectrum
+            )
             if solution is not None:
                 return solution
             design.release()
@@ -399,19 +400,20 @@ def _small_means_likely(X, mean):
         return bool(np.all(mean**2 <= SHIFT_RATIO / 2 * spread))
 
 
-def _gram_route(design, B, rcond, max_rank, refine):
+def _gram_route(design, B, rcond, max_rank, solution_only, exact_spectrum):
     """The Gram route, guarded; None when the problem needs another route.
 
     With every singular value kept (full rank beyond the Gram matrix's error,
     no truncating ``max_rank``) and only the solution needed, the normal
     equations by Cholesky with iterative refinement
     (:func:`_refined_normal_equations`) while the Gram matrix's estimated error
-    is at most ``CHOLESKY_QR_TOLERANCE``. Otherwise the Gram factors while it
-    is at most ``LSTSQ_GRAM_TOLERANCE``, and CholeskyQR2 from the same Gram
-    matrix while it is at most ``CHOLESKY_QR_TOLERANCE``.
+    is at most ``CHOLESKY_QR_TOLERANCE`` (at most ``LSTSQ_GRAM_TOLERANCE`` with
+    ``exact_spectrum``, for the singular values). Otherwise the Gram factors
+    while it is at most ``LSTSQ_GRAM_TOLERANCE``, and CholeskyQR2 from the same
+    Gram matrix while it is at most ``CHOLESKY_QR_TOLERANCE``.
     """
     m, n = design.shape
-    if refine and (max_rank is None or max_rank >= n):
+    if solution_only and (max_rank is None or max_rank >= n):
         s = np.sqrt(np.clip(np.linalg.eigvalsh(design.G)[::-1], 0, None))
         estimate = gram_error_estimate(s, m) * design.cancellation
         if estimate > CHOLESKY_QR_TOLERANCE >= estimate / design.cancellation:
@@ -423,7 +425,8 @@ def _gram_route(design, B, rcond, max_rank, refine):
         unit = design.unit
         rank, cutoff = cut_off(s * unit, rcond, None)
         full = rank == n and s[-1] * (1 - estimate) * unit > cutoff
-        if full and estimate <= CHOLESKY_QR_TOLERANCE:
+        limit = LSTSQ_GRAM_TOLERANCE if exact_spectrum else CHOLESKY_QR_TOLERANCE
+        if full and estimate <= limit:
             found = _refined_normal_equations(design, B, s, estimate)
             if found is not None:
                 x, residues = found

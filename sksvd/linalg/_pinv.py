@@ -133,20 +133,22 @@ def lstsq(A, b, rcond=None, max_rank=None):
     what makes it the solution of least norm.
 
     Routes, all in float64, as the least-squares policy table says
-    (``sksvd.linalg._policy.choose_least_squares_solver``), except its refined
-    normal equations, whose singular values come from the Gram matrix
-    (``s`` here is always LAPACK-exact, as NumPy's): tall,
-    well-conditioned A (``m ≥ 16n``, estimated relative error at most 1e-12)
-    takes the Gram matrix ``AᵀA`` (half a QR's work), where the residual comes
-    from the projections as above; if the guard rejects it but the estimate is
-    at most 1e-2 (κ up to about 10⁶), CholeskyQR2 from the same Gram matrix, a
-    QR as exact as Householder's, with the residual computed directly; beyond
-    that, or when A is not that tall, LAPACK's ``gelsd`` (when
-    ``0 < rcond < 1``; LAPACK replaces other
-    values by eps) applies the same cut-off (``σᵢ ≤ rcond·σ₁`` is zero) without
-    forming U, and the residual is computed directly; with ``max_rank`` or
-    another ``rcond``, the SVD (QR then SVD of R when ``m ≥ 2n`` or ``n ≥ 2m``,
-    LAPACK's SVD otherwise). ``AᵀA`` is formed at most once.
+    (``sksvd.linalg._policy.choose_least_squares_solver``): tall,
+    well-conditioned A (``m ≥ 16n``, the Gram matrix's estimated relative
+    error at most 1e-12, so ``s`` within that of LAPACK's) takes the Gram
+    matrix ``AᵀA`` (half a QR's work); a full-rank solution is then refined by
+    corrections from the data's residual, to the error bound of a
+    backward-stable solver, and otherwise the residual comes from the
+    projections as above. If the guard rejects it but the estimate is at most
+    1e-2 (κ up to about 10⁶), CholeskyQR2 from the same Gram matrix, a QR as
+    exact as Householder's, with the residual computed directly; beyond that,
+    or when A is not that tall, LAPACK's ``gelsd`` (when ``0 < rcond < 1``;
+    LAPACK replaces other values by eps) applies the same cut-off
+    (``σᵢ ≤ rcond·σ₁`` is zero) without forming U, and the residual is computed
+    directly; with ``max_rank`` or another ``rcond``, the SVD (QR then SVD of R
+    when ``m ≥ 2n`` or ``n ≥ 2m``, LAPACK's SVD otherwise). ``AᵀA`` is formed
+    at most once. (:class:`~sksvd.MinNormLeastSquares` refines up to the 1e-2
+    estimate, its singular values then the Gram matrix's.)
 
     Examples
     --------
