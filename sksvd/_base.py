@@ -14,6 +14,7 @@ from sksvd._compat import check_same_namespace, check_sample_weight
 from sksvd._dask_input import is_dask_array, validate_dask
 from sksvd.linalg._engine import (
     ARRAY_API_SOLVERS,
+    canonical,
     check_dask_array,
     detached,
     float_dtypes,
@@ -55,7 +56,12 @@ def validate_data(estimator, /, X="no_validation", y="no_validation", **kwargs):
     Fits and predictions are not differentiated: a PyTorch tensor with
     ``requires_grad=True`` is read as its data, as NumPy would read it.
     """
-    return _validate_data(estimator, detached(X), detached(y), **kwargs)
+    validated = _validate_data(estimator, detached(X), detached(y), **kwargs)
+    # Sparse entries stored more than once are summed (in a copy): variances
+    # and norms read the stored values as the entries.
+    if isinstance(validated, tuple):
+        return (canonical(validated[0]), *validated[1:])
+    return canonical(validated)
 
 
 def row_weights(sample_weight, X):

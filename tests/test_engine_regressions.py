@@ -628,3 +628,57 @@ def test_propack_that_cannot_converge_falls_back_to_lapack():
             pca.explained_variance_, reference.explained_variance_, rtol=1e-12
         )
         assert pca.solver_ in ("propack", "full")
+
+
+def _duplicated_csr(rng, m=200, n=6, stored=800):
+    """A CSR matrix that stores some entries twice (SciPy sums them as the entry)."""
+    rows, cols = rng.integers(0, m, stored), rng.integers(0, n, stored)
+    values = rng.standard_normal(stored)
+    order = np.lexsort((cols, rows))
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows[order], minlength=m))])
+    X = sp.csr_matrix((values[order], cols[order], indptr), shape=(m, n))
+    assert not X.has_canonical_format
+    return X
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: PCAViaSVD(3),
+        lambda: PCAViaSVD(3, matrix="correlation"),
+        lambda: TruncatedSVDCompressor(3),
+        lambda: TruncatedSVDCompressor(0.5),
+    ],
+)
+def test_sparse_entries_stored_twice_are_summed(rng, make):
+    """Variances and norms read the stored values: an entry stored twice was
+    counted as two (a² + b² for (a + b)²), so var_, the correlation scaling
+    and the energy ratios were off by up to 8e-2, silently."""
+    X = _duplicated_csr(rng)
+    before = X.copy()
+    summed = X.copy()
+    summed.sum_duplicates()
+    fitted, reference = make().fit(X), make().fit(summed)
+    for name in (
+        "singular_values_",
+        "explained_variance_",
+        "explained_variance_ratio_",
+        "var_",
+        "scale_",
+        "explained_energy_ratio_",
+    ):
+        if hasattr(reference, name):
+            np.testing.assert_allclose(
+                getattr(fitted, name), getattr(reference, name), rtol=1e-12, atol=0
+            )
+    assert not X.has_canonical_format  # the input is left as it was
+    np.testing.assert_array_equal(X.data, before.data)
+
+
+def test_frobenius_norm_of_entries_stored_twice(rng):
+    from sksvd.linalg._norms import frobenius_norm
+
+    X = _duplicated_csr(rng)
+    np.testing.assert_allclose(
+        frobenius_norm(X), np.linalg.norm(X.toarray()), rtol=1e-14
+    )

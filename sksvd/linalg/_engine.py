@@ -38,7 +38,7 @@ from sksvd.linalg._namespace import (
     times,
     to_numpy,
 )
-from sksvd.linalg._norms import frobenius_norm
+from sksvd.linalg._norms import canonical, frobenius_norm
 from sksvd.linalg._operand import (
     Operand,
     centred_product,
@@ -64,6 +64,7 @@ __all__ = [
     "PARTIAL_SPECTRUM_SOLVERS",
     "SOLVERS",
     "Operand",
+    "canonical",
     "centred_product",
     "check_dask_array",
     "check_rank",

@@ -9,7 +9,7 @@ import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
 
-from sksvd.linalg._norms import largest_magnitude
+from sksvd.linalg._norms import canonical, largest_magnitude
 from sksvd.linalg._policy import GRAM_BLOCK_ROWS
 
 # A block converted to float64 (float32 data, centred or weighted blocks) takes
@@ -59,6 +59,7 @@ def gram_matrix(X, mean=None, weights=None):
     if sp.issparse(X):
         if mean is not None or weights is not None:
             raise ValueError("the Gram solver takes dense data when centring")
+        X = canonical(X)  # its stored values are its entries
         unit = _unit(float(largest_magnitude(X.data)), X.shape)
         A = X / unit if unit != 1.0 else X
         G = (A.T @ A).toarray().astype(np.float64, copy=False)

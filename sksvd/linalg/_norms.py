@@ -13,6 +13,24 @@ from sksvd.linalg._policy import SAFE_RANGE
 _TINY, _HUGE = SAFE_RANGE
 
 
+def canonical(X):
+    """Sparse X with each entry stored once (a new matrix only when it was not).
+
+    Code that reads a sparse matrix's stored values as its entries (norms,
+    variances) needs duplicates summed: SciPy allows an entry stored twice, and
+    ``(a + b)²`` is not ``a² + b²``. Formats other than CSR, CSC and COO become
+    CSR. Dense X, and sparse X already canonical, are returned as given.
+    """
+    if not sp.issparse(X):
+        return X
+    if X.format not in ("csr", "csc", "coo"):
+        X = X.tocsr()
+    if not X.has_canonical_format:
+        X = X.copy()
+        X.sum_duplicates()
+    return X
+
+
 def largest_magnitude(values):
     """``max |x|`` of an array (0 when empty), without a temporary the size of it."""
     if values.size == 0:
@@ -39,7 +57,7 @@ def frobenius_norm(X):
     ns = namespace_of(X)
     if ns is not None:
         return namespace_frobenius_norm(X, ns)
-    values = X.data if sp.issparse(X) else X
+    values = canonical(X).data if sp.issparse(X) else X
     if values.size == 0:
         return 0.0
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):

@@ -13,7 +13,7 @@ from scipy.sparse.linalg import LinearOperator
 
 from sksvd.linalg import _namespace
 from sksvd.linalg._gram import SHIFT_RATIO
-from sksvd.linalg._norms import column_norms, largest_magnitude
+from sksvd.linalg._norms import canonical, column_norms, largest_magnitude
 from sksvd.linalg._policy import SAFE_RANGE
 
 
@@ -182,7 +182,7 @@ def sparse_centred_norms(X, mean, weights=None):
     ``(Σ w over them)·μ²``; data beyond the safe range is divided by its largest
     magnitude first, so nothing over- or underflows.
     """
-    X = sp.csc_matrix(X, dtype=np.float64)
+    X = canonical(sp.csc_matrix(X, dtype=np.float64))
     mean = np.asarray(mean, dtype=np.float64)
     w = np.ones(X.shape[0]) if weights is None else np.asarray(weights, np.float64)
     values = X.data
