@@ -144,27 +144,19 @@ def _unscaled(X):
 
 
 def _shifted(X, mean):
-    """``XᵀX − n·μμᵀ`` when that is accurate, else None."""
-    if X.dtype != np.float64:
-        return None  # float32 squares would lose what the centred path keeps
-    n_samples = X.shape[0]
-    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        raw = _blocked(X, None, None, 1.0)
-        if not np.all(np.isfinite(raw)):
+    """``XᵀX − n·μμᵀ`` when that is accurate, else None.
+
+    ``XᵀX`` as :func:`_unscaled` forms and checks it (float64 only: float32
+    squares would lose what the centred path keeps); refused as well for
+    large means (or constant features), which are centred exactly instead.
+    """
+    raw = _unscaled(X)
+    if raw is None:
+        return None
+    C = raw - X.shape[0] * np.outer(mean, mean)
+    with np.errstate(over="ignore"):
+        if np.any(X.shape[0] * mean**2 > SHIFT_RATIO * np.maximum(np.diag(C), 0)):
             return None
-        C = raw - n_samples * np.outer(mean, mean)
-        squares = np.diag(raw)
-        info = np.finfo(np.float64)
-        if not np.sum(squares) < info.max / 4:
-            return None  # eigenvalues, bounded by the trace, could overflow
-        small = np.flatnonzero(squares < info.tiny / info.eps)
-        if small.size and np.any(X[:, small]):
-            # Entries so small that their squares lost digits, or all of them
-            # (all-zero columns are exact as they are).
-            return None
-        centred = np.diag(C)
-        if np.any(n_samples * mean**2 > SHIFT_RATIO * np.maximum(centred, 0)):
-            return None  # large means (or constant features): centre exactly
     return C
 
 

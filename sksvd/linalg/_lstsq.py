@@ -463,9 +463,7 @@ def _gram_route(design, B, rcond, max_rank, solution_only, exact_spectrum):
             # The residual directly, as the gelsd route measures it: ‖B‖² −
             # ‖P‖² of an ill-conditioned fit keeps fewer digits.
             solution = _solve(factors, B, rcond, max_rank, "qr")
-            with np.errstate(over="ignore"):
-                residues = column_norms(B - design @ solution.x) ** 2
-            return solution._replace(residues=residues)
+            return solution._replace(residues=_residues(design, B, solution.x))
     return None
 
 

@@ -381,11 +381,11 @@ def choose_least_squares_solver(
     sparse, factors at every rank         the dense rows below, on the
                                           centred design made dense
     dense, ``m ≥ 16·n``, a solution at    ``"gram"``: the normal equations by
-    full rank                             Cholesky, refined to a backward-stable
-                                          solver's accuracy, when the estimated
-                                          error is at most 1e-2 (singular
-                                          values from the Gram matrix); else
-                                          the next row
+    full rank                             Cholesky, refined to the error bound
+                                          of a backward-stable solver, when the
+                                          estimated error is at most 1e-2
+                                          (singular values from the Gram
+                                          matrix); else the next row
     dense, ``m ≥ 16·n``, U not needed     ``"gram"``, guarded: kept when the
                                           estimated error is at most 1e-12;
                                           else ``"qr"`` by CholeskyQR2 from
