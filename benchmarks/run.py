@@ -131,6 +131,14 @@ def _svds(svds, X, k, solver):
 
 @workload
 def truncated_sparse(quick, repeats):
+    """The accuracy–time curves of sksvd's block Krylov (over ``tol``) and of
+    scikit-learn's randomized solver (over ``n_iter``) on a flat spectrum.
+
+    Two targets are read off the curves: sksvd's time to scikit-learn's
+    accuracy with its defaults (at most half its time), and sksvd's time to a
+    fifth of that error (at most its time, so that at scikit-learn's time
+    sksvd's error is at least 5 times smaller).
+    """
     import scipy.sparse as sp
     from scipy.sparse.linalg import svds
     from sklearn.decomposition import TruncatedSVD
@@ -140,11 +148,18 @@ def truncated_sparse(quick, repeats):
     shape, k = ((20_000, 5_000), 20) if quick else ((100_000, 20_000), 100)
     X = sp.random(*shape, density=0.001, format="csr", random_state=0)
     reference = np.sort(svds(X, k, solver="arpack", random_state=0)[1])[::-1]
-    methods = {
-        "sksvd auto": lambda: TruncatedSVDCompressor(k, random_state=0).fit(X),
-        "sklearn randomized": lambda: TruncatedSVD(k, random_state=0).fit(X),
-        "scipy arpack": lambda: svds(X, k, solver="arpack", random_state=0),
-    }
+    default = "sklearn randomized (defaults, n_iter=5)"
+    methods = {"sksvd auto (exact)": lambda: TruncatedSVDCompressor(k).fit(X)}
+    for tol in (0.1, 0.05, 0.04, 0.03, 0.02, 0.015, 0.01):
+        methods[f"sksvd tol={tol:g}"] = lambda tol=tol: TruncatedSVDCompressor(
+            k, tol=tol, random_state=0
+        ).fit(X)
+    for n_iter in (1, 2, 3, 4, 5, 7):
+        name = default if n_iter == 5 else f"sklearn randomized n_iter={n_iter}"
+        methods[name] = lambda n_iter=n_iter: TruncatedSVD(
+            k, n_iter=n_iter, random_state=0
+        ).fit(X)
+    methods["scipy arpack"] = lambda: svds(X, k, solver="arpack", random_state=0)
     rows = []
     for name, function in methods.items():
         seconds, peak, fitted = measure(function, max(1, repeats // 2))
@@ -156,16 +171,25 @@ def truncated_sparse(quick, repeats):
         rows.append(
             _row(name, seconds, peak, float(np.max(np.abs(values / reference - 1))))
         )
-    targets = [
-        (
-            "2. sparse truncated",
-            "sksvd auto",
-            ["sklearn randomized"],
-            1.0,
-            "singular values within 0.5% of arpack",
-            0.005,
+    peer = next(row for row in rows if row["method"] == default)
+    curve = [row for row in rows if row["method"].startswith("sksvd tol=")]
+    targets = []
+    for label, limit, fraction in (("2a", 0.5, 1.0), ("2b", 1.0, 0.2)):
+        wanted = fraction * peer["error"]
+        reached = [row for row in curve if row["error"] <= wanted]
+        best = min(reached or curve, key=lambda row: (row["seconds"], row["error"]))
+        name = f"sksvd fastest to error <= {wanted:.2e}"
+        rows.append({**best, "method": name})
+        targets.append(
+            (
+                f"{label}. sparse, error <= {fraction:g} x sklearn's",
+                name,
+                [default],
+                limit,
+                f"fastest tol on the curve ({best['method']})",
+                wanted,
+            )
         )
-    ]
     return rows, targets
 
 

@@ -10,7 +10,7 @@ by eight (by twelve in a method's docstring, where they are indented further).
 _SHARED = {
     "svd_solver": """\
 solver : {"auto", "full", "qr", "gram", "randomized", "lanczos", "arpack", \
-        "propack", "dask"}, default="auto"
+        "propack", "block_krylov", "dask"}, default="auto"
         The engine's solver; see :func:`sksvd.linalg.svd` and
         :func:`sksvd.linalg.choose_solver` for what ``"auto"`` picks. A solver
         that cannot take the input given (``"dask"`` for NumPy or sparse data,

@@ -596,7 +596,7 @@ def compress_image(
         those of the quantized factors. See Notes for the error bound.
 
     solver : {"auto", "full", "qr", "gram", "randomized", "lanczos", "arpack", \
-            "propack"}, default="auto"
+            "propack", "block_krylov"}, default="auto"
         The engine's solver; see :func:`sksvd.linalg.svd`.
 
     random_state : int, RandomState instance or None, default=None

@@ -48,6 +48,7 @@ def decompose(
     random_state=None,
     n_oversamples=10,
     n_iter="auto",
+    tol=0.0,
 ):
     """Truncated SVD of an operand by the requested or the chosen solver.
 
@@ -76,6 +77,11 @@ def decompose(
         Whether U is formed.
     random_state, n_oversamples, n_iter
         For the randomized and Krylov solvers.
+    tol : float, default=0.0
+        Relative accuracy asked of the singular values by ``"block_krylov"``,
+        ``"arpack"`` and ``"propack"`` (0: full accuracy); with ``"auto"`` a
+        positive tol sends a few components of sparse data to
+        ``"block_krylov"``. The other solvers are exact or set by ``n_iter``.
 
     Returns
     -------
@@ -109,8 +115,10 @@ def decompose(
             dask=operand.kind == "dask",
             backward_stable=backward_stable,
             array_api=operand.kind == "array_api",
+            tol=tol,
         )
     options = {
+        "tol": tol,
         "compute_u": compute_u,
         "random_state": random_state,
         "n_oversamples": n_oversamples,
@@ -181,10 +189,10 @@ def _run(operand, k, solver, guarded, whole_spectrum, options):
         Z = operand.lazy()
         # TSQR computes the whole spectrum in the same pass.
         whole = every and len(Z.chunks[1]) == 1
-        return dask_svd(Z, None if whole else k, **options), solver
+        return dask_svd(Z, None if whole else k, **_sketch(options)), solver
     Z = operand.implicit()
     if solver == "randomized":
-        return randomized_svd(Z, k, **options), solver
+        return randomized_svd(Z, k, **_sketch(options)), solver
     try:
         result = krylov_svd(
             Z,
@@ -192,17 +200,20 @@ def _run(operand, k, solver, guarded, whole_spectrum, options):
             solver=solver,
             compute_u=compute_u,
             random_state=options["random_state"],
+            tol=options["tol"],
         )
     except KrylovConvergenceError:
         # A single-start Lanczos run cannot separate a repeated singular value,
         # PROPACK's restart-free run sometimes stops short on tiny matrices, and
         # block Lanczos needs k + 4 ≤ min(m, n) and a value repeated fewer than
-        # 64 times. A matrix small enough to densify is factored by LAPACK
-        # instead (and solver_ says so); on a larger one block Lanczos hands
-        # over to ARPACK, and PROPACK raises.
+        # 64 times; block Krylov stops at its basis limit. A matrix small
+        # enough to densify is factored by LAPACK instead (and solver_ says
+        # so); on a larger one block Lanczos and block Krylov hand over to
+        # ARPACK (with the same tol), and PROPACK raises.
         if operand.shape[0] * operand.shape[1] <= KRYLOV_FALLBACK_ENTRIES:
             return full_svd(operand.dense(), k, compute_u), "full"
-        if solver != "lanczos" or k > largest_rank("arpack", operand.shape):
+        handover = solver in ("lanczos", "block_krylov")
+        if not handover or k > largest_rank("arpack", operand.shape):
             raise
         return _run(operand, k, "arpack", False, False, options)
     return result, solver
@@ -226,7 +237,12 @@ def _run_in_namespace(operand, n, k, solver, guarded, every, options):
         return _namespace.full_svd(Z, n, compute_u, ns), solver
     if solver == "qr":
         return _namespace.qr_svd(Z, n, compute_u, ns, k=k), solver
-    return randomized_svd(Z, k, ns=ns, **options), solver
+    return randomized_svd(Z, k, ns=ns, **_sketch(options)), solver
+
+
+def _sketch(options):
+    """The options the randomized and dask solvers take (all but ``tol``)."""
+    return {key: value for key, value in options.items() if key != "tol"}
 
 
 def _gram(operand, n, k, every, compute_u):
@@ -342,7 +358,7 @@ def _by_energy(operand, energy, norm, solver, guarded, options):
         dense = operand.kind in ("dense", "array_api")
         limit = ENERGY_SKETCH_MAX_FRACTION * min(X.shape) if guarded and dense else None
         result = randomized_svd_by_energy(
-            X, energy, norm, ns=ns, max_width=limit, **options
+            X, energy, norm, ns=ns, max_width=limit, **_sketch(options)
         )
         if result is not None:
             return result, solver

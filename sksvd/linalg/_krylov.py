@@ -1,4 +1,4 @@
-"""Krylov solvers (block Lanczos, ARPACK, PROPACK) for a few singular triplets.
+"""Krylov solvers (block Lanczos, block Krylov, ARPACK, PROPACK) for a few triplets.
 
 Dense, sparse or implicit (:class:`~sksvd.linalg._operand.CenteredOperator`):
 only products with the matrix and its transpose are used.
@@ -8,6 +8,7 @@ import numpy as np
 from numpy.linalg import LinAlgError
 from scipy.sparse.linalg import svds
 
+from sksvd.linalg._block_krylov import BlockKrylovConvergenceError, block_krylov_svd
 from sksvd.linalg._lanczos import LanczosConvergenceError, lanczos_svd
 from sksvd.linalg._norms import largest_magnitude
 from sksvd.linalg._operand import CenteredOperator
@@ -20,7 +21,11 @@ class PropackConvergenceError(ValueError):
 
 
 #: What a Krylov solver raises when it cannot deliver the triplets asked for.
-KrylovConvergenceError = (PropackConvergenceError, LanczosConvergenceError)
+KrylovConvergenceError = (
+    PropackConvergenceError,
+    LanczosConvergenceError,
+    BlockKrylovConvergenceError,
+)
 
 
 # A returned triplet must satisfy ‖XᵀXv − σ²v‖ ≤ this times eps·σ₁²; exact ones
@@ -51,11 +56,14 @@ def _check_triplets(X, s, Vt, n_components):
         )
 
 
-def krylov_svd(X, n_components, *, solver, compute_u, random_state):
-    """Leading singular triplets by block Lanczos, ARPACK or PROPACK.
+def krylov_svd(X, n_components, *, solver, compute_u, random_state, tol=0.0):
+    """Leading singular triplets by block Lanczos, block Krylov, ARPACK or PROPACK.
 
-    ``"lanczos"`` is :func:`~sksvd.linalg._lanczos.lanczos_svd`; the other two
-    are SciPy's (``scipy.sparse.linalg.svds``).
+    ``"lanczos"`` is :func:`~sksvd.linalg._lanczos.lanczos_svd` and
+    ``"block_krylov"`` :func:`~sksvd.linalg._block_krylov.block_krylov_svd`
+    (which stops at the relative accuracy ``tol``); the other two are SciPy's
+    (``scipy.sparse.linalg.svds``, given ``tol`` as its own: the relative
+    accuracy of the singular values, 0 for machine precision).
 
     ARPACK (implicitly restarted Lanczos on ``XᵀX`` or ``XXᵀ``) needs
     ``k < min(m, n)``; SciPy finishes it with a Rayleigh–Ritz step on X itself
@@ -87,11 +95,16 @@ def krylov_svd(X, n_components, *, solver, compute_u, random_state):
             solver=solver,
             compute_u=compute_u,
             random_state=random_state,
+            tol=tol,
         )
         return SVDResult(result.U, result.s * largest, result.Vt)
     if solver == "lanczos":
         return lanczos_svd(
             X, n_components, compute_u=compute_u, random_state=random_state
+        )
+    if solver == "block_krylov":
+        return block_krylov_svd(
+            X, n_components, tol=tol, compute_u=compute_u, random_state=random_state
         )
     if solver == "propack" and dtype == np.float32:
         # Single-precision PROPACK skipped triplets in about 1 run in 100 of our
@@ -100,7 +113,7 @@ def krylov_svd(X, n_components, *, solver, compute_u, random_state):
     length = X.shape[0] if solver == "propack" else min(X.shape)
     v0 = random_state.uniform(-1, 1, size=length).astype(X.dtype)
     vectors = True if compute_u else "vh"
-    options = {"k": n_components, "v0": v0, "solver": solver}
+    options = {"k": n_components, "v0": v0, "solver": solver, "tol": tol}
     try:
         U, s, Vt = svds(X, return_singular_vectors=vectors, **options)
     except LinAlgError:

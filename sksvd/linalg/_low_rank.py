@@ -34,7 +34,7 @@ def low_rank_approximation(X, rank, *, solver="auto", random_state=None):
         Rank of the approximation, at most ``min(n_samples, n_features)``.
 
     solver : {"auto", "full", "qr", "gram", "randomized", "lanczos", "arpack", \
-            "propack"}, default="auto"
+            "propack", "block_krylov"}, default="auto"
         How the leading singular triplets are computed; see :func:`svd`.
 
     random_state : int, RandomState instance or None, default=None

@@ -51,6 +51,7 @@ TRAITS = {
     "lanczos": SolverTraits(False, False, 4, _DENSE_SPARSE),
     "arpack": SolverTraits(False, False, 1, _DENSE_SPARSE),
     "propack": SolverTraits(False, False, 0, _DENSE_SPARSE),
+    "block_krylov": SolverTraits(False, False, 1, _DENSE_SPARSE),
     "dask": SolverTraits(True, False, 0, frozenset({"dask"})),
 }
 
@@ -220,6 +221,7 @@ def choose_solver(
     backward_stable=False,
     dask=False,
     array_api=False,
+    tol=0.0,
 ):
     """The solver that ``solver="auto"`` picks: the policy, in one place.
 
@@ -248,12 +250,16 @@ def choose_solver(
         CuPy, ...): the dense rows apply with ``"randomized"`` for the rows
         that pick ``"lanczos"`` on a short side of at least 1000, and
         ``"full"`` on a smaller one (the Krylov solvers run on NumPy only).
+    tol : float, default=0.0
+        The relative accuracy asked of the singular values; 0 asks for full
+        accuracy. A positive tol sends a few components of sparse data to
+        ``"block_krylov"``, which stops at that accuracy.
 
     Returns
     -------
     solver : str
         One of ``"full"``, ``"qr"``, ``"gram"``, ``"randomized"``,
-        ``"lanczos"``, ``"arpack"``, ``"dask"``.
+        ``"lanczos"``, ``"arpack"``, ``"block_krylov"``, ``"dask"``.
 
     Notes
     -----
@@ -270,6 +276,9 @@ def choose_solver(
          - ``"qr"`` (QR of the tall orientation, then the SVD of R)
        * - ``backward_stable``, otherwise
          - ``"full"``
+       * - sparse, ``k < min(m, n)``, no energy target, ``tol > 0``
+         - ``"block_krylov"`` (block Lanczos on ``XᵀX`` in blocks of 8,
+           stopped once every residual is below tol; never densified)
        * - sparse, ``k < min(m, n)``, no energy target
          - ``"arpack"`` (the matrix is never densified)
        * - sparse, energy target, ``min(m, n) ≥ 1000``
@@ -324,6 +333,8 @@ def choose_solver(
     'randomized'
     >>> choose_solver((300, 200), 5, sparse=True)
     'arpack'
+    >>> choose_solver((100_000, 20_000), 100, sparse=True, tol=1e-2)
+    'block_krylov'
     >>> choose_solver((5000, 3000), 10, array_api=True)  # a PyTorch tensor, say
     'randomized'
     """
@@ -340,7 +351,7 @@ def choose_solver(
     k = short_side if n_components is None else n_components
     if sparse:
         if not energy and k < short_side:
-            return "arpack"
+            return "block_krylov" if tol > 0 else "arpack"
         if energy and short_side >= LARGE_SHORT_SIDE:
             return "randomized"
         return "full"

@@ -1,6 +1,6 @@
 """The public, validated entry point to the decomposition engine."""
 
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils import check_array
@@ -21,6 +21,7 @@ from sksvd.linalg._policy import KRYLOV_SOLVERS, SOLVERS
         "random_state": ["random_state"],
         "n_oversamples": [Interval(Integral, 0, None, closed="left")],
         "n_iter": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
+        "tol": [Interval(Real, 0, 1, closed="left")],
     },
     prefer_skip_nested_validation=True,
 )
@@ -33,6 +34,7 @@ def svd(
     random_state=None,
     n_oversamples=10,
     n_iter="auto",
+    tol=0.0,
 ):
     """Singular value decomposition ``X ≈ U @ diag(s) @ Vt``, truncated to a rank.
 
@@ -49,7 +51,7 @@ def svd(
         (not allowed for the Krylov solvers, which are for a few).
 
     solver : {"auto", "full", "qr", "gram", "randomized", "lanczos", "arpack", \
-            "propack", "dask"}, default="auto"
+            "propack", "block_krylov", "dask"}, default="auto"
         - ``"full"``: LAPACK ``gesdd``, retried with ``gesvd`` if it fails to
           converge. Exact; cost ``O(m·n·min(m, n))``.
         - ``"qr"``: Householder QR of the tall orientation, then SVD of the small
@@ -72,6 +74,13 @@ def svd(
           it has returned values off by 1e-6 and even skipped a triplet
           (scipy/scipy#16330). ``"auto"`` never picks it; prefer ``"arpack"``
           where the answer must be right.
+        - ``"block_krylov"``: block Lanczos on ``XᵀX`` (or ``XXᵀ``, never
+          formed) in blocks of 8 with full reorthogonalisation, stopped once
+          every returned value meets ``tol``. For a few triplets of large
+          sparse data to a set accuracy: at ``tol=1e-2`` it is several times
+          faster than ARPACK and more accurate than scikit-learn's randomized
+          solver in its time (see the performance page). ``"auto"`` picks it
+          for sparse data when ``tol > 0``.
         - ``"dask"``: used by the estimators for dask arrays. ``svd`` itself
           converts its input to NumPy, so here it is refused with a
           ValueError, as is any solver that cannot take the input given.
@@ -98,6 +107,19 @@ def svd(
     n_iter : int or "auto", default="auto"
         Power iterations for ``solver="randomized"``; ``"auto"`` is 7 when
         ``n_components < 0.1·min(n_samples, n_features)`` and 4 otherwise.
+
+    tol : float in [0, 1), default=0.0
+        Relative accuracy asked of the singular values, for ``"block_krylov"``
+        (and passed to SciPy's ``"arpack"`` and ``"propack"`` as their own
+        ``tol``); 0 asks for full accuracy. ``"block_krylov"`` stops once every
+        returned pair has ``‖XᵀXv − σ̂²v‖ ≤ tol·σ̂²`` (or ``64·eps·σ̂₁²``, the
+        rounding of the squared operator, where that is larger): each σ̂ᵢ is
+        then at most σᵢ and within ``tol·σ̂ᵢ`` of a singular value of X. Where
+        the spectrum is dense that value need not be σᵢ itself: on a flat
+        spectrum the error to σᵢ was up to 1.7·tol. With ``"auto"``, a
+        positive tol sends a few components of sparse data to
+        ``"block_krylov"``; the other solvers are exact (or set by
+        ``n_iter``) and do not use it.
 
     Returns
     -------
@@ -176,4 +198,5 @@ def svd(
         random_state=random_state,
         n_oversamples=n_oversamples,
         n_iter=n_iter,
+        tol=tol,
     )
