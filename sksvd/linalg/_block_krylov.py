@@ -109,7 +109,11 @@ def block_krylov_svd(X, n_components, *, tol, compute_u, random_state):
     forward, backward = _products(X, work)
     Vt = np.empty((max_dim + b, n), dtype=work)
     Vt[:b] = _start(random_state, b, n, work)
-    T = np.zeros((max_dim + b, max_dim + b), dtype=work)
+    # T's lower band (band[i − j, j] = T[i, j]): a diagonal block and the
+    # block below it reach 2b − 1 below the diagonal.
+    band = np.zeros((2 * b, max_dim + b), dtype=work)
+    p, q = np.indices((b, b))
+    lower = p >= q
     d = 0  # basis rows that A has been applied to
     top = 0.0  # a lower bound on θ₁ = σ₁²
     schedule = _Schedule(b)
@@ -128,15 +132,14 @@ def block_krylov_svd(X, n_components, *, tol, compute_u, random_state):
         H2 = Wt @ basis.T
         Wt -= H2 @ basis
         diagonal = H[:, d - low :] + H2[:, d:]
-        T[d : d + b, d : d + b] = (diagonal + diagonal.T) / 2
+        band[(p - q)[lower], d + q[lower]] = ((diagonal + diagonal.T) / 2)[lower]
         top = max(top, float(np.max(np.diag(diagonal))))
         tiny = 16 * eps * top
         Vt[d + b : d + 2 * b], R = _orthonormalise(Wt, basis, tiny, random_state)
         # Wᵀ = Rᵀ Qᵗ: A's block on the new directions is R, upper triangular
         # from CholeskyQR2 (bandwidth b), full where directions were replaced
         # (up to 2b − 1).
-        T[d + b : d + 2 * b, d : d + b] = R
-        T[d : d + b, d + b : d + 2 * b] = R.T
+        band[b + p - q, d + q] = R
         rows, columns = np.nonzero(R)
         width = max(width, b - 1, b + int(np.max(rows - columns, initial=0)))
         d += b
@@ -144,7 +147,7 @@ def block_krylov_svd(X, n_components, *, tol, compute_u, random_state):
         # checked when the residuals' fall so far predicts convergence.
         if d < k or not (schedule.due() or d + b > max_dim):
             continue
-        theta, S = _leading(T, d, width, k)
+        theta, S = _leading(band, d, width, k)
         top = max(top, float(theta[0]))
         residual = np.linalg.norm(R @ S[d - b : d], axis=0)
         if top == 0.0:  # X V = 0 on the whole basis: X is zero
@@ -160,15 +163,14 @@ def block_krylov_svd(X, n_components, *, tol, compute_u, random_state):
     )
 
 
-def _leading(T, d, width, k):
-    """The k largest eigenpairs of the leading d × d block of T (bandwidth width)."""
+def _leading(band, d, width, k):
+    """The k largest eigenpairs of T's leading d × d block, of bandwidth ``width``."""
     width = min(width, d - 1)
-    band = np.zeros((width + 1, d), dtype=T.dtype)
-    leading = T[:d, :d]
-    for offset in range(width + 1):
-        band[offset, : d - offset] = np.diagonal(leading, offset=-offset)
+    leading = band[: width + 1, :d].copy()
+    for offset in range(1, width + 1):
+        leading[offset, d - offset :] = 0.0  # entries below row d
     theta, S = eig_banded(
-        band, lower=True, select="i", select_range=(d - k, d - 1), check_finite=False
+        leading, lower=True, select="i", select_range=(d - k, d - 1), check_finite=False
     )
     return np.maximum(theta[::-1], 0.0), S[:, ::-1]
 
