@@ -206,3 +206,13 @@ def test_compressor_with_tol(shape):
     np.testing.assert_allclose(scores, model.transform(X), atol=1e-12)
     again = TruncatedSVDCompressor(8, tol=1e-2, random_state=0).fit(X)
     np.testing.assert_array_equal(again.components_, model.components_)
+
+
+def test_banded_eigensolver_agrees_with_the_dense_one(monkeypatch):
+    # Past DENSE_EIGH basis vectors T's eigenpairs come from its band.
+    X = sp.random(3000, 600, density=0.01, format="csr", random_state=10)
+    dense = svd(X, 10, solver="block_krylov", tol=1e-6, random_state=0)
+    monkeypatch.setattr(block_module, "DENSE_EIGH", 0)
+    banded = svd(X, 10, solver="block_krylov", tol=1e-6, random_state=0)
+    np.testing.assert_allclose(banded.s, dense.s, rtol=1e-12)
+    _check_contract(X, banded, 10, 1e-6)
