@@ -80,7 +80,7 @@ class TruncatedSVDCompressor(
         ``solver="auto"``) to ``"block_krylov"``, which stops once each
         returned value is within ``tol·σ̂ᵢ`` of a singular value of X and is
         never above ``σᵢ`` (on a flat spectrum the error to ``σᵢ`` itself was
-        up to 1.7·tol): at ``tol=1e-2`` it reached 1 % on a 100000 × 20000
+        up to 1.7·tol for tol ≤ 0.1): at ``tol=1e-2`` it reached 1 % on a 100000 × 20000
         sparse matrix faster than scikit-learn's randomized solver reaches
         6 %. ``"arpack"`` and ``"propack"`` take it as SciPy's ``tol``; the
         other solvers do not use it.

@@ -22,7 +22,14 @@ never exceed the true ones: ``σ̂ᵢ ≤ σᵢ``.
 import numpy as np
 from scipy.linalg import eig_banded
 
-from sksvd.linalg._lanczos import _orthonormalise, _products, _Schedule, _start
+from sksvd.linalg._lanczos import (
+    _orthonormalise,
+    _products,
+    _Repeated,
+    _Schedule,
+    _start,
+)
+from sksvd.linalg._policy import gram_tolerance
 from sksvd.linalg._result import SVDResult
 
 
@@ -44,6 +51,15 @@ MIN_BLOCKS = 40
 # The recurrence's residuals stop meaning anything below rounding in A = XᵀX,
 # about eps·σ₁² times a small factor: the test takes at least this many eps·θ₁.
 FLOOR = 64
+# A block of b vectors holds at most b copies of a repeated value: b Ritz
+# values that agree far more closely than they stand from the next one below
+# (SEPARATION times) rerun it with a block twice as large, up to MAX_BLOCK.
+# Converged copies of a value need not agree to rounding at a loose tol (8
+# copies of √150 spread over 2e-7 relative were measured at tol = 0.1), but
+# their spread stays far below the gap; on a flat or a geometric spectrum b
+# consecutive values spread over about b gaps.
+SEPARATION = 16
+MAX_BLOCK = 64
 # T's eigenpairs at a check: LAPACK's dense eigh up to this dimension (42 ms
 # at d = 700, against 76–94 ms for the banded solver asked for k pairs), the
 # banded solver beyond (its memory is the band).
@@ -79,16 +95,33 @@ def block_krylov_svd(X, n_components, *, tol, compute_u, random_state):
         within ``tol·σ̂ᵢ`` (or the rounding level above) of a singular value of
         X: ``|σ² − σ̂²| ≤ r`` gives ``|σ − σ̂| ≤ r/σ̂``. Where the spectrum is
         dense near ``σᵢ`` that singular value need not be ``σᵢ``; on a flat
-        spectrum the error to ``σᵢ`` was measured at up to 1.7·tol. With
-        ``compute_u`` the values are the norms ``‖X vᵢ‖`` (no squaring) and
-        ``uᵢ = X vᵢ/σ̂ᵢ``; otherwise ``σ̂ᵢ = √θᵢ``, whose relative rounding is
-        about ``eps·(σ₁/σᵢ)²``.
+        spectrum the error to ``σᵢ`` was measured at up to 1.7·tol for
+        tol ≤ 0.1 (1.9·tol at tol = 0.3). With ``compute_u`` the values are
+        the norms ``‖X vᵢ‖`` (no squaring) and ``uᵢ = X vᵢ/σ̂ᵢ``; otherwise
+        ``σ̂ᵢ = √θᵢ``, whose relative rounding is about ``64·eps·(σ₁/σᵢ)²``.
+        V is orthonormal to rounding; U to about ``64·eps·σ₁²/(σᵢσⱼ)``, which
+        the hand-over below keeps within ``max(tol, eps^(2/3))``.
 
     Raises
     ------
     BlockKrylovConvergenceError
         When the basis reaches ``max(10·k, k + 320)`` vectors (or the short
-        side) first.
+        side) first; when the squaring's rounding ``64·eps·θ₁/θᵢ`` of any
+        returned value exceeds both tol and ``eps^(2/3)`` (σ₁/σᵢ beyond about
+        50 at tol = 0, 8e5 at tol = 1e-2 in float64; a zero value included);
+        or when a value repeats 64 times or more. The engine then hands over
+        to ARPACK, or to LAPACK on a small matrix.
+
+    Notes
+    -----
+    A block of b vectors finds at most b copies of a repeated singular value;
+    when b Ritz values agree far more closely than they stand from the next
+    (within 1/16 of that gap, or to rounding) and the k-th returned value is
+    not one of them, the run is repeated with a block twice as large (up to
+    64), so that no copy of a separated value is skipped, as
+    :func:`~sksvd.linalg._lanczos.lanczos_svd` does. Copies inside a dense
+    part of the spectrum cannot be told from distinct values to tol; there
+    the error to σᵢ is that of the flat spectrum above.
     """
     if X.shape[0] < X.shape[1]:
         # The basis in the short side's space: for wide X, XXᵀ.
@@ -100,12 +133,28 @@ def block_krylov_svd(X, n_components, *, tol, compute_u, random_state):
             s,
             np.ascontiguousarray(U.T),
         )
+    k, n = n_components, X.shape[1]
+    b = BLOCK
+    while True:
+        b = max(1, min(b, (n - k) // 2))
+        try:
+            return _run(X, k, b, tol, compute_u, random_state)
+        except _Repeated as repeated:
+            if b >= MAX_BLOCK or b >= (n - k) // 2:
+                raise BlockKrylovConvergenceError(
+                    f"a singular value repeats {repeated.count} times or more; "
+                    "block Krylov cannot separate so many copies here. Use "
+                    "solver='full'."
+                ) from None
+            b = min(MAX_BLOCK, 2 * repeated.count)
+
+
+def _run(X, k, b, tol, compute_u, random_state):
+    """One block Krylov run with block size b (see :func:`block_krylov_svd`)."""
     m, n = X.shape
-    k = n_components
     dtype = np.dtype(X.dtype)
     work = np.float64 if dtype == np.float64 else np.float32
     eps = float(np.finfo(work).eps)
-    b = max(1, min(BLOCK, (n - k) // 2))
     max_dim = min(n - b, max(DIM_FACTOR * k, k + MIN_BLOCKS * b))
     if max_dim < k:
         raise BlockKrylovConvergenceError(
@@ -160,16 +209,42 @@ def block_krylov_svd(X, n_components, *, tol, compute_u, random_state):
         top = max(top, float(theta[0]))
         residual = np.linalg.norm(R @ S[d - b : d], axis=0)
         if top == 0.0:  # X V = 0 on the whole basis: X is zero
-            excess = 0.0
-        else:
-            excess = np.max(residual / np.maximum(tol * theta, FLOOR * eps * top))
-        if excess <= 1.0:
             return _ritz(Vt[:d], theta, S, dtype, forward, compute_u, random_state)
-        schedule.record(d, excess)
+        floor = FLOOR * eps * top
+        excess = np.max(residual / np.maximum(tol * theta, floor))
+        if excess > 1.0:
+            schedule.record(d, excess)
+            continue
+        if _repeated(theta, k, b, floor):
+            raise _Repeated(b)
+        if np.any(floor > max(tol, gram_tolerance(work)) * theta):
+            relative = floor / theta[-1] if theta[-1] > 0 else np.inf
+            raise BlockKrylovConvergenceError(
+                f"the squared operator's rounding ({relative:.1e} relative in "
+                f"the smallest value) exceeds tol={tol:g}: "
+                "sigma_1/sigma_k is too large for block Krylov; use "
+                "solver='arpack'."
+            )
+        return _ritz(Vt[:d], theta, S, dtype, forward, compute_u, random_state)
     raise BlockKrylovConvergenceError(
         f"block Krylov did not reach tol={tol:g} for {k} singular values within "
         f"a basis of {max_dim} vectors; use solver='arpack'."
     )
+
+
+def _repeated(theta, k, b, floor):
+    """Whether b of the k values may be copies of one with more copies unseen.
+
+    True when b consecutive Ritz values agree within ``4·floor`` or within
+    1/16 of their distance to the next value, and that next value is among
+    the k returned (a group reaching the k-th value could only miss copies
+    that would displace other copies).
+    """
+    if k <= b:
+        return False
+    spread = theta[: k - b] - theta[b - 1 : k - 1]
+    below = theta[b - 1 : k - 1] - theta[b:k]
+    return bool(np.any(spread <= np.maximum(4 * floor, below / SEPARATION)))
 
 
 def _leading(band, d, width, k):

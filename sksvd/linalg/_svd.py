@@ -116,7 +116,11 @@ def svd(
         rounding of the squared operator, where that is larger): each σ̂ᵢ is
         then at most σᵢ and within ``tol·σ̂ᵢ`` of a singular value of X. Where
         the spectrum is dense that value need not be σᵢ itself: on a flat
-        spectrum the error to σᵢ was up to 1.7·tol. With ``"auto"``, a
+        spectrum the error to σᵢ was up to 1.7·tol for tol ≤ 0.1 (1.9·tol
+        at 0.3). Where the squaring would cost a returned value more than tol
+        (σ₁/σᵢ beyond about 8e5 at tol = 1e-2; 50 at tol = 0), or a separated
+        value has more copies than the block finds, it reruns with a larger
+        block or hands over to ARPACK. With ``"auto"``, a
         positive tol sends a few components of sparse data to
         ``"block_krylov"``; the other solvers are exact (or set by
         ``n_iter``) and do not use it.

@@ -216,3 +216,48 @@ def test_banded_eigensolver_agrees_with_the_dense_one(monkeypatch):
     banded = svd(X, 10, solver="block_krylov", tol=1e-6, random_state=0)
     np.testing.assert_allclose(banded.s, dense.s, rtol=1e-12)
     _check_contract(X, banded, 10, 1e-6)
+
+
+def test_more_copies_than_the_block_are_all_found():
+    # Twenty copies of √150 (a one-hot block) beside a random sparse block:
+    # blocks of 8 see 8 copies; the run is repeated with larger blocks.
+    rng = np.random.default_rng(0)
+    category = rng.permutation(np.repeat(np.arange(20), 150))
+    onehot = sp.csr_matrix(
+        (np.ones(3000), (np.arange(3000), category)), shape=(3000, 20)
+    )
+    X = sp.block_diag(
+        [onehot, sp.random(2000, 400, density=0.02, random_state=0)]
+    ).tocsr()
+    model = TruncatedSVDCompressor(12, tol=0.1, random_state=0).fit(X)
+    assert model.solver_ == "block_krylov"
+    # Within the tol asked for; a skipped copy would leave 9.98 (the next value).
+    np.testing.assert_allclose(model.singular_values_, np.sqrt(150.0), rtol=0.1)
+    # 24 copies of 10 above a ramp from 5 down: all 24, then the ramp's top.
+    D = sp.diags(np.r_[np.full(24, 10.0), np.linspace(5, 1, 400)]).tocsr()
+    for tol in (0.1, 1e-2):
+        s = svd(D, 28, solver="block_krylov", tol=tol, random_state=0).s
+        np.testing.assert_allclose(s[:24], 10.0, rtol=tol)
+        assert np.all(s[24:] <= 5.0 * (1 + 1e-12)) and np.all(s[24:] >= 4.5)
+
+
+def test_squaring_beyond_tol_hands_over():
+    # σ₁/σ₂ ≈ 1e8: the squared operator's rounding (64·eps·σ₁²) swamps every
+    # other value, so block Krylov refuses and the engine hands over.
+    X = sp.random(3000, 500, density=0.01, format="lil", random_state=0)
+    X[:, 0] = 1e7
+    X = X.tocsr()
+    with pytest.raises(BlockKrylovConvergenceError, match="squared operator"):
+        block_krylov_svd(
+            X, 6, tol=1e-2, compute_u=True, random_state=np.random.RandomState(0)
+        )
+    result = svd(X, 6, solver="block_krylov", tol=1e-2, random_state=0)
+    assert result.solver == "full"  # 1.5e6 entries: LAPACK
+    np.testing.assert_allclose(result.s, la.svdvals(X.toarray())[:6], rtol=1e-12)
+    np.testing.assert_allclose(result.U.T @ result.U, np.eye(6), atol=1e-12)
+    # tol = 0 (as PCAViaSVD runs it) accepts the squaring only to eps^(2/3).
+    s_true = np.geomspace(1.0, 1e-3, 300)
+    steep = sp.csr_matrix(_with_spectrum(np.random.default_rng(1), (1500, 300), s_true))
+    result = svd(steep, 250, solver="block_krylov", random_state=0)
+    assert result.solver != "block_krylov"
+    np.testing.assert_allclose(result.s, s_true[:250], rtol=1e-11)
