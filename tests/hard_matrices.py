@@ -8,6 +8,14 @@ import numpy as np
 import scipy.linalg as la
 
 
+def with_spectrum(rng, shape, s):
+    """A matrix of this shape with singular values s and random singular vectors."""
+    m, n = shape
+    U, _ = la.qr(rng.standard_normal((m, len(s))), mode="economic")
+    V, _ = la.qr(rng.standard_normal((n, len(s))), mode="economic")
+    return (U * s) @ V.T
+
+
 def hilbert(m=10, n=8):
     """Rows of the Hilbert matrix: condition number about 1e10."""
     return la.hilbert(max(m, n))[:m, :n]

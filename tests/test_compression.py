@@ -11,21 +11,15 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 
 from sksvd import TruncatedSVDCompressor
+from tests.hard_matrices import with_spectrum
 
 ALL_SOLVERS = ("auto", "full", "qr", "gram", "randomized", "arpack", "propack")
-
-
-def _with_spectrum(rng, shape, s):
-    m, n = shape
-    U, _ = la.qr(rng.standard_normal((m, len(s))), mode="economic")
-    V, _ = la.qr(rng.standard_normal((n, len(s))), mode="economic")
-    return (U * s) @ V.T
 
 
 @pytest.fixture
 def decaying(rng):
     """80 × 50 with σᵢ = 0.8ⁱ: exact and randomized solvers agree to 1e-8."""
-    return _with_spectrum(rng, (80, 50), 0.8 ** np.arange(50))
+    return with_spectrum(rng, (80, 50), 0.8 ** np.arange(50))
 
 
 @pytest.mark.parametrize("solver", ALL_SOLVERS)
@@ -46,7 +40,7 @@ def test_eckart_young_identities(decaying, solver, k):
 
 @pytest.mark.parametrize("solver", ("full", "qr", "gram", "arpack", "propack"))
 def test_components_match_scikit_learn_truncated_svd(rng, solver):
-    X = _with_spectrum(rng, (60, 25), np.linspace(10, 1, 25))
+    X = with_spectrum(rng, (60, 25), np.linspace(10, 1, 25))
     ours = TruncatedSVDCompressor(5, solver=solver, random_state=0).fit(X)
     theirs = TruncatedSVD(5, algorithm="arpack", random_state=0).fit(X)
     atol = 1e-6 if solver == "propack" else 1e-8
@@ -78,7 +72,7 @@ def test_energy_fraction_on_a_flat_spectrum_reaches_past_arpack_limit(rng):
 
 def test_randomized_energy_growth_on_a_large_matrix(rng):
     # Past the block size: the basis must grow several times.
-    X = _with_spectrum(rng, (1200, 1000), 0.97 ** np.arange(1000))
+    X = with_spectrum(rng, (1200, 1000), 0.97 ** np.arange(1000))
     s = 0.97 ** np.arange(1000)
     cumulative = np.cumsum(s**2) / np.sum(s**2)
     optimal = int(np.searchsorted(cumulative, 0.95)) + 1

@@ -13,16 +13,10 @@ import sksvd.linalg._block_krylov as block_module
 from sksvd import PCAViaSVD, TruncatedSVDCompressor
 from sksvd.linalg import choose_solver, svd
 from sksvd.linalg._block_krylov import BlockKrylovConvergenceError, block_krylov_svd
+from tests.hard_matrices import with_spectrum
 
 EPS64 = np.finfo(np.float64).eps
 EPS32 = np.finfo(np.float32).eps
-
-
-def _with_spectrum(rng, shape, s):
-    m, n = shape
-    U, _ = la.qr(rng.standard_normal((m, len(s))), mode="economic")
-    V, _ = la.qr(rng.standard_normal((n, len(s))), mode="economic")
-    return (U * s) @ V.T
 
 
 def _check_contract(X, result, k, tol, eps=EPS64):
@@ -69,7 +63,7 @@ def test_flat_sparse_spectrum_meets_the_contract(shape, tol):
 @pytest.mark.parametrize("tol", [1e-2, 1e-6, 0.0])
 def test_steep_spectrum_meets_the_contract(rng, tol):
     s_true = np.geomspace(1.0, 1e-6, 300)
-    X = _with_spectrum(rng, (1200, 300), s_true)
+    X = with_spectrum(rng, (1200, 300), s_true)
     result = svd(X, 12, solver="block_krylov", tol=tol, random_state=0)
     _check_contract(X, result, 12, tol)
 
@@ -77,7 +71,7 @@ def test_steep_spectrum_meets_the_contract(rng, tol):
 def test_tol_zero_is_as_accurate_as_the_squared_operator_allows(rng):
     # σ₁/σₖ = 100: the squaring's rounding in σₖ is about eps·10⁴ relative.
     s_true = np.linspace(100.0, 1.0, 200)
-    X = _with_spectrum(rng, (2000, 200), s_true)
+    X = with_spectrum(rng, (2000, 200), s_true)
     for compute_u in (True, False):
         result = svd(X, 8, solver="block_krylov", compute_u=compute_u, random_state=0)
         reference = la.svdvals(X)[:8]
@@ -99,7 +93,7 @@ def test_error_to_each_singular_value_on_a_flat_spectrum(rng):
 
 
 def test_rank_deficient_and_zero_matrices(rng):
-    X = sp.csr_matrix(_with_spectrum(rng, (500, 300), [5.0, 4.0, 3.0]))
+    X = sp.csr_matrix(with_spectrum(rng, (500, 300), [5.0, 4.0, 3.0]))
     result = svd(X, 6, solver="block_krylov", tol=1e-6, random_state=0)
     np.testing.assert_allclose(result.s[:3], [5.0, 4.0, 3.0], rtol=1e-12)
     assert np.all(result.s[3:] <= 1e-6)
@@ -257,7 +251,7 @@ def test_squaring_beyond_tol_hands_over():
     np.testing.assert_allclose(result.U.T @ result.U, np.eye(6), atol=1e-12)
     # tol = 0 (as PCAViaSVD runs it) accepts the squaring only to eps^(2/3).
     s_true = np.geomspace(1.0, 1e-3, 300)
-    steep = sp.csr_matrix(_with_spectrum(np.random.default_rng(1), (1500, 300), s_true))
+    steep = sp.csr_matrix(with_spectrum(np.random.default_rng(1), (1500, 300), s_true))
     result = svd(steep, 250, solver="block_krylov", random_state=0)
     assert result.solver != "block_krylov"
     np.testing.assert_allclose(result.s, s_true[:250], rtol=1e-11)

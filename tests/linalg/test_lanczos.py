@@ -12,16 +12,10 @@ import sksvd.linalg._lanczos as lanczos_module
 from sksvd import PCAViaSVD, TruncatedSVDCompressor
 from sksvd.linalg import svd
 from sksvd.linalg._lanczos import LanczosConvergenceError, lanczos_svd
+from tests.hard_matrices import with_spectrum
 
 EPS64 = np.finfo(np.float64).eps
 EPS32 = np.finfo(np.float32).eps
-
-
-def _with_spectrum(rng, shape, s):
-    m, n = shape
-    U, _ = la.qr(rng.standard_normal((m, len(s))), mode="economic")
-    V, _ = la.qr(rng.standard_normal((n, len(s))), mode="economic")
-    return (U * s) @ V.T
 
 
 def _check_triplets(X, result, k, eps=EPS64):
@@ -67,7 +61,7 @@ def test_flat_gaussian_spectrum_restarts_and_matches_lapack(rng, k):
 def test_steep_spectrum_far_below_sqrt_eps(rng):
     # Values down to 1e-12·σ₁: Lanczos on XᵀX would lose them, this works on X.
     s_true = np.geomspace(1, 1e-12, 300)
-    X = _with_spectrum(rng, (400, 300), s_true)
+    X = with_spectrum(rng, (400, 300), s_true)
     U, s, Vt = svd(X, 25, solver="lanczos", random_state=0)
     assert np.max(np.abs(s - s_true[:25])) <= 160 * EPS64
 
@@ -78,7 +72,7 @@ def test_a_repeated_value_is_never_skipped(rng, copies):
     # the run is repeated with a larger block (twice the copies found), and
     # every copy is found.
     s_true = np.concatenate([[10.0], np.full(copies, 5.0), np.geomspace(3, 0.01, 200)])
-    X = _with_spectrum(rng, (500, 300), s_true)
+    X = with_spectrum(rng, (500, 300), s_true)
     k = copies + 4
     result = svd(X, k, solver="lanczos", random_state=0)
     assert result.solver in ("lanczos", "full")
@@ -88,7 +82,7 @@ def test_a_repeated_value_is_never_skipped(rng, copies):
 
 def test_a_repeated_value_reruns_with_a_larger_block(rng, monkeypatch):
     s_true = np.concatenate([np.full(6, 2.0), np.geomspace(1, 0.01, 200)])
-    X = _with_spectrum(rng, (400, 300), s_true)
+    X = with_spectrum(rng, (400, 300), s_true)
     blocks = []
     run = lanczos_module._run
 
@@ -117,7 +111,7 @@ def test_a_clustered_top_matches_lapack(rng):
     s_true = np.concatenate(
         [1 + 1e-10 * np.arange(10)[::-1], np.geomspace(0.5, 1e-3, 250)]
     )
-    X = _with_spectrum(rng, (400, 300), s_true)
+    X = with_spectrum(rng, (400, 300), s_true)
     result = svd(X, 12, random_state=0)
     np.testing.assert_allclose(result.s, s_true[:12], atol=200 * EPS64)
 
@@ -135,7 +129,7 @@ def test_rank_deficient_matrix_returns_zeros_past_the_rank(rng, rank):
     # The Krylov space is exhausted after the rank: the process continues with
     # fresh random directions, whose values are zero.
     s_true = np.geomspace(5, 1, rank)
-    X = _with_spectrum(rng, (300, 250), s_true)
+    X = with_spectrum(rng, (300, 250), s_true)
     result = svd(X, 10, solver="lanczos", random_state=0)
     np.testing.assert_allclose(result.s[:rank], s_true, rtol=1e-13)
     assert np.all(result.s[rank:] <= 100 * EPS64 * s_true[0])
@@ -270,7 +264,7 @@ def test_many_copies_straddling_the_request_are_all_found():
     s_true = np.concatenate(
         [[8.0], np.full(119, 5.0), np.sort(rng.uniform(0, 4.9, 180))[::-1]]
     )
-    X = _with_spectrum(rng, (400, 300), s_true)
+    X = with_spectrum(rng, (400, 300), s_true)
     result = svd(X, 98, solver="lanczos", random_state=0)
     np.testing.assert_allclose(result.s, s_true[:98], atol=200 * EPS64 * 8)
 
@@ -307,7 +301,7 @@ def test_a_distinct_value_just_below_copies_does_not_hide_a_missing_copy(dtype):
     gap = 0.95 * 512 * eps * 10
     s_true = np.r_[10, 5, 5, 5, 5 - gap, 5 - gap, np.linspace(3, 0.1, 300)]
     rng = np.random.default_rng(2)
-    X = _with_spectrum(rng, (600, 500), s_true).astype(dtype)
+    X = with_spectrum(rng, (600, 500), s_true).astype(dtype)
     result = svd(X, 4, solver="lanczos", random_state=0)
     assert abs(float(result.s[3]) - 5) <= 300 * eps * 10
     U0, _, Vt0 = np.linalg.svd(X.astype(np.float64), full_matrices=False)
