@@ -209,12 +209,16 @@ def _run(operand, k, solver, guarded, whole_spectrum, options):
         # 64 times; block Krylov stops at its basis limit. A matrix small
         # enough to densify is factored by LAPACK instead (and solver_ says
         # so); on a larger one block Lanczos and block Krylov hand over to
-        # ARPACK (with the same tol), and PROPACK raises.
+        # ARPACK, and PROPACK raises.
         if operand.shape[0] * operand.shape[1] <= KRYLOV_FALLBACK_ENTRIES:
             return full_svd(operand.dense(), k, compute_u), "full"
         handover = solver in ("lanczos", "block_krylov")
         if not handover or k > largest_rank("arpack", operand.shape):
             raise
+        # Block Lanczos ignores tol: its hand-over asks ARPACK for full
+        # accuracy too.
+        if solver == "lanczos":
+            options = {**options, "tol": 0.0}
         return _run(operand, k, "arpack", False, False, options)
     return result, solver
 
