@@ -184,6 +184,20 @@ def svd(
     True
     >>> svd(X, 1, compute_u=False).U is None
     True
+
+    A few values of a large sparse matrix to 1 % (block Krylov), against the
+    exact ones:
+
+    >>> import scipy.sparse as sp
+    >>> A = sp.random(5000, 1000, density=0.01, format="csr", random_state=0)
+    >>> fast = svd(A, 5, tol=1e-2, random_state=0)
+    >>> fast.solver
+    'block_krylov'
+    >>> exact = svd(A, 5, random_state=0).s
+    >>> bool(np.all(fast.s <= exact * (1 + 1e-12)))
+    True
+    >>> bool(np.all(np.abs(fast.s / exact - 1) <= 1e-2))
+    True
     """
     refuse(X, "sksvd.linalg.svd")
     X = check_array(X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32])
