@@ -13,7 +13,7 @@ from sklearn.base import (
     TransformerMixin,
 )
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_array
+from sklearn.utils import assert_all_finite, check_array
 from sklearn.utils.extmath import fast_logdet
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.sparsefuncs import min_max_axis
@@ -66,15 +66,22 @@ from sksvd.linalg._engine import (
 )
 
 
-def _column_mean(X, weights=None):
+def _column_mean(X, weights=None, sums=None, checked=True):
     """float64 (weighted) column means of dense or sparse X, refused on overflow.
 
     In float64 even for float32 X, as scikit-learn's StandardScaler: float32 sums
     would hide constant features from the test in ``_ScaleRule``. Constant
     columns get their value exactly (see the engine's ``column_mean``).
+
+    ``checked=False``: X has not been checked for NaN and infinity yet. A sum
+    is finite only if every entry it adds is, so only a non-finite mean sends
+    X to scikit-learn's check (which names the problem as validation would);
+    finite entries whose sum overflows are refused as an overflow.
     """
-    mean = column_mean(X, weights)
+    mean = column_mean(X, weights, sums)
     if not np.all(np.isfinite(mean)):
+        if not checked:
+            assert_all_finite(X, estimator_name="PCAViaSVD", input_name="X")
         _variance_of(np.inf, X.shape[0])
     return mean
 
@@ -181,8 +188,13 @@ class _ScaleRule:
     """
 
     def __init__(self, estimator, mean, n_samples, spread=None):
-        self.estimator, self.mean, self.n_samples = estimator, mean, n_samples
+        self.estimator, self._mean, self.n_samples = estimator, mean, n_samples
         self.spread = spread
+
+    @property
+    def mean(self):
+        """The centre; a callable ``mean`` (the operand's, settled by then) is read."""
+        return self._mean() if callable(self._mean) else self._mean
 
     def __call__(self, norms):
         n = self.n_samples
@@ -1030,7 +1042,12 @@ class PCAViaSVD(
                 "missing='em' fills gaps with NumPy arrays only; pass a NumPy "
                 "array, or fill the gaps first (SVDImputer) and fit on the device."
             )
-        X = self._validate_fit_input(X, weighted=sample_weight is not None)
+        # Dense NumPy X without weights is checked for NaN and infinity by its
+        # column sums, which the mean needs anyway (see _column_mean).
+        deferred = kind == "dense" and sample_weight is None and self.missing != "em"
+        X = self._validate_fit_input(
+            X, weighted=sample_weight is not None, check_finite=not deferred
+        )
         self.n_iter_ = 1  # one SVD, unless the EM iteration runs
         if self.missing == "em" and not is_dask_array(X) and _has_nan(X):
             X = self._complete(X, sample_weight)
@@ -1038,7 +1055,7 @@ class PCAViaSVD(
         data, weights = _positive_rows(X, weights)
         count = None if weights is None else float(np.sum(weights))
         n_components = self._components_for(data.shape, self.solver, count)
-        operand = self._operand(data, weights)
+        operand = self._operand(data, weights, checked=not deferred)
         # 0 components, a fraction or "mle" need the whole spectrum.
         asked = n_components if isinstance(n_components, Integral) else 0
         result = decompose(
@@ -1056,7 +1073,7 @@ class PCAViaSVD(
         to_device_of(self, X)
         return X
 
-    def _validate_fit_input(self, X, weighted=False):
+    def _validate_fit_input(self, X, weighted=False, check_finite=True):
         if is_dask_array(X):
             if self.missing == "em":
                 raise TypeError(
@@ -1070,7 +1087,9 @@ class PCAViaSVD(
                 X,
                 accept_sparse=["csr", "csc"],
                 dtype=float_dtypes(X),
-                ensure_all_finite="allow-nan" if self.missing == "em" else True,
+                ensure_all_finite=(
+                    "allow-nan" if self.missing == "em" else check_finite
+                ),
             )
         # With weights, one sample of weight 2 is two samples: their sum is
         # checked instead.
@@ -1127,18 +1146,24 @@ class PCAViaSVD(
             )
         return completion.filled.astype(X.dtype, copy=False)
 
-    def _operand(self, X, weights=None):
+    def _operand(self, X, weights=None, checked=True):
         """The statistics step: ``diag(√w)(X − 1μᵀ) D⁻¹``, D settled by the engine.
 
         For dask input the means and centred column norms come from one pass
-        over the data; otherwise the mean here, and the norms from the pass the
-        engine's solver makes anyway.
+        over the data. Otherwise the mean is left to the engine, which takes
+        it from the column sums of its Gram pass where it runs one, and the
+        norms from the pass its solver makes anyway. ``checked=False``: X is
+        checked for NaN and infinity with its mean (see :func:`_column_mean`).
         """
         n_samples = X.shape[0] if weights is None else float(weights.sum())
         if not is_dask_array(X):
-            mean = _column_mean(X, weights)
-            rule = _ScaleRule(self, mean, n_samples, _spread(X))
-            return Operand(X, mean=mean, scale=rule, weights=weights)
+
+            def mean(sums):
+                return _column_mean(X, weights, sums, checked=checked)
+
+            rule = _ScaleRule(self, lambda: operand.mean, n_samples, _spread(X))
+            operand = Operand(X, mean=mean, scale=rule, weights=weights)
+            return operand
         if weights is not None:
             import dask.array as da
 

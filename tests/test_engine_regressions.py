@@ -8,6 +8,7 @@ BLAS thread limits under concurrent fits.
 """
 
 from concurrent.futures import ThreadPoolExecutor
+from fractions import Fraction
 from types import SimpleNamespace
 
 import numpy as np
@@ -390,10 +391,20 @@ def test_gram_keeps_a_varying_column_with_a_large_mean(rng):
     # std 1 beside a mean of 1e12: within n·eps·|μ| at 10⁴ rows, yet it varies.
     X = rng.standard_normal((10_000, 4)) * [3.0, 2.0, 1.5, 1.0]
     X[:, 3] += 1e12
-    reference = np.linalg.svd(X - X.mean(axis=0), compute_uv=False) ** 2 / 9_999
+    # Centred exactly (rational mean and differences), then rounded: a mean
+    # one ulp of 1e12 off (NumPy's X.mean here) would move the last variance
+    # by (1.2e-4)² ≈ 2.4e-8 of itself.
+    means = [sum(map(Fraction, column)) / len(column) for column in X.T]
+    Z = np.array(
+        [
+            [float(Fraction(x) - m) for x, m in zip(row, means, strict=True)]
+            for row in X.tolist()
+        ]
+    )
+    reference = np.linalg.svd(Z, compute_uv=False) ** 2 / 9_999
     pca = PCAViaSVD().fit(X)
     # The data carry 1e12·eps ≈ 1e-4 absolute rounding in column 3 (variance 1),
-    # so agreement with LAPACK on the same centred copy is to about 1e-9.
+    # which XᵀX − n·μμᵀ turns into about 1e-9 relative in its variance.
     np.testing.assert_allclose(pca.explained_variance_, reference, rtol=1e-8)
 
 

@@ -499,3 +499,60 @@ def test_mle_does_not_depend_on_the_units(rng, dtype):
     for scale in [1e-12, 1e-8, 1e-4, 1.0, 1e4, 1e12]:
         model = PCAViaSVD(n_components="mle").fit((X * scale).astype(dtype))
         assert model.n_components_ == expected == 5
+
+
+# --- the mean from the Gram pass, and the finiteness check it carries -------------
+
+
+@pytest.mark.parametrize(
+    "solver", ["auto", "gram", "full", "qr", "lanczos", "arpack", "randomized"]
+)
+@pytest.mark.parametrize(
+    ("value", "words"), [(np.nan, "contains NaN"), (-np.inf, "contains infinity")]
+)
+def test_non_finite_entries_are_named_before_any_solver_runs(
+    rng, monkeypatch, solver, value, words
+):
+    # Dense X is checked by its column sums, which the mean needs anyway; no
+    # solver may see the bad entry first (LAPACK on NaN may not even return).
+    import sksvd.linalg._decompose as decompose_module
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a solver ran on data that holds a non-finite entry")
+
+    for name in ("full_svd", "qr_svd", "krylov_svd", "randomized_svd"):
+        monkeypatch.setattr(decompose_module, name, refuse)
+    monkeypatch.setattr(decompose_module, "deflated_eigh", refuse)
+    X = rng.standard_normal((3000, 8))
+    X[1234, 5] = value
+    before = X.copy()
+    with pytest.raises(ValueError, match=f"Input X {words}"):
+        PCAViaSVD(n_components=3, solver=solver).fit(X)
+    np.testing.assert_array_equal(X, before)
+
+
+def test_finite_entries_whose_sums_overflow_are_refused_as_an_overflow(rng):
+    X = rng.standard_normal((3000, 4))
+    X[:, 2] = 1.5e308  # finite, but their sum is not
+    with pytest.raises(ValueError, match="overflow"):
+        PCAViaSVD(n_components=2).fit(X)
+
+
+def test_gram_pass_gives_the_mean_every_other_solver_gives(rng, monkeypatch):
+    # A mean of 1e12 beside a spread of 1: one ulp of the mean is 2e-8 of the
+    # last variance, so the solvers must share the mean bit for bit.
+    X = rng.standard_normal((20_000, 5)) * [3.0, 2.0, 1.5, 1.2, 1.0]
+    X[:, 4] += 1e12
+    reference = PCAViaSVD(solver="full").fit(X)
+    import sksvd.linalg._statistics as statistics_module
+
+    def no_second_pass(*args, **kwargs):
+        raise AssertionError("the mean read X again beside the Gram pass")
+
+    monkeypatch.setattr(statistics_module, "column_sums", no_second_pass)
+    gram = PCAViaSVD(solver="gram").fit(X)
+    assert gram.solver_ == "gram"
+    np.testing.assert_array_equal(gram.mean_, reference.mean_)
+    np.testing.assert_allclose(
+        gram.explained_variance_, reference.explained_variance_, rtol=1e-8
+    )

@@ -15,7 +15,13 @@ from sksvd.linalg import _namespace
 from sksvd.linalg._checks import rank_for_energy
 from sksvd.linalg._dask import dask_svd
 from sksvd.linalg._exact import cholesky_qr_svd, full_svd, qr_svd
-from sksvd.linalg._gram import deflated_eigh, gram_matrix, long_factor, zero_columns
+from sksvd.linalg._gram import (
+    deflated_eigh,
+    gram_and_sums,
+    gram_matrix,
+    long_factor,
+    zero_columns,
+)
 from sksvd.linalg._krylov import KrylovConvergenceError, krylov_svd
 from sksvd.linalg._operand import Operand
 from sksvd.linalg._policy import (
@@ -168,6 +174,8 @@ def _run(operand, k, solver, guarded, whole_spectrum, options):
     n = min(operand.shape) if every else k
     if operand.ns is not None:
         return _run_in_namespace(operand, n, k, solver, guarded, every, options)
+    if solver != "gram" or operand.kind != "dense":
+        operand.settle_mean(None)  # a pending mean (its checks of X) comes first
     if solver == "gram":
         result, error, attempt = _gram(operand, n, k, every, compute_u)
         if not (guarded and error > gram_tolerance(operand.dtype)):
@@ -265,7 +273,14 @@ def _gram(operand, n, k, every, compute_u):
     if operand.kind == "sparse" and not operand.plain:
         operand = Operand(operand.dense())  # centring would fill it anyway
     if m >= p:
-        G, unit, cancellation = gram_matrix(operand.X, operand.mean, operand.weights)
+        raw = None
+        if operand.mean_pending and operand.weights is None and dtype == np.float64:
+            # The column sums come from the Gram matrix's own pass over X.
+            raw, sums = gram_and_sums(operand.X)
+            operand.settle_mean(sums)
+        G, unit, cancellation = gram_matrix(
+            operand.X, operand.mean, operand.weights, raw=raw
+        )
         zeros = zero_columns(G, unit, m, operand.X, operand.mean)
         if operand.scale is not None:
             norms = np.sqrt(np.maximum(np.diag(G), 0)) * unit

@@ -37,8 +37,12 @@ class Operand:
     ----------
     X : ndarray, sparse matrix or dask array of shape (n_samples, n_features)
         Validated data; never modified.
-    mean : ndarray of shape (n_features,), default=None
-        The centre ``μ``; None for none.
+    mean : ndarray of shape (n_features,) or callable, default=None
+        The centre ``μ``; None for none. A callable stands for a mean not yet
+        computed: it receives X's float64 column sums, or None, and returns
+        ``μ`` (raising a ValueError for data it refuses). The Gram solver hands
+        it the sums from its own pass over X (:meth:`settle_mean`); any other
+        use of :attr:`mean` calls it with None first.
     scale : ndarray of shape (n_features,) or callable, default=None
         The column divisors ``D``; None for none. A callable receives the norms
         of the centred, weighted columns ``‖diag(√w)(xⱼ − μⱼ1)‖`` (float64,
@@ -60,13 +64,31 @@ class Operand:
 
     def __init__(self, X, *, mean=None, scale=None, weights=None, column_norms=None):
         self.X = X
-        self.mean = mean
+        self._mean = mean
         self.scale = scale
         self.weights = weights
         self.norms = column_norms
         self.scale_used = None if callable(scale) else scale
         self.kind = input_kind(X)
         self.ns = _namespace.namespace_of(X) if self.kind == "array_api" else None
+
+    @property
+    def mean(self):
+        """``μ`` (an ndarray) or None; a pending mean is computed here."""
+        if callable(self._mean):
+            self._mean = self._mean(None)
+        return self._mean
+
+    @property
+    def mean_pending(self):
+        """Whether the mean is still to be computed (see :meth:`settle_mean`)."""
+        return callable(self._mean)
+
+    def settle_mean(self, sums):
+        """Compute a pending mean from X's float64 column sums."""
+        if callable(self._mean):
+            self._mean = self._mean(sums)
+        return self._mean
 
     @property
     def shape(self):
@@ -82,7 +104,7 @@ class Operand:
     @property
     def plain(self):
         """Whether Z is X itself."""
-        return self.mean is None and self.scale is None and self.weights is None
+        return self._mean is None and self.scale is None and self.weights is None
 
     def resolve_scale(self, norms):
         """Record the centred column norms and settle the divisors from them."""

@@ -4,6 +4,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.sparsefuncs import mean_variance_axis, min_max_axis
 
+from sksvd.linalg._gram import column_sums
 from sksvd.linalg._namespace import column_mean as namespace_column_mean
 from sksvd.linalg._namespace import column_norms as namespace_column_norms
 from sksvd.linalg._namespace import namespace_of
@@ -14,7 +15,7 @@ from sksvd.linalg._operand import sparse_centred_norms
 _BLOCK_BYTES = 4 * 2**20
 
 
-def column_mean(X, weights=None):
+def column_mean(X, weights=None, sums=None):
     """(Weighted) column means of dense or sparse X in float64; constants exact.
 
     A sum of ``n`` equal values divided by ``n`` can miss the value by a few
@@ -27,15 +28,25 @@ def column_mean(X, weights=None):
     Weighted means are formed with the weights divided by their sum first, so
     they cannot overflow where the mean does not. Non-finite results are
     returned as they are (the caller checks them), without a warning.
+
+    ``sums``, X's float64 column sums where the caller has them from a pass
+    of its own (unweighted dense X), saves the pass over X.
     """
+    if sums is not None and (weights is not None or sp.issparse(X)):
+        raise ValueError("column sums stand for the mean of unweighted dense X")
     ns = namespace_of(X)
     if ns is not None:
         return namespace_column_mean(X, weights, ns)
     n_samples = X.shape[0]
     with np.errstate(over="ignore", invalid="ignore"):
-        if weights is None:
+        if sums is not None:
+            mean = np.asarray(sums, dtype=np.float64) / n_samples
+        elif weights is None:
             if sp.issparse(X):
                 mean = mean_variance_axis(X.astype(np.float64), axis=0)[0]
+            elif X.dtype == np.float64:
+                # The sums the Gram solver's pass forms: the same mean either way.
+                mean = column_sums(X) / n_samples
             else:
                 mean = X.mean(axis=0, dtype=np.float64)
         else:

@@ -1,5 +1,6 @@
 """The engine's boundary: the policy table, operands, the Gram accumulation, routes."""
 
+import math
 import pickle
 
 import numpy as np
@@ -91,6 +92,30 @@ def test_blocked_gram_equals_the_direct_product(
         Z = Z * np.sqrt(weights)[:, None]
     assert unit == 1.0
     np.testing.assert_allclose(G, Z.T @ Z, rtol=1e-13, atol=1e-13 * np.abs(G).max())
+
+
+def test_gram_and_sums_come_from_one_pass_and_match_the_references(rng, monkeypatch):
+    # Blocks of 7 rows: many partial sums, an odd last block, the pairwise tree.
+    monkeypatch.setattr(gram_module, "GRAM_BLOCK_ROWS", 7)
+    X = rng.standard_normal((200, 6)) + 1e3 * rng.standard_normal(6)
+    G, sums = gram_module.gram_and_sums(X)
+    np.testing.assert_allclose(G, X.T @ X, rtol=1e-14, atol=1e-14 * np.abs(G).max())
+    exact = np.array([math.fsum(column) for column in X.T])
+    np.testing.assert_allclose(sums, exact, rtol=4 * np.finfo(np.float64).eps)
+    # Bit for bit the sums of the mean's own pass: every solver gets one mean.
+    np.testing.assert_array_equal(sums, gram_module.column_sums(X))
+    empty = np.empty((0, 3))
+    assert gram_module.column_sums(empty).tolist() == [0.0, 0.0, 0.0]
+    G0, sums0 = gram_module.gram_and_sums(empty)
+    assert G0.shape == (3, 3) and not G0.any() and not sums0.any()
+
+
+@pytest.mark.parametrize(("n_features", "rows"), [(1, 1024), (50, 1024), (500, 8000)])
+def test_gram_blocks_follow_the_width(n_features, rows):
+    # 16 rows per feature, at least 1024, at most GRAM_BLOCK_ROWS and 32 MiB.
+    assert gram_module._rows_per_block(n_features) == rows
+    assert gram_module._rows_per_block(4096) == 1024
+    assert gram_module._rows_per_block(10**6) == 4
 
 
 def test_gram_rescales_data_whose_squares_overflow(rng):
