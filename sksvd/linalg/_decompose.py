@@ -14,12 +14,18 @@ from sklearn.utils import check_random_state
 from sksvd.linalg import _namespace
 from sksvd.linalg._checks import rank_for_energy
 from sksvd.linalg._dask import dask_svd
-from sksvd.linalg._exact import cholesky_qr_svd, full_svd, qr_svd
+from sksvd.linalg._exact import (
+    cholesky_qr_svd,
+    cholesky_qr_values,
+    full_svd,
+    qr_svd,
+)
 from sksvd.linalg._gram import (
     deflated_eigh,
     gram_and_sums,
     gram_matrix,
     long_factor,
+    row_block_size,
     zero_columns,
 )
 from sksvd.linalg._krylov import KrylovConvergenceError, krylov_svd
@@ -186,7 +192,13 @@ def _run(operand, k, solver, guarded, whole_spectrum, options):
             # Gram matrix: a QR factorisation as exact as Householder's at
             # the cost of two more BLAS-3 passes.
             G, unit = attempt
-            result = cholesky_qr_svd(_owned_dense(operand), G, unit, n, k, compute_u)
+            if compute_u:
+                Z = _owned_dense(operand)
+                result = cholesky_qr_svd(Z, G, unit, n, k, compute_u)
+            else:
+                # No U: Q₁ is formed by blocks of rows, and Z is never copied.
+                blocks = operand.row_blocks(row_block_size(operand.shape[1]))
+                result = cholesky_qr_values(blocks, G, unit, n)
             if result is not None:
                 return result, solver
     if solver == "full":

@@ -9,6 +9,7 @@ import scipy.linalg as la
 import scipy.sparse as sp
 from scipy.linalg import blas
 
+from sksvd.linalg._gram import pairwise_sum
 from sksvd.linalg._result import SVDResult
 
 
@@ -112,6 +113,44 @@ def cholesky_qr_svd(Z, G, unit, n, k, compute_u):
         # Q = Q₁R₂⁻¹, so Q U_r = Q₁ (R₂⁻¹ U_r).
         U = Q1t.T @ la.solve_triangular(R2, U_r[:, :k], check_finite=False)
     return SVDResult(U, s[:n], np.ascontiguousarray(Vt[:n]))
+
+
+def cholesky_qr_values(blocks, G, unit, n):
+    """Singular values and right vectors of tall float64 Z by CholeskyQR2, by rows.
+
+    As :func:`cholesky_qr_svd` without U: ``Q₁ = (Z/unit) R₁⁻¹`` is formed one
+    block of rows at a time (``blocks`` yields Z's rows as new float64 arrays,
+    which are overwritten), and only ``Q₁ᵀQ₁`` is kept, summed pairwise over
+    the blocks. Each block's triangular solve runs while the block is in
+    cache, and no copy of Z is made. None when a Cholesky factorisation fails.
+    """
+    try:
+        R1 = la.cholesky(G, lower=False, check_finite=False)
+    except la.LinAlgError:
+        return None
+
+    def grams():
+        for block in blocks:
+            if unit != 1.0:
+                block /= unit
+            # Q₁ᵀ = R₁⁻ᵀ Zᵀ on the block's transpose (Fortran order), in place.
+            Q1t = blas.dtrsm(
+                1.0, R1, block.T, side=0, lower=0, trans_a=1, overwrite_b=1
+            )
+            yield blas.dsyrk(1.0, Q1t, trans=0, lower=0)
+
+    G2 = pairwise_sum(grams())
+    if G2 is None:
+        return None
+    try:
+        R2 = la.cholesky(G2, lower=False, check_finite=False)
+    except la.LinAlgError:
+        return None
+    R = (R2 @ R1) * unit
+    if not np.all(np.isfinite(R)):
+        return None
+    _, s, Vt = lapack_svd(R)
+    return SVDResult(None, s[:n], np.ascontiguousarray(Vt[:n]))
 
 
 def cholesky_qr2(Zt, G, unit):

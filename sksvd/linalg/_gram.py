@@ -93,7 +93,7 @@ def gram_matrix(X, mean=None, weights=None, raw=None):
     return _blocked(X, mean, root, unit), unit, 1.0
 
 
-def _rows_per_block(n_features):
+def row_block_size(n_features):
     """Rows per block: 16 per feature, at least 1024, at most ``GRAM_BLOCK_ROWS``.
 
     Sixteen rows per feature keep the block product at BLAS-3 speed (fewer slow
@@ -111,7 +111,7 @@ def _rows_per_block(n_features):
 def gram_and_sums(X):
     """``XᵀX`` and the column sums of float64 X, from one pass over its rows.
 
-    Both are summed pairwise over the blocks of :func:`_rows_per_block`; the
+    Both are summed pairwise over the blocks of :func:`row_block_size`; the
     sums are those of :func:`column_sums`, bit for bit. The product is not
     checked (see :func:`gram_matrix`, which takes it as ``raw``); a non-finite
     sum means a non-finite entry or an overflow.
@@ -122,18 +122,18 @@ def gram_and_sums(X):
 
 def column_sums(X):
     """Column sums of dense float64 X, as :func:`gram_and_sums` forms them."""
-    rows = _rows_per_block(X.shape[1])
+    rows = row_block_size(X.shape[1])
     ones = np.ones(min(rows, X.shape[0]))
     blocks = range(0, X.shape[0], rows)
     with np.errstate(over="ignore", invalid="ignore"):
-        total = _pairwise(
+        total = pairwise_sum(
             ones[: len(X[start : start + rows])] @ X[start : start + rows]
             for start in blocks
         )
     return np.zeros(X.shape[1]) if total is None else total
 
 
-def _pairwise(terms):
+def pairwise_sum(terms):
     """Pairwise sum of the arrays ``terms`` yields, in order; None for none.
 
     The partial sums sit on a stack: the binary counter of the pairwise
@@ -159,7 +159,7 @@ def _blocked(X, mean, root, unit, sums=False):
     With ``sums`` (plain float64 X only), also the pairwise sum of the
     blocks' column sums: ``(G, sums)``.
     """
-    rows = _rows_per_block(X.shape[1])
+    rows = row_block_size(X.shape[1])
     plain = mean is None and root is None and unit == 1.0 and X.dtype == np.float64
     if sums and not plain:
         raise ValueError("column sums come with the Gram matrix of plain float64 X")
@@ -185,7 +185,7 @@ def _blocked(X, mean, root, unit, sums=False):
             np.matmul(ones[: block.shape[0]], block, out=product[-1])
             yield product
 
-    total = _pairwise(products())
+    total = pairwise_sum(products())
     if total is None:
         total = np.zeros((X.shape[1] + sums, X.shape[1]))
     if sums:

@@ -143,6 +143,31 @@ class Operand:
                 Z /= self.scale_used.astype(X.dtype)
         return Z
 
+    def row_blocks(self, rows):
+        """Z's rows ``rows`` at a time, each a new float64 array (dense X).
+
+        The same operations as :meth:`dense`, in float64, on one block at a
+        time; the divisors must be settled already.
+        """
+        if self.kind != "dense":
+            raise ValueError("row blocks are formed from dense X")
+        if self.scale is not None and self.scale_used is None:
+            raise ValueError("the column divisors are settled before row blocks")
+        mean = self.mean
+        root = None if self.weights is None else np.sqrt(self.weights)
+        scale = self.scale_used
+        if scale is not None and np.all(scale == 1):
+            scale = None
+        for start in range(0, self.shape[0], rows):
+            block = np.array(self.X[start : start + rows], dtype=np.float64)
+            if mean is not None:
+                block -= mean
+            if root is not None:
+                block *= root[start : start + rows, np.newaxis]
+            if scale is not None:
+                block /= scale
+            yield block
+
     def implicit(self):
         """Z for Krylov and randomized solvers: sparse data stays sparse."""
         if self.kind != "sparse":

@@ -113,9 +113,9 @@ def test_gram_and_sums_come_from_one_pass_and_match_the_references(rng, monkeypa
 @pytest.mark.parametrize(("n_features", "rows"), [(1, 1024), (50, 1024), (500, 8000)])
 def test_gram_blocks_follow_the_width(n_features, rows):
     # 16 rows per feature, at least 1024, at most GRAM_BLOCK_ROWS and 32 MiB.
-    assert gram_module._rows_per_block(n_features) == rows
-    assert gram_module._rows_per_block(4096) == 1024
-    assert gram_module._rows_per_block(10**6) == 4
+    assert gram_module.row_block_size(n_features) == rows
+    assert gram_module.row_block_size(4096) == 1024
+    assert gram_module.row_block_size(10**6) == 4
 
 
 def test_gram_rescales_data_whose_squares_overflow(rng):

@@ -370,14 +370,19 @@ def test_cholesky_qr_after_a_rejected_gram_is_as_exact_as_householder(
     beyond CHOLESKY_QR_TOLERANCE and Householder QR runs instead.
     """
     calls = []
-    original = exact.cholesky_qr_svd
 
-    def spy(*args):
-        result = original(*args)
-        calls.append(result is not None)
-        return result
+    def spy(original):
+        def spied(*args):
+            result = original(*args)
+            calls.append(result is not None)
+            return result
 
-    monkeypatch.setattr("sksvd.linalg._decompose.cholesky_qr_svd", spy)
+        return spied
+
+    # With U: from a copy of the data; without: by blocks of rows, no copy.
+    for name in ("cholesky_qr_svd", "cholesky_qr_values"):
+        spied = spy(getattr(exact, name))
+        monkeypatch.setattr(f"sksvd.linalg._decompose.{name}", spied)
     s_true = np.logspace(0, -np.log10(condition), 12) * 1e3
     X = _with_spectrum(rng, (5000, 12), s_true) + 7.0  # a shift: means to remove
     before = X.copy()
@@ -401,23 +406,43 @@ def test_cholesky_qr_after_a_rejected_gram_is_as_exact_as_householder(
     np.testing.assert_array_equal(X, before)
 
 
-def test_pca_of_correlated_tall_data_takes_cholesky_qr(rng):
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("matrix", ["covariance", "correlation"])
+def test_pca_of_correlated_tall_data_takes_cholesky_qr(
+    rng, monkeypatch, matrix, weighted
+):
+    import tracemalloc
+
+    import sksvd.linalg._gram as gram_module
     from sksvd import PCAViaSVD
 
+    # Blocks of 1000 rows: the blocked CholeskyQR2 sums 20 of them pairwise.
+    monkeypatch.setattr(gram_module, "GRAM_BLOCK_ROWS", 1000)
     mixing = np.linalg.qr(rng.standard_normal((30, 30)))[0]
     X = rng.standard_normal((20000, 30)) * np.logspace(0, -3, 30) @ mixing + 5
-    weights = rng.uniform(0.5, 2.0, X.shape[0])
-    for matrix in ("covariance", "correlation"):
+    before = X.copy()
+    weights = rng.uniform(0.5, 2.0, X.shape[0]) if weighted else None
+    tracemalloc.start()
+    try:
         pca = PCAViaSVD(matrix=matrix).fit(X, sample_weight=weights)
-        assert pca.solver_ == "qr"
-        mean = np.average(X, axis=0, weights=weights)
-        Z = (X - mean) * np.sqrt(weights)[:, None]
-        if matrix == "correlation":
-            Z = Z / np.sqrt(np.sum(Z**2, axis=0) / (weights.sum() - 1))
-        s = la.svdvals(Z)
-        np.testing.assert_allclose(
-            pca.singular_values_, s, rtol=0, atol=20 * EPS64 * s[0]
-        )
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert pca.solver_ == "qr"
+    # No copy of X: Q₁ is formed block by block (one block is 240 kB).
+    assert peak < X.nbytes / 4
+    np.testing.assert_array_equal(X, before)
+    w = np.ones(X.shape[0]) if weights is None else weights
+    mean = np.average(X, axis=0, weights=w)
+    Z = (X - mean) * np.sqrt(w)[:, None]
+    if matrix == "correlation":
+        Z = Z / np.sqrt(np.sum(Z**2, axis=0) / (w.sum() - 1))
+    _, s, Vt = la.svd(Z, full_matrices=False)
+    np.testing.assert_allclose(pca.singular_values_, s, rtol=0, atol=20 * EPS64 * s[0])
+    # Right vectors of well-separated values: angles of eps·σ₁/gap.
+    gaps = np.minimum(np.abs(np.diff(s, prepend=np.inf)), np.abs(np.diff(s, append=0)))
+    angle = np.abs(np.abs(np.sum(pca.components_ * Vt, axis=1)) - 1)
+    assert np.all(angle <= 100 * EPS64 * s[0] / gaps)
 
 
 def test_float32_singular_values_beyond_range_are_refused_on_the_gram_route(rng):
