@@ -23,7 +23,7 @@ SHIFT_RATIO = 100.0
 NUMPY_EIGH_MAX = 1000
 
 
-def gram_matrix(X, mean=None, weights=None, raw=None):
+def gram_matrix(X, mean=None, weights=None, raw=None, shift=True):
     """``Zᵀ Z / unit²`` for ``Z = diag(√w)(X − 1μᵀ)``, in float64.
 
     The product is accumulated over blocks of at most ``GRAM_BLOCK_ROWS`` rows
@@ -50,6 +50,9 @@ def gram_matrix(X, mean=None, weights=None, raw=None):
         ``XᵀX`` of float64 X as :func:`gram_and_sums` formed it, when the caller
         has it already (unweighted X only): the shifted formula starts from it
         instead of a second pass.
+    shift : bool, default=True
+        Whether to try the shifted formula; False when the caller knows the
+        means are large (it would cost a refused pass).
 
     Returns
     -------
@@ -79,11 +82,14 @@ def gram_matrix(X, mean=None, weights=None, raw=None):
         )
         return _blocked(X, None, root, unit), unit, 1.0
     mean = np.asarray(mean, dtype=np.float64)
-    if root is None:
+    if root is None and shift:
         shifted = _shifted(X, mean, raw)
         if shifted is not None:
             centred = np.maximum(np.diag(shifted), np.finfo(np.float64).tiny)
             return shifted, 1.0, 1.0 + float(np.max(n_samples * mean**2 / centred))
+    G = _centred_unscaled(X, mean, root)
+    if G is not None:
+        return G, 1.0, 1.0
     # The largest centred magnitude, from column extremes (no temporary array).
     spread = np.maximum(X.max(axis=0) - mean, mean - X.min(axis=0))
     largest = float(spread.max()) if spread.size else 0.0
@@ -210,6 +216,24 @@ def _unscaled(X, raw=None):
             return None
     small = np.flatnonzero(squares < info.tiny / info.eps)
     if small.size and np.any(X[:, small]):
+        return None
+    return G
+
+
+def _centred_unscaled(X, mean, root):
+    """The centred (weighted) Gram matrix when no rescaling is needed; else None.
+
+    As :func:`_unscaled` for centred blocks: checked on the result, which
+    saves the two passes over X for its column extremes.
+    """
+    info = np.finfo(np.float64)
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        G = _blocked(X, mean, root, 1.0)
+        squares = np.diag(G)
+        if not (np.all(np.isfinite(G)) and np.sum(squares) < info.max / 4):
+            return None
+    small = np.flatnonzero(squares < info.tiny / info.eps)
+    if small.size and np.any(X[:, small] != mean[small]):
         return None
     return G
 

@@ -126,6 +126,24 @@ def test_gram_rescales_data_whose_squares_overflow(rng):
     np.testing.assert_allclose(G, reference, rtol=1e-13)
 
 
+@pytest.mark.parametrize("size", [1e200, 1e-200, 1.0])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_centred_gram_rescales_only_where_squares_leave_the_range(rng, size, weighted):
+    # Means far beside the spread: the centred blocks are formed, and divided
+    # by their largest magnitude only where their squares would overflow or
+    # underflow (checked on the unscaled result first).
+    X = rng.standard_normal((3000, 4)) * size + 1e3 * size
+    mean = X.mean(axis=0)
+    weights = rng.uniform(0.5, 2.0, 3000) if weighted else None
+    G, unit, cancellation = gram_matrix(X, mean, weights)
+    assert cancellation == 1.0  # centred, not XᵀX − n·μμᵀ
+    assert (unit == 1.0) == (size == 1.0)
+    Z = (X - mean) / unit
+    if weighted:
+        Z = Z * np.sqrt(weights)[:, None]
+    np.testing.assert_allclose(G, Z.T @ Z, rtol=1e-12, atol=1e-12 * np.abs(G).max())
+
+
 def test_centred_operator_matches_the_dense_centred_matrix(rng):
     X = sp.random(60, 8, density=0.4, random_state=0, format="csr")
     X = X + sp.csr_matrix(np.outer(np.ones(60), [0, 0, 0, 0, 0, 0, 1e9, 0]))
