@@ -66,22 +66,23 @@ from sksvd.linalg._engine import (
 )
 
 
-def _column_mean(X, weights=None, sums=None, checked=True):
+def _column_mean(X, weights=None, sums=None, checked=True, name="PCAViaSVD"):
     """float64 (weighted) column means of dense or sparse X, refused on overflow.
 
     In float64 even for float32 X, as scikit-learn's StandardScaler: float32 sums
     would hide constant features from the test in ``_ScaleRule``. Constant
     columns get their value exactly (see the engine's ``column_mean``).
 
-    ``checked=False``: X has not been checked for NaN and infinity yet. A sum
-    is finite only if every entry it adds is, so only a non-finite mean sends
-    X to scikit-learn's check (which names the problem as validation would);
-    finite entries whose sum overflows are refused as an overflow.
+    ``checked=False``: dense X has not been checked for NaN and infinity yet.
+    A sum is finite only if every entry it adds is, so only a non-finite mean
+    sends X to scikit-learn's check (which names the problem as validation
+    would, for the estimator ``name``); finite entries whose sum overflows are
+    refused as an overflow.
     """
     mean = column_mean(X, weights, sums)
     if not np.all(np.isfinite(mean)):
         if not checked:
-            assert_all_finite(X, estimator_name="PCAViaSVD", input_name="X")
+            assert_all_finite(X, estimator_name=name, input_name="X")
         _variance_of(np.inf, X.shape[0])
     return mean
 
@@ -1045,9 +1046,27 @@ class PCAViaSVD(
         # Dense NumPy X without weights is checked for NaN and infinity by its
         # column sums, which the mean needs anyway (see _column_mean).
         deferred = kind == "dense" and sample_weight is None and self.missing != "em"
+        if not deferred:
+            return self._fit_validated(X, sample_weight, deferred)
+        # A fit refused for NaN or infinity leaves the estimator as it was, as
+        # when validation refuses X (the attributes it set are taken back).
+        state = dict(self.__dict__)
+        try:
+            return self._fit_validated(X, sample_weight, deferred)
+        except Exception:
+            self.__dict__.clear()
+            self.__dict__.update(state)
+            raise
+
+    def _fit_validated(self, X, sample_weight, deferred):
         X = self._validate_fit_input(
             X, weighted=sample_weight is not None, check_finite=not deferred
         )
+        if deferred and input_kind(X) != "dense":
+            # Validation made sparse data of it (a sparse DataFrame): its sums
+            # skip what is not stored, so the check runs here.
+            assert_all_finite(X, estimator_name=type(self).__name__, input_name="X")
+            deferred = False
         self.n_iter_ = 1  # one SVD, unless the EM iteration runs
         if self.missing == "em" and not is_dask_array(X) and _has_nan(X):
             X = self._complete(X, sample_weight)
@@ -1159,7 +1178,8 @@ class PCAViaSVD(
         if not is_dask_array(X):
 
             def mean(sums):
-                return _column_mean(X, weights, sums, checked=checked)
+                name = type(self).__name__
+                return _column_mean(X, weights, sums, checked=checked, name=name)
 
             rule = _ScaleRule(self, lambda: operand.mean, n_samples, _spread(X))
             operand = Operand(X, mean=mean, scale=rule, weights=weights)

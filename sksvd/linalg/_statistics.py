@@ -45,7 +45,8 @@ def column_mean(X, weights=None, sums=None):
             if sp.issparse(X):
                 mean = mean_variance_axis(X.astype(np.float64), axis=0)[0]
             elif X.dtype == np.float64:
-                # The sums the Gram solver's pass forms: the same mean either way.
+                # The sums the Gram solver's pass forms: the same summation
+                # either way (pairwise over blocks, more exact than X.mean).
                 mean = column_sums(X) / n_samples
             else:
                 mean = X.mean(axis=0, dtype=np.float64)

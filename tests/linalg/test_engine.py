@@ -102,7 +102,7 @@ def test_gram_and_sums_come_from_one_pass_and_match_the_references(rng, monkeypa
     np.testing.assert_allclose(G, X.T @ X, rtol=1e-14, atol=1e-14 * np.abs(G).max())
     exact = np.array([math.fsum(column) for column in X.T])
     np.testing.assert_allclose(sums, exact, rtol=4 * np.finfo(np.float64).eps)
-    # Bit for bit the sums of the mean's own pass: every solver gets one mean.
+    # Formed as the mean's own pass forms them (one thread count, same bits).
     np.testing.assert_array_equal(sums, gram_module.column_sums(X))
     empty = np.empty((0, 3))
     assert gram_module.column_sums(empty).tolist() == [0.0, 0.0, 0.0]
