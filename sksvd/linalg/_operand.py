@@ -154,7 +154,11 @@ class Operand:
         if self.scale is not None and self.scale_used is None:
             raise ValueError("the column divisors are settled before row blocks")
         mean = self.mean
-        root = None if self.weights is None else np.sqrt(self.weights)
+        root = (
+            None
+            if self.weights is None
+            else np.sqrt(np.asarray(self.weights, np.float64))
+        )
         scale = self.scale_used
         if scale is not None and np.all(scale == 1):
             scale = None
