@@ -31,14 +31,22 @@ def lapack_svd(X):
 
 
 def numpy_svd(X, compute_uv=True):
-    """Thin SVD by NumPy's ``gesdd``, for data whose products ran in NumPy's BLAS.
+    """Thin SVD by NumPy's ``gesdd``, for small matrices formed by NumPy's BLAS.
 
     NumPy and SciPy each load their own OpenBLAS, and the idle threads of the
-    one just used spin against the other's: SciPy's SVD of a 1000 × 1000
-    matrix took 388 ms right after sixteen NumPy products against 290 ms
-    alone, NumPy's 306 ms; a 40 × 1000 SVD 20 ms against 5 ms. Where ``gesdd``
-    does not converge, SciPy's ``gesvd`` (:func:`lapack_svd`'s fallback).
+    one just used spin against the other's: a 40 × 1000 SVD took 20 ms right
+    after a NumPy product against 5 ms by NumPy's own. For small matrices
+    only: NumPy factors float32 in float64 and copies its input, which costs
+    memory of the data's size on a large one (the exact SVD of dense data
+    stays :func:`lapack_svd`). Where ``gesdd`` does not converge, SciPy's
+    ``gesvd``; a non-finite matrix (an overflow on the way) is refused.
     """
+    if not np.all(np.isfinite(X)):
+        raise ValueError(
+            "A matrix formed from X holds NaN or infinity: its entries "
+            f"overflowed {X.dtype.name} on the way; pass X as float64, or "
+            "divide it by a constant first."
+        )
     try:
         return np.linalg.svd(X, full_matrices=False, compute_uv=compute_uv)
     except np.linalg.LinAlgError:
@@ -62,7 +70,7 @@ def full_svd(X, n_components, compute_u):
     n_samples, n_features = X.shape
     if not compute_u and n_samples > n_features:
         return qr_svd(X, n_components, compute_u=False)
-    U, s, Vt = numpy_svd(X)
+    U, s, Vt = lapack_svd(X)
     k = n_components
     U = np.ascontiguousarray(U[:, :k]) if compute_u else None
     return SVDResult(U, s[:k], np.ascontiguousarray(Vt[:k]))
