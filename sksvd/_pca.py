@@ -1,5 +1,6 @@
 """PCAViaSVD: principal component analysis of the covariance or correlation matrix."""
 
+import weakref
 from math import log
 from numbers import Integral, Real
 from typing import NamedTuple
@@ -1181,8 +1182,11 @@ class PCAViaSVD(
                 name = type(self).__name__
                 return _column_mean(X, weights, sums, checked=checked, name=name)
 
-            rule = _ScaleRule(self, lambda: operand.mean, n_samples, _spread(X))
+            # The rule reads the operand's mean once it is settled; by a weak
+            # reference, so that no reference cycle keeps X alive after the fit.
+            rule = _ScaleRule(self, lambda: owner().mean, n_samples, _spread(X))
             operand = Operand(X, mean=mean, scale=rule, weights=weights)
+            owner = weakref.ref(operand)
             return operand
         if weights is not None:
             import dask.array as da

@@ -607,3 +607,24 @@ def test_the_error_names_a_subclass(rng):
     X[0, 0] = np.nan
     with pytest.raises(ValueError, match="MyPCA does not accept missing values"):
         MyPCA(n_components=2).fit(X)
+
+
+@pytest.mark.parametrize("matrix", ["covariance", "correlation"])
+@pytest.mark.parametrize("solver", ["auto", "full", "lanczos"])
+def test_a_fit_keeps_no_reference_cycle_to_the_data(rng, matrix, solver):
+    # Without the cyclic collector, X must go as soon as the caller drops it:
+    # in a grid search a cycle kept every fold's copy until a collection.
+    import gc
+    import weakref
+
+    X = rng.standard_normal((3000, 20))
+    alive = weakref.ref(X)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        PCAViaSVD(n_components=5, matrix=matrix, solver=solver).fit(X)
+        del X
+        assert alive() is None
+    finally:
+        if enabled:
+            gc.enable()
