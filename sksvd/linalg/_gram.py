@@ -23,7 +23,7 @@ SHIFT_RATIO = 100.0
 NUMPY_EIGH_MAX = 1000
 
 
-def gram_matrix(X, mean=None, weights=None, raw=None, shift=True):
+def gram_matrix(X, mean=None, weights=None, raw=None):
     """``Zᵀ Z / unit²`` for ``Z = diag(√w)(X − 1μᵀ)``, in float64.
 
     The product is accumulated over blocks of :func:`row_block_size` rows (at most
@@ -50,9 +50,6 @@ def gram_matrix(X, mean=None, weights=None, raw=None, shift=True):
         ``XᵀX`` of float64 X as :func:`gram_and_sums` formed it, when the caller
         has it already (unweighted X only): the shifted formula starts from it
         instead of a second pass.
-    shift : bool, default=True
-        Whether to try the shifted formula; False when the caller knows the
-        means are large (it would cost a refused pass).
 
     Returns
     -------
@@ -82,12 +79,12 @@ def gram_matrix(X, mean=None, weights=None, raw=None, shift=True):
         )
         return _blocked(X, None, root, unit), unit, 1.0
     mean = np.asarray(mean, dtype=np.float64)
-    if root is None and shift:
+    if root is None:
         shifted = _shifted(X, mean, raw)
         if shifted is not None:
             centred = np.maximum(np.diag(shifted), np.finfo(np.float64).tiny)
             return shifted, 1.0, 1.0 + float(np.max(n_samples * mean**2 / centred))
-    G = _centred_unscaled(X, mean, root)
+    G = _unscaled(X, mean=mean, root=root)
     if G is not None:
         return G, 1.0, 1.0
     # The largest centred magnitude, from column extremes (no temporary array).
@@ -136,7 +133,7 @@ def column_sums(X):
     blocks = range(0, X.shape[0], rows)
     with np.errstate(over="ignore", invalid="ignore"):
         total = pairwise_sum(
-            ones[: len(X[start : start + rows])] @ X[start : start + rows]
+            ones[: min(rows, X.shape[0] - start)] @ X[start : start + rows]
             for start in blocks
         )
     return np.zeros(X.shape[1]) if total is None else total
@@ -202,41 +199,26 @@ def _blocked(X, mean, root, unit, sums=False):
     return total
 
 
-def _unscaled(X, raw=None):
-    """``XᵀX`` (``raw`` when given) when no rescaling is needed, checked; else None.
+def _unscaled(X, raw=None, mean=None, root=None):
+    """The Gram matrix of X's (centred, weighted) blocks unscaled, checked; else None.
 
-    Saves the pass over X for its largest magnitude: the product is finite
-    with a trace inside float64's range, and no column is small enough for its
-    squares to lose digits (all-zero columns are exact as they are).
+    ``XᵀX`` (``raw`` when given) without ``mean``; float64 X only there, as
+    the shifted formula needs. Saves the passes over X for its largest
+    (centred) magnitude: the product is finite with a trace inside float64's
+    range, and no column is small enough for its squares to lose digits
+    (columns that are zero, or constant once centred, are exact as they are).
     """
-    if X.dtype != np.float64:
+    if mean is None and X.dtype != np.float64:
         return None
-    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        G = _blocked(X, None, None, 1.0) if raw is None else raw
-        squares = np.diag(G)
-        info = np.finfo(np.float64)
-        if not (np.all(np.isfinite(G)) and np.sum(squares) < info.max / 4):
-            return None
-    small = np.flatnonzero(squares < info.tiny / info.eps)
-    if small.size and np.any(X[:, small]):
-        return None
-    return G
-
-
-def _centred_unscaled(X, mean, root):
-    """The centred (weighted) Gram matrix when no rescaling is needed; else None.
-
-    As :func:`_unscaled` for centred blocks: checked on the result, which
-    saves the two passes over X for its column extremes.
-    """
     info = np.finfo(np.float64)
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        G = _blocked(X, mean, root, 1.0)
+        G = _blocked(X, mean, root, 1.0) if raw is None else raw
         squares = np.diag(G)
         if not (np.all(np.isfinite(G)) and np.sum(squares) < info.max / 4):
             return None
     small = np.flatnonzero(squares < info.tiny / info.eps)
-    if small.size and np.any(X[:, small] != mean[small]):
+    centre = 0.0 if mean is None else mean[small]
+    if small.size and np.any(X[:, small] != centre):
         return None
     return G
 
