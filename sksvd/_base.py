@@ -50,13 +50,31 @@ def warn_at_caller(message, category=UserWarning):
     warnings.warn(message, category, stacklevel=level)
 
 
+def in_dtype(values, dtype):
+    """``values`` cast to ``dtype`` when they fit its range, else unchanged.
+
+    Out of range means beyond its largest value, or a non-zero value that it
+    would round to zero: variances of float32 data are then kept in float64.
+    """
+    info = np.finfo(dtype)
+    magnitude = np.abs(values)
+    if np.all((magnitude <= info.max) & ((magnitude == 0) | (magnitude >= info.tiny))):
+        return values.astype(dtype)
+    return values.copy()
+
+
 def validate_data(estimator, /, X="no_validation", y="no_validation", **kwargs):
     """scikit-learn's ``validate_data``, with tensors that record gradients detached.
 
     Fits and predictions are not differentiated: a PyTorch tensor with
     ``requires_grad=True`` is read as its data, as NumPy would read it.
+
+    scikit-learn's NaN/inf check sums X first and, where the sum of finite
+    float32 data overflows, checks entry by entry: its overflow warning there
+    is about its own shortcut, not the data, and is not passed on.
     """
-    validated = _validate_data(estimator, detached(X), detached(y), **kwargs)
+    with np.errstate(over="ignore", invalid="ignore"):
+        validated = _validate_data(estimator, detached(X), detached(y), **kwargs)
     # Sparse entries stored more than once are summed (in a copy): variances
     # and norms read the stored values as the entries.
     if isinstance(validated, tuple):

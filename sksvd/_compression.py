@@ -10,7 +10,13 @@ from sklearn.base import (
 )
 from sklearn.utils.extmath import safe_sparse_dot
 
-from sksvd._base import _SVDTransformerMixin, row_weights, to_device_of, validate_data
+from sksvd._base import (
+    _SVDTransformerMixin,
+    in_dtype,
+    row_weights,
+    to_device_of,
+    validate_data,
+)
 from sksvd._compat import (
     Interval,
     RealNotInt,
@@ -106,10 +112,13 @@ class TruncatedSVDCompressor(
         Variance (``ddof=0``) of the training data's projection on each
         component, as :class:`sklearn.decomposition.TruncatedSVD` reports it.
         Unlike ``explained_energy_ratio_`` it need not decrease: the data are
-        not centred.
+        not centred. In X's dtype, or in float64 where a variance of float32
+        data leaves float32's range; a variance beyond float64's range (data
+        near 1e±154 and past) is its IEEE rounding, ``inf`` or 0.
 
     explained_variance_ratio_ : ndarray of shape (`n_components_`,)
-        ``explained_variance_`` over the summed variances of X's columns.
+        ``explained_variance_`` over the summed variances of X's columns,
+        formed before squaring: exact at any magnitude.
 
     %(solver_)s
 
@@ -393,8 +402,8 @@ class TruncatedSVDCompressor(
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             variance = (score_norms / np.sqrt(count)) ** 2
             ratio = (score_norms / total) ** 2 if total > 0 else np.zeros_like(variance)
-        self.explained_variance_ = variance.astype(dtype, copy=False)
-        self.explained_variance_ratio_ = ratio.astype(dtype, copy=False)
+        self.explained_variance_ = in_dtype(variance, dtype)
+        self.explained_variance_ratio_ = in_dtype(ratio, dtype)
 
     def _validated(self, X):
         """X validated (lazily for dask)."""

@@ -23,6 +23,7 @@ from sklearn.utils.validation import check_is_fitted
 from sksvd._base import (
     _SVDTransformerMixin,
     host_weights,
+    in_dtype,
     row_weights,
     to_device_of,
     validate_data,
@@ -147,19 +148,6 @@ def _count(operand):
     if operand.weights is None:
         return operand.shape[0]
     return _as_count(np.sum(operand.weights))
-
-
-def _in_dtype(values, dtype):
-    """``values`` cast to ``dtype`` when they fit its range, else unchanged.
-
-    Out of range means beyond its largest value, or a non-zero value that it
-    would round to zero.
-    """
-    info = np.finfo(dtype)
-    magnitude = np.abs(values)
-    if np.all((magnitude <= info.max) & ((magnitude == 0) | (magnitude >= info.tiny))):
-        return values.astype(dtype)
-    return values.copy()
 
 
 def _spread(X):
@@ -1348,16 +1336,16 @@ class PCAViaSVD(
         self.singular_values_ = s[:k].copy()
         # In the data's dtype, as scikit-learn keeps float32 (computed in
         # float64; a float32 variance beyond float32's range stays float64).
-        self.explained_variance_ = _in_dtype(explained_variance[:k], s.dtype)
-        self.explained_variance_ratio_ = _in_dtype(ratio[:k], s.dtype)
+        self.explained_variance_ = in_dtype(explained_variance[:k], s.dtype)
+        self.explained_variance_ratio_ = in_dtype(ratio[:k], s.dtype)
         self.noise_variance_ = float(noise)
         self.loadings_ = self.components_ * np.sqrt(self.explained_variance_)[:, None]
-        self._whitening = _in_dtype(self._whitening_scale(), s.dtype)
+        self._whitening = in_dtype(self._whitening_scale(), s.dtype)
 
     def _store_feature_variances(self, norms, n_samples, dtype):
         """``var_`` (``ddof=0``, as IncrementalPCA) and ``n_samples_seen_``."""
         with np.errstate(over="ignore", under="ignore"):
-            self.var_ = _in_dtype((norms / np.sqrt(n_samples)) ** 2, dtype)
+            self.var_ = in_dtype((norms / np.sqrt(n_samples)) ** 2, dtype)
         self.n_samples_seen_ = n_samples
 
     def _whitening_scale(self):

@@ -23,6 +23,7 @@ from sksvd import (
     TruncatedSVDCompressor,
 )
 from sksvd.linalg import choose_solver, lstsq, svd
+from tests.hard_matrices import with_spectrum
 
 EPS = np.finfo(np.float64).eps
 EPS32 = float(np.finfo(np.float32).eps)
@@ -693,3 +694,116 @@ def test_frobenius_norm_of_entries_stored_twice(rng):
     np.testing.assert_allclose(
         frobenius_norm(X), np.linalg.norm(X.toarray()), rtol=1e-14
     )
+
+
+# 12. Every solver at the edges of the dtype's range -----------------------------
+
+
+@pytest.mark.parametrize(
+    ("dtype", "scale"),
+    [
+        (np.float64, 1e-310),
+        (np.float64, 1e300),
+        (np.float32, 1e-40),
+        (np.float32, 1e30),
+    ],
+)
+def test_randomized_sketch_at_extreme_magnitudes_is_as_exact_as_at_unit_scale(
+    dtype, scale
+):
+    # Subnormal data lost digits in every product of the sketch (54 % off in
+    # σ at 1e-44 in float32, 19 % at 1e-310 in float64); it is now sketched
+    # divided by its largest magnitude, as the Krylov solvers do. A steep
+    # spectrum makes the sketch exact to the dtype: the reference is LAPACK on
+    # the same (rounded) entries, in float64.
+    rng = np.random.default_rng(0)
+    s = np.geomspace(1.0, 1e-6, 10)
+    X = (with_spectrum(rng, (300, 80), s) * scale).astype(dtype)
+    exact = np.linalg.svd(X.astype(np.float64), compute_uv=False)
+    # Values returned as subnormal numbers are rounded to a multiple of the
+    # smallest one, as LAPACK's would be in that dtype.
+    close = {
+        "rtol": 1e-9 if dtype == np.float64 else 1e-4,
+        "atol": 2 * float(np.finfo(dtype).smallest_subnormal),
+    }
+    model = TruncatedSVDCompressor(5, solver="randomized", random_state=0).fit(X)
+    np.testing.assert_allclose(model.singular_values_, exact[:5], **close)
+    energy = TruncatedSVDCompressor(0.999, solver="randomized", random_state=0).fit(X)
+    fractions = np.cumsum((exact / exact[0]) ** 2)
+    rank = np.searchsorted(fractions / fractions[-1], 0.999) + 1
+    assert energy.n_components_ == rank
+    np.testing.assert_allclose(energy.singular_values_, exact[:rank], **close)
+
+
+@pytest.mark.parametrize(
+    "solver",
+    ["auto", "full", "gram", "qr", "randomized", "lanczos", "arpack", "propack"],
+)
+@pytest.mark.parametrize("n_components", [5, 0.5])
+def test_singular_values_beyond_float32_are_refused_by_every_solver(
+    solver, n_components
+):
+    # σ₁ ≈ 2e37·(√300 + √40) passes float32's 3.4e38: every solver (and the
+    # energy search) refuses it with the same message, where some returned inf
+    # and a NaN ratio; scikit-learn's own NaN/inf check, whose sum overflows
+    # here, gives no warning either (warnings are errors in the tests).
+    rng = np.random.default_rng(0)
+    X = (rng.standard_normal((300, 40)) * 2e37).astype(np.float32)
+    assert np.linalg.svd(X.astype(np.float64), compute_uv=False)[0] > 3.5e38
+    model = TruncatedSVDCompressor(n_components, solver=solver, random_state=0)
+    with pytest.raises(ValueError, match="exceed the range of float32"):
+        model.fit(X)
+
+
+def test_compressor_variances_keep_their_value_beyond_float32():
+    # Variances of float32 data near 1e30 pass float32's range: they are
+    # returned in float64 (as PCAViaSVD returns them), not cast to inf with a
+    # warning.
+    rng = np.random.default_rng(0)
+    X = (rng.standard_normal((400, 30)) * 1e30).astype(np.float32)
+    model = TruncatedSVDCompressor(3, solver="full").fit(X)
+    scores = X.astype(np.float64) @ model.components_.T.astype(np.float64)
+    assert model.explained_variance_.dtype == np.float64
+    # Components in float32: the projection's variance agrees to float32's eps.
+    np.testing.assert_allclose(model.explained_variance_, scores.var(axis=0), rtol=1e-5)
+    assert model.explained_variance_ratio_.dtype == np.float32
+
+
+def test_compressor_variances_beyond_float64_are_their_ieee_rounding(rng):
+    # σ²/n of data near 1e300 is past float64: inf, as documented, with the
+    # ratios (formed before squaring) exact and no warning.
+    X = rng.standard_normal((200, 30))
+    huge = TruncatedSVDCompressor(3, solver="full").fit(X * 1e300)
+    unit = TruncatedSVDCompressor(3, solver="full").fit(X)
+    assert np.all(huge.explained_variance_ == np.inf)
+    np.testing.assert_allclose(
+        huge.explained_variance_ratio_, unit.explained_variance_ratio_, rtol=1e-12
+    )
+
+
+@pytest.mark.parametrize("scale", [1e-40, 1e-30, 1e20, 1e30])
+@pytest.mark.parametrize("matrix", ["covariance", "correlation"])
+@pytest.mark.parametrize("solver", ["auto", "lanczos", "arpack", "randomized"])
+def test_sparse_float32_pca_at_extreme_magnitudes(scale, matrix, solver):
+    # Implicitly centred sparse float32 data outside [1e-10, 1e10]: ARPACK
+    # stopped with "starting vector is zero" (1e-30) or "could not build an
+    # Arnoldi factorization" (1e20), and block Lanczos returned values 85 % to
+    # 100 % off without a word. The operator's data, mean and column divisors
+    # are now brought into range first. The reference is LAPACK on the same
+    # float32 entries, centred (and scaled) in float64.
+    rng = np.random.default_rng(0)
+    A = sp.random(2000, 100, density=0.2, random_state=0, format="csr")
+    A.data = rng.standard_normal(A.nnz)
+    A = sp.csr_matrix(A @ sp.diags(np.geomspace(1, 1e-2, 100)))
+    X = (A * scale).astype(np.float32)
+    D = X.toarray().astype(np.float64)
+    Z = D - D.mean(axis=0)
+    if matrix == "correlation":
+        Z = Z / np.linalg.norm(Z, axis=0) * np.sqrt(len(Z) - 1)
+    exact = np.linalg.svd(Z, compute_uv=False)[:5]
+    model = PCAViaSVD(5, matrix=matrix, solver=solver, n_iter=20, random_state=0).fit(X)
+    # float32 Krylov solvers agree to about 1e-7 here (ARPACK to 6e-5); the
+    # randomized sketch of the flat correlation spectrum to 9e-4, as at unit
+    # scale.
+    tolerance = 2e-3 if (solver, matrix) == ("randomized", "correlation") else 1e-4
+    np.testing.assert_allclose(model.singular_values_, exact, rtol=tolerance)

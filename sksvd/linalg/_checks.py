@@ -1,4 +1,5 @@
-"""Ranks: checking a requested one against the data, finding one from an energy.
+"""Ranks: checking a requested one against the data, finding one from an energy;
+singular values checked against the dtype they are returned in.
 
 Shared by the engine and the estimators.
 """
@@ -44,3 +45,19 @@ def rank_for_energy(s, energy, norm):
     cumulative = np.cumsum((s.astype(np.float64) / norm) ** 2)
     rank = int(np.searchsorted(cumulative, energy, side="left")) + 1
     return rank if rank <= s.size else None
+
+
+def check_singular_values_fit(largest, dtype):
+    """Raise a ValueError naming the problem if σ₁ = ``largest`` exceeds ``dtype``.
+
+    Singular values are returned in X's dtype: float32 data whose σ₁ passes
+    float32's largest value (about 3.4e38) would come back as ``inf``. NaN (an
+    overflow on the way) is refused the same way.
+    """
+    dtype = np.dtype(dtype)
+    if not largest <= np.finfo(dtype).max:
+        raise ValueError(
+            f"The singular values of X exceed the range of {dtype.name} (X's "
+            "dtype, which they are returned in); pass X as float64, or smaller "
+            "sample weights."
+        )

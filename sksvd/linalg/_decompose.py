@@ -12,7 +12,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from sksvd.linalg import _namespace
-from sksvd.linalg._checks import rank_for_energy
+from sksvd.linalg._checks import check_singular_values_fit, rank_for_energy
 from sksvd.linalg._dask import dask_svd
 from sksvd.linalg._exact import (
     cholesky_qr_svd,
@@ -144,7 +144,11 @@ def decompose(
             result, solver = _run(operand, k, solver, guarded, whole_spectrum, options)
     U, s, Vt = result
     if operand.ns is not None:
-        return _on_host(U, s, Vt, solver, operand.ns)
+        result = _on_host(U, s, Vt, solver, operand.ns)
+        check_singular_values_fit(float(np.max(result.s, initial=0.0)), result.s.dtype)
+        return result
+    # Every solver's values, in X's dtype: float32 data can have a σ₁ beyond it.
+    check_singular_values_fit(float(np.max(s, initial=0.0)), s.dtype)
     if U is not None and U.shape[1] != Vt.shape[0]:
         # A whole spectrum with one factor complete: the pairs are the shorter.
         pairs = min(U.shape[1], Vt.shape[0])
@@ -318,12 +322,8 @@ def _gram(operand, n, k, every, compute_u):
         # singular value is zero in exact arithmetic, and exact as such.
         s[-1] = 0.0
         exact_zeros += 1
-    if s.size and not s[0] * unit <= np.finfo(dtype).max:
-        raise ValueError(
-            f"The singular values of X exceed the range of {np.dtype(dtype).name} "
-            "(X's dtype, which they are returned in); pass X as float64, or smaller "
-            "sample weights."
-        )
+    if s.size:
+        check_singular_values_fit(s[0] * unit, dtype)
     used = s[: max(min(n, s.size - exact_zeros), 0)] if every else s[:k]
     error = gram_error_estimate(used, rows) * cancellation
     # The short-side factor comes with every eigenpair; the long side's

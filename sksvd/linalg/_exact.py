@@ -9,6 +9,7 @@ import scipy.linalg as la
 import scipy.sparse as sp
 from scipy.linalg import blas
 
+from sksvd.linalg._checks import check_singular_values_fit
 from sksvd.linalg._gram import pairwise_sum
 from sksvd.linalg._result import SVDResult
 
@@ -104,15 +105,28 @@ def qr_svd(X, n_components, compute_u, every=False):
             _, R = la.qr(
                 np.array(X, order="F"), mode="raw", overwrite_a=True, check_finite=False
             )
+        _check_triangle(R)
         U_r, s, Vt = lapack_svd(R)
         U = Q @ U_r[:, :k] if compute_u else None
         return SVDResult(U, s[:n], np.ascontiguousarray(Vt[:n]))
     # Wide: X.T = QR, so X = Rᵀ Qᵀ and SVD(Rᵀ) = U Σ Ṽᵀ gives Vt = (Q Ṽ)ᵀ.
     Q, R = la.qr(X.T, mode="economic", check_finite=False)
+    _check_triangle(R)
     U, s, Vt_r = lapack_svd(R.T)
     Vt = (Q @ Vt_r[:k].T).T
     U = np.ascontiguousarray(U[:, :n]) if compute_u else None
     return SVDResult(U, s[:n], np.ascontiguousarray(Vt))
+
+
+def _check_triangle(R):
+    """Refuse a QR factor that overflowed: no entry of R exceeds σ₁.
+
+    ``|rᵢⱼ| ≤ ‖R eⱼ‖ = ‖X eⱼ‖ ≤ σ₁``, so an entry beyond the dtype (or NaN,
+    an overflow cancelled on the way) means σ₁ is beyond it too.
+    """
+    with np.errstate(invalid="ignore"):
+        largest = float(np.max(np.abs(R), initial=0.0))
+    check_singular_values_fit(largest, R.dtype)
 
 
 def cholesky_qr_svd(Z, G, unit, n, k, compute_u):

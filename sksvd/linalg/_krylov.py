@@ -11,8 +11,7 @@ from scipy.sparse.linalg import svds
 from sksvd.linalg._block_krylov import BlockKrylovConvergenceError, block_krylov_svd
 from sksvd.linalg._lanczos import LanczosConvergenceError, lanczos_svd
 from sksvd.linalg._norms import largest_magnitude
-from sksvd.linalg._operand import CenteredOperator
-from sksvd.linalg._policy import FLOAT32_SAFE_RANGE, SAFE_RANGE
+from sksvd.linalg._operand import CenteredOperator, into_range, times_unit
 from sksvd.linalg._result import SVDResult
 
 
@@ -80,15 +79,9 @@ def krylov_svd(X, n_components, *, solver, compute_u, random_state, tol=0.0):
     largest = _largest_magnitude(X)
     if largest == 0.0:
         return _zero_svd(X.shape, n_components, dtype, compute_u)
-    low, high = SAFE_RANGE if dtype == np.float64 else FLOAT32_SAFE_RANGE
-    if largest is not None and not low < largest < high:
-        # ARPACK works on XᵀX, and Lanczos's norms square the entries too:
-        # squares of such values leave the range of X's dtype.
-        if isinstance(X, np.ndarray):
-            scaled = X / largest  # a Python float: X's dtype stays
-        else:
-            scaled = X.copy()  # sparse: divided in its own dtype
-            scaled.data = scaled.data / largest
+    # ARPACK works on XᵀX, and Lanczos's norms square the entries too.
+    scaled, unit = into_range(X, largest)
+    if unit != 1.0:
         result = krylov_svd(
             scaled,
             n_components,
@@ -97,7 +90,7 @@ def krylov_svd(X, n_components, *, solver, compute_u, random_state, tol=0.0):
             random_state=random_state,
             tol=tol,
         )
-        return SVDResult(result.U, result.s * largest, result.Vt)
+        return SVDResult(result.U, times_unit(result.s, unit), result.Vt)
     if solver == "lanczos":
         return lanczos_svd(
             X, n_components, compute_u=compute_u, random_state=random_state

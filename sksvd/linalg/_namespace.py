@@ -20,6 +20,7 @@ import scipy.sparse as sp
 from sklearn import get_config
 
 from sksvd import _compat
+from sksvd.linalg._checks import check_singular_values_fit
 from sksvd.linalg._policy import SAFE_RANGE
 from sksvd.linalg._result import SVDResult
 
@@ -482,12 +483,7 @@ def gram_svd(operand, n, k, compute_u, ns):
         # Centred rows are orthogonal to √w: the last value is zero, exactly.
         s[-1] = 0.0
         exact_zeros = 1
-    if not s[0] <= np.finfo(numpy_dtype(dtype)).max:
-        raise ValueError(
-            f"The singular values of X exceed the range of {numpy_dtype(dtype).name} "
-            "(X's dtype, which they are returned in); pass X as float64, or smaller "
-            "sample weights."
-        )
+    check_singular_values_fit(s[0], numpy_dtype(dtype))
     long = None
     if transposed or compute_u:
         # The long factor (A D⁻¹ V) Σ⁻¹, with A divided as G was.

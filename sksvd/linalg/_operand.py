@@ -14,7 +14,7 @@ from scipy.sparse.linalg import LinearOperator
 from sksvd.linalg import _namespace
 from sksvd.linalg._gram import SHIFT_RATIO
 from sksvd.linalg._norms import canonical, column_norms, largest_magnitude
-from sksvd.linalg._policy import SAFE_RANGE
+from sksvd.linalg._policy import FLOAT32_SAFE_RANGE, SAFE_RANGE
 
 
 def input_kind(X):
@@ -251,6 +251,51 @@ def sparse_centred_norms(X, mean, weights=None):
         return np.sqrt(stored + np.maximum(zeros, 0)) * unit
 
 
+def into_range(X, largest=None):
+    """``(Z, unit)``: ``X = unit·Z``, with Z inside its dtype's safe range.
+
+    Krylov and randomized solvers square entries, and multiply them by vector
+    entries of about ``1/√n``: outside ``SAFE_RANGE`` (float64) or
+    ``FLOAT32_SAFE_RANGE`` (float32) the products over- or underflow, and
+    subnormal data loses digits in every product. An array or sparse matrix
+    is then divided by its largest magnitude (into a new one); a
+    :class:`CenteredOperator` has its data, mean and column divisors brought
+    into range (:meth:`CenteredOperator.into_range`). Data already inside,
+    all-zero data and other operators come back as they are, with
+    ``unit = 1``. ``largest`` is ``max |x|`` where the caller has it.
+    """
+    if isinstance(X, CenteredOperator):
+        return X.into_range()
+    is_sparse = sp.issparse(X)
+    if not (isinstance(X, np.ndarray) or is_sparse):
+        return X, 1.0
+    if largest is None:
+        largest = largest_magnitude(canonical(X).data if is_sparse else X)
+    if largest == 0.0 or _inside(largest, X.dtype) or not np.isfinite(largest):
+        return X, 1.0
+    if not is_sparse:
+        return X / largest, largest  # a Python float: X's dtype stays
+    scaled = X.copy()
+    scaled.data = scaled.data / largest
+    return scaled, largest
+
+
+def _inside(magnitude, dtype):
+    low, high = SAFE_RANGE if dtype == np.float64 else FLOAT32_SAFE_RANGE
+    return low < magnitude < high
+
+
+def times_unit(s, unit):
+    """Singular values ``s`` of ``X / unit`` scaled back, in s's dtype.
+
+    Values beyond the dtype become ``inf`` without a warning: the engine
+    refuses them with a message that names the problem
+    (:func:`~sksvd.linalg._decompose.decompose`).
+    """
+    with np.errstate(over="ignore"):
+        return (s * unit).astype(s.dtype, copy=False)
+
+
 class CenteredOperator(LinearOperator):
     """``Z = diag(r) (X − 1 μᵀ) diag(1/d)`` applied through products with ``X`` alone.
 
@@ -290,6 +335,30 @@ class CenteredOperator(LinearOperator):
         self.X = sp.csr_matrix(X @ sp.diags(kept))
         self.X.eliminate_zeros()
         self.mean = mean * kept
+
+    def into_range(self):
+        """``(Z', unit)`` with ``Z = unit·Z'`` and Z's parts inside the safe range.
+
+        The stored values, the mean and the dense block are divided by their
+        largest magnitude ``c``, and the column divisors by their largest
+        ``e``, where either lies outside the dtype's safe range (subnormal
+        float32 data made the products lose every digit, and data near 1e20
+        overflowed float32 in them): ``Z' = Z·e/c``. Otherwise the operator
+        itself, with unit 1.
+        """
+        parts = [self.X.data, self.mean] + ([] if self.dense is None else [self.dense])
+        c = max(largest_magnitude(part) for part in parts)
+        e = largest_magnitude(self.scale)
+        if c == 0.0 or (_inside(c, self.dtype) and _inside(e, self.dtype)):
+            return self, 1.0
+        e = 1.0 if e == 0.0 else e
+        operator = self.astype(self.dtype)
+        operator.X = operator.X.copy() if operator.X is self.X else operator.X
+        operator.X.data = self.X.data / c
+        operator.mean = self.mean / c
+        operator.scale = self.scale / e
+        operator.dense = None if self.dense is None else self.dense / c
+        return operator, c / e
 
     def astype(self, dtype):
         """The same operator computing in ``dtype``."""

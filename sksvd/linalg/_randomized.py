@@ -5,6 +5,7 @@ import scipy.linalg as la
 
 from sksvd.linalg._checks import rank_for_energy
 from sksvd.linalg._exact import numpy_svd
+from sksvd.linalg._operand import into_range, times_unit
 from sksvd.linalg._result import SVDResult
 
 # With ``ns`` (a :class:`~sksvd.linalg._namespace.Namespace`) the same algorithms
@@ -98,8 +99,22 @@ def randomized_svd(
 
     Algorithm 4.4 of Halko, Martinsson and Tropp (2011), with LU-normalised power
     iterations as in scikit-learn: ``Q = orth((AAᵀ)^q A Ω)`` for a Gaussian ``Ω``
-    with ``k + n_oversamples`` columns, then the exact SVD of ``QᵀA``.
+    with ``k + n_oversamples`` columns, then the exact SVD of ``QᵀA``. Data
+    outside its dtype's safe range is sketched divided by its largest
+    magnitude (:func:`~sksvd.linalg._norms.into_range`).
     """
+    if ns is None:
+        scaled, unit = into_range(X)
+        if unit != 1.0:
+            U, s, Vt = randomized_svd(
+                scaled,
+                n_components,
+                n_oversamples=n_oversamples,
+                n_iter=n_iter,
+                compute_u=compute_u,
+                random_state=random_state,
+            )
+            return SVDResult(U, times_unit(s, unit), Vt)
     A, transposed = _tall(X)
     n_iter = resolve_n_iter(n_iter, n_components, X.shape)
     size = min(n_components + n_oversamples, min(X.shape))
@@ -142,8 +157,26 @@ def randomized_svd_by_energy(
     with the logarithm of the rank.
 
     Returns None, having stopped early, when the basis would grow past
-    ``max_width`` columns (the caller then runs an exact SVD).
+    ``max_width`` columns (the caller then runs an exact SVD). Data outside
+    its dtype's safe range is sketched as :func:`randomized_svd` sketches it.
     """
+    if ns is None:
+        scaled, unit = into_range(X)
+        if unit != 1.0:
+            result = randomized_svd_by_energy(
+                scaled,
+                energy,
+                norm / unit,
+                n_oversamples=n_oversamples,
+                n_iter=n_iter,
+                compute_u=compute_u,
+                random_state=random_state,
+                block_size=block_size,
+                max_width=max_width,
+            )
+            if result is None:
+                return None
+            return SVDResult(result.U, times_unit(result.s, unit), result.Vt)
     A, transposed = _tall(X)
     long_side, short_side = A.shape[0], A.shape[1]
     if ns is None:
