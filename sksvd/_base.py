@@ -5,13 +5,13 @@ import sys
 import warnings
 
 import numpy as np
-from sklearn.utils import check_array
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted
 from sklearn.utils.validation import validate_data as _validate_data
 
 from sksvd._compat import check_same_namespace, check_sample_weight
 from sksvd._dask_input import is_dask_array, validate_dask
+from sksvd.linalg._checks import check_array
 from sksvd.linalg._engine import (
     ARRAY_API_SOLVERS,
     canonical,

@@ -14,7 +14,7 @@ from sklearn.base import (
     TransformerMixin,
 )
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import assert_all_finite, check_array
+from sklearn.utils import assert_all_finite
 from sklearn.utils.extmath import fast_logdet
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.sparsefuncs import min_max_axis
@@ -41,6 +41,7 @@ from sksvd._compat import (
 from sksvd._dask_input import is_dask_array, validate_dask
 from sksvd._docstrings import fill_shared_docs
 from sksvd.exceptions import ConstantFeatureWarning
+from sksvd.linalg._checks import check_array
 from sksvd.linalg._engine import (
     PARTIAL_SPECTRUM_SOLVERS,
     SOLVERS,
@@ -437,7 +438,9 @@ class PCAViaSVD(
 
     scale_ : ndarray of shape (n_features,)
         Per-feature divisor: ones under ``"covariance"``, the sample standard
-        deviations (1 for constant features) under ``"correlation"``.
+        deviations (1 for constant features) under ``"correlation"``. In X's
+        dtype, or in float64 where a float32 feature's standard deviation passes
+        float32's range (projections are then float64 too).
 
     loadings_ : ndarray of shape (`n_components_`, n_features)
         ``components_`` scaled by ``√explained_variance_``. Under
@@ -842,7 +845,7 @@ class PCAViaSVD(
         self._store_feature_variances(operand.norms, n_samples, dtype)
         self.solver_ = result.solver
         self.mean_ = mean.astype(dtype)
-        self.scale_ = operand.scale_used.astype(dtype)
+        self.scale_ = in_dtype(operand.scale_used, dtype)
         self._explicit_columns = explicit_columns(mean, operand.norms, n_samples)
         self._store(
             result.s[:size].astype(dtype),
@@ -1203,7 +1206,7 @@ class PCAViaSVD(
         scale = operand.scale_used
         self.solver_ = result.solver
         self.mean_ = operand.mean.astype(dtype)
-        self.scale_ = scale.astype(dtype)
+        self.scale_ = in_dtype(scale, dtype)
         # Columns whose mean is large next to their spread: sparse data is
         # centred explicitly there when projected (see centred_product).
         self._explicit_columns = explicit_columns(

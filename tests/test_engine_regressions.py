@@ -22,6 +22,7 @@ from sksvd import (
     PCAViaSVD,
     TruncatedSVDCompressor,
 )
+from sksvd.exceptions import ConstantFeatureWarning
 from sksvd.linalg import choose_solver, lstsq, svd
 from tests.hard_matrices import with_spectrum
 
@@ -807,3 +808,108 @@ def test_sparse_float32_pca_at_extreme_magnitudes(scale, matrix, solver):
     # scale.
     tolerance = 2e-3 if (solver, matrix) == ("randomized", "correlation") else 1e-4
     np.testing.assert_allclose(model.singular_values_, exact, rtol=tolerance)
+
+
+def _sparse_normal(shape, density, dtype=np.float64, seed=0):
+    rng = np.random.default_rng(seed)
+    X = sp.random(*shape, density=density, random_state=seed, format="csr")
+    X.data = rng.standard_normal(X.nnz)
+    return X.astype(dtype)
+
+
+@pytest.mark.parametrize("solver", ["auto", "lanczos", "block_krylov", "randomized"])
+@pytest.mark.parametrize(("scale", "weight"), [(1e-25, 1e40), (1e30, 1e-44)])
+def test_sparse_float32_with_extreme_weights_and_data(solver, scale, weight):
+    # Data and √w far outside float32's safe range, with entries of Z = √w·X
+    # near 1e-5 or 1e9: both are brought into range, not the data alone.
+    X = (_sparse_normal((1000, 40), 0.2) * scale).astype(np.float32)
+    w = np.full(1000, weight)
+    exact = np.linalg.svd(
+        X.toarray().astype(np.float64) * np.sqrt(weight), compute_uv=False
+    )[:3]
+    model = TruncatedSVDCompressor(3, solver=solver, random_state=0)
+    model.fit(X, sample_weight=w)
+    tolerance = 1e-2 if solver == "randomized" else 1e-5
+    np.testing.assert_allclose(model.singular_values_, exact, rtol=tolerance)
+
+
+@pytest.mark.parametrize("solver", ["auto", "lanczos", "block_krylov", "arpack"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_correlation_with_a_constant_feature_beside_tiny_ones(solver, dtype):
+    # A constant feature's divisor is 1 while the others' are near 1e-29: the
+    # divisors are folded into the data, so the 1 does not set their scale.
+    D = _sparse_normal((1500, 30), 0.2, seed=1).toarray()
+    D[:, 0] = 1.0
+    X = sp.csr_matrix((D * 1e-30).astype(dtype))
+    Z = D[:, 1:] - D[:, 1:].mean(axis=0)
+    Z = Z / np.linalg.norm(Z, axis=0) * np.sqrt(len(Z) - 1)
+    exact = np.linalg.svd(Z, compute_uv=False)[:3]
+    model = PCAViaSVD(3, matrix="correlation", solver=solver, random_state=0)
+    with pytest.warns(ConstantFeatureWarning):
+        model.fit(X)
+    rtol = 1e-5 if dtype == np.float32 else 1e-10
+    np.testing.assert_allclose(model.singular_values_, exact, rtol=rtol)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize(
+    "solver", ["auto", "full", "qr", "gram", "randomized", "lanczos", "arpack"]
+)
+def test_correlation_of_a_float32_feature_whose_norm_passes_float32(sparse, solver):
+    # The feature's standard deviation (3.4e38) fits float32, its norm over 50
+    # rows does not: the divisors are applied in float64 (the exact solvers
+    # zeroed the feature, and the iterative ones recursed without end), and
+    # scale_ keeps the value in float64.
+    rng = np.random.default_rng(0)
+    D = rng.standard_normal((50, 6)).astype(np.float32)
+    D[:, 0] = np.where(np.arange(50) % 2, 3.4e38, -3.4e38)
+    Z = D.astype(np.float64)
+    Z = (Z - Z.mean(axis=0)) / Z.std(axis=0, ddof=1)
+    exact = np.linalg.svd(Z, compute_uv=False)[:2]
+    X = sp.csr_matrix(D) if sparse else D
+    if sparse and solver in ("qr", "gram", "full"):
+        pytest.skip("densified or refused for centred sparse data")
+    model = PCAViaSVD(2, matrix="correlation", solver=solver, random_state=0).fit(X)
+    np.testing.assert_allclose(model.singular_values_, exact, rtol=1e-5)
+    assert np.isfinite(model.scale_).all() and model.scale_.dtype == np.float64
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("solver", ["auto", "lanczos", "randomized", "block_krylov"])
+def test_sparse_correlation_pca_leaves_its_input_alone(fmt, dtype, solver):
+    X = _sparse_normal((300, 20), 0.3, dtype).asformat(fmt) * 1e-30
+    X = X.astype(dtype)
+    before = X.copy()
+    PCAViaSVD(3, matrix="correlation", solver=solver, random_state=0).fit(X)
+    np.testing.assert_array_equal(X.toarray(), before.toarray())
+
+
+@pytest.mark.parametrize(
+    ("dtype", "scale"), [(np.float32, 1e-30), (np.float32, 1e30), (np.float64, 1e-310)]
+)
+def test_sparse_gram_at_extreme_magnitudes(dtype, scale):
+    # The sparse Gram product ran in float32 (zero at 1e-30, a false overflow
+    # at 1e30) and divided float64 data by a subnormal unit (NaN at 1e-310).
+    A = _sparse_normal((300, 40), 0.3, seed=1)
+    X = (A * scale).astype(dtype)
+    exact = np.linalg.svd(X.toarray().astype(np.float64), compute_uv=False)[:2]
+    np.testing.assert_allclose(svd(X, 2, solver="gram").s, exact, rtol=1e-5)
+
+
+def test_float64_singular_values_beyond_range_name_the_right_fix():
+    X = np.random.default_rng(0).uniform(0.5, 1, (200, 20)) * 1e307
+    for solver in ("full", "gram", "qr"):
+        with pytest.raises(ValueError, match="float64.*divide X") as error:
+            svd(X, 3, solver=solver)
+        assert "pass X as float64" not in str(error.value)
+
+
+def test_duplicates_that_cancel_are_a_zero_matrix():
+    # One entry stored twice, as 1 and −1: the matrix is zero.
+    indptr = np.zeros(31, dtype=np.int32)
+    indptr[1:] = 2
+    X = sp.csr_matrix((np.array([1.0, -1.0]), np.array([0, 0]), indptr), (30, 8))
+    assert X.nnz == 2
+    for solver in ("auto", "arpack", "lanczos"):
+        np.testing.assert_array_equal(svd(X, 1, solver=solver).s, [0.0])

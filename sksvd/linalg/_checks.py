@@ -1,12 +1,25 @@
 """Ranks: checking a requested one against the data, finding one from an energy;
-singular values checked against the dtype they are returned in.
+singular values checked against the dtype they are returned in; arrays checked.
 
 Shared by the engine and the estimators.
 """
 
 import numpy as np
+from sklearn.utils import check_array as _check_array
 
 from sksvd.linalg._policy import largest_rank
+
+
+def check_array(array, *args, **kwargs):
+    """scikit-learn's ``check_array``, without the warning of its own shortcut.
+
+    Its NaN/inf check sums the array first and, where the sum of finite
+    float32 data overflows, checks entry by entry: the overflow warning on the
+    way is about that sum, not the data, and is not passed on. Non-finite
+    entries are still refused.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _check_array(array, *args, **kwargs)
 
 
 def check_rank(rank, shape, solver, name="n_components", smallest=1):
@@ -56,8 +69,13 @@ def check_singular_values_fit(largest, dtype):
     """
     dtype = np.dtype(dtype)
     if not largest <= np.finfo(dtype).max:
+        fix = (
+            "divide X (or the sample weights) by a constant first"
+            if dtype == np.float64
+            else "pass X as float64, or divide X (or the sample weights) by a "
+            "constant first"
+        )
         raise ValueError(
             f"The singular values of X exceed the range of {dtype.name} (X's "
-            "dtype, which they are returned in); pass X as float64, or smaller "
-            "sample weights."
+            f"dtype, which they are returned in); {fix}."
         )

@@ -323,7 +323,8 @@ def _gram(operand, n, k, every, compute_u):
         s[-1] = 0.0
         exact_zeros += 1
     if s.size:
-        check_singular_values_fit(s[0] * unit, dtype)
+        with np.errstate(over="ignore"):
+            check_singular_values_fit(float(s[0]) * unit, dtype)
     used = s[: max(min(n, s.size - exact_zeros), 0)] if every else s[:k]
     error = gram_error_estimate(used, rows) * cancellation
     # The short-side factor comes with every eigenpair; the long side's

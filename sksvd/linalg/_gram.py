@@ -65,8 +65,12 @@ def gram_matrix(X, mean=None, weights=None, raw=None):
             raise ValueError("the Gram solver takes dense data when centring")
         X = canonical(X)  # its stored values are its entries
         unit = _unit(float(largest_magnitude(X.data)), X.shape)
-        A = X / unit if unit != 1.0 else X
-        G = (A.T @ A).toarray().astype(np.float64, copy=False)
+        # In float64, as dense blocks are: float32's products lose digits, and
+        # over- or underflow outside 1e±19.
+        A = X.astype(np.float64)
+        if unit != 1.0:
+            A.data /= unit
+        G = (A.T @ A).toarray()
         return G, unit, 1.0
     root = None if weights is None else np.sqrt(np.asarray(weights, np.float64))
     if mean is None:

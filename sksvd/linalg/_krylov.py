@@ -10,7 +10,7 @@ from scipy.sparse.linalg import svds
 
 from sksvd.linalg._block_krylov import BlockKrylovConvergenceError, block_krylov_svd
 from sksvd.linalg._lanczos import LanczosConvergenceError, lanczos_svd
-from sksvd.linalg._norms import largest_magnitude
+from sksvd.linalg._norms import canonical, largest_magnitude
 from sksvd.linalg._operand import CenteredOperator, into_range, times_unit
 from sksvd.linalg._result import SVDResult
 
@@ -138,7 +138,7 @@ def _largest_magnitude(X):
     if isinstance(X, np.ndarray):
         values = X
     elif hasattr(X, "data") and hasattr(X, "nnz"):
-        values = X.data
+        values = canonical(X).data  # duplicates that cancel are a zero
     elif isinstance(X, CenteredOperator):
         # Not scaled by (its entries are implicit), but a zero operator is
         # told apart: ARPACK cannot start on it.

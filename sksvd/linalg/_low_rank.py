@@ -4,10 +4,9 @@ from numbers import Integral
 
 import numpy as np
 import scipy.linalg as la
-from sklearn.utils import check_array
 
 from sksvd._compat import Interval, Options, StrOptions, validate_params
-from sksvd.linalg._checks import check_rank
+from sksvd.linalg._checks import check_array, check_rank
 from sksvd.linalg._decompose import decompose
 from sksvd.linalg._namespace import refuse
 from sksvd.linalg._policy import SOLVERS

@@ -140,7 +140,9 @@ class Operand:
             if self.scale_used is None:
                 self.resolve_scale(column_norms(Z))
             if np.any(self.scale_used != 1):
-                Z /= self.scale_used.astype(X.dtype)
+                # Divided in float64: the norm of a float32 column can pass
+                # float32's range, where the scaled values fit.
+                np.divide(Z, self.scale_used, out=Z, casting="same_kind")
         return Z
 
     def row_blocks(self, rows):
@@ -200,7 +202,7 @@ class Operand:
         if self.scale is not None:
             if self.scale_used is None:
                 self.resolve_scale(self.norms)
-            Z = Z / self.scale_used.astype(Z.dtype)
+            Z = (Z / self.scale_used).astype(Z.dtype)  # divided in float64
         return Z
 
     def explicit_columns(self):
@@ -321,9 +323,14 @@ class CenteredOperator(LinearOperator):
     def __init__(self, X, mean, scale, row_scale=None, explicit=None):
         super().__init__(dtype=X.dtype, shape=X.shape)
         dtype = X.dtype
-        self.scale = np.asarray(scale).astype(dtype, copy=False)
-        self.row_scale = None if row_scale is None else row_scale.astype(dtype)
-        mean = np.asarray(mean).astype(dtype, copy=False)
+        # As given (float64 from the Operand), for into_range.
+        self._given = (X, mean, scale, row_scale, explicit)
+        # A part beyond the dtype becomes inf here, without a warning;
+        # into_range then applies the parts in float64.
+        with np.errstate(over="ignore"):
+            self.scale = np.asarray(scale).astype(dtype, copy=False)
+            self.row_scale = None if row_scale is None else row_scale.astype(dtype)
+            mean = np.asarray(mean).astype(dtype, copy=False)
         if explicit is None or not np.any(explicit):
             self.X, self.mean, self.dense_columns, self.dense = X, mean, None, None
             return
@@ -337,28 +344,46 @@ class CenteredOperator(LinearOperator):
         self.mean = mean * kept
 
     def into_range(self):
-        """``(Z', unit)`` with ``Z = unit·Z'`` and Z's parts inside the safe range.
+        """``(Z', unit)`` with ``Z = unit·Z'`` and every part of Z' inside range.
 
-        The stored values, the mean and the dense block are divided by their
-        largest magnitude ``c``, and the column divisors by their largest
-        ``e``, where either lies outside the dtype's safe range (subnormal
-        float32 data made the products lose every digit, and data near 1e20
-        overflowed float32 in them): ``Z' = Z·e/c``. Otherwise the operator
+        Where the column-scaled values ``xᵢⱼ/dⱼ`` and ``μⱼ/dⱼ``, or the row
+        multipliers, leave the dtype's safe range (or a divisor does not fit the
+        dtype), the divisors are folded into the stored values in float64 and
+        both are divided by their largest magnitude ``c``, the row multipliers
+        by theirs ``ρ``: ``Z' = Z/(c·ρ)``, with no column divisor left.
+        Subnormal float32 data otherwise lost every digit in the products, and
+        data near 1e20 overflowed float32 in them. Otherwise the operator
         itself, with unit 1.
         """
-        parts = [self.X.data, self.mean] + ([] if self.dense is None else [self.dense])
-        c = max(largest_magnitude(part) for part in parts)
-        e = largest_magnitude(self.scale)
-        if c == 0.0 or (_inside(c, self.dtype) and _inside(e, self.dtype)):
+        X, mean, scale, root, explicit = self._given
+        X = sp.csr_matrix(X, dtype=np.float64, copy=True)  # X is never modified
+        scale = np.asarray(scale, dtype=np.float64)
+        mean = np.asarray(mean, dtype=np.float64)
+        raw = max(largest_magnitude(X.data), largest_magnitude(mean))
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            X.data /= scale[X.indices]
+            centre = mean / scale
+        c = max(largest_magnitude(X.data), largest_magnitude(centre))
+        rho = 1.0 if root is None else largest_magnitude(root)
+        if not (np.isfinite(c) and np.isfinite(rho)) or c == 0.0 or rho == 0.0:
             return self, 1.0
-        e = 1.0 if e == 0.0 else e
-        operator = self.astype(self.dtype)
-        operator.X = operator.X.copy() if operator.X is self.X else operator.X
-        operator.X.data = self.X.data / c
-        operator.mean = self.mean / c
-        operator.scale = self.scale / e
-        operator.dense = None if self.dense is None else self.dense / c
-        return operator, c / e
+        magnitudes = [raw, c, rho, float(np.max(scale)), float(np.min(scale))]
+        fits = all(
+            np.all(np.isfinite(part))
+            for part in (self.scale, self.mean, self.row_scale)
+            if part is not None
+        )
+        if fits and all(_inside(value, self.dtype) for value in magnitudes if value):
+            return self, 1.0
+        X.data /= c
+        operator = CenteredOperator(
+            X.astype(self.dtype),
+            centre / c,
+            np.ones(self.shape[1]),
+            row_scale=None if root is None else np.asarray(root, np.float64) / rho,
+            explicit=explicit,
+        )
+        return operator, c * rho
 
     def astype(self, dtype):
         """The same operator computing in ``dtype``."""
@@ -372,6 +397,7 @@ class CenteredOperator(LinearOperator):
         )
         operator.dense_columns = self.dense_columns
         operator.dense = None if self.dense is None else self.dense.astype(dtype)
+        operator._given = self._given
         return operator
 
     def _matmat(self, W):

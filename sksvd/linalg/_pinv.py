@@ -3,9 +3,9 @@
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils import check_array
 
 from sksvd._compat import Interval, validate_params
+from sksvd.linalg._checks import check_array
 from sksvd.linalg._decompose import decompose
 from sksvd.linalg._lstsq import cut_off, default_rcond, least_squares
 from sksvd.linalg._namespace import refuse

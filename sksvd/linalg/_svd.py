@@ -3,10 +3,9 @@
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils import check_array
 
 from sksvd._compat import Interval, StrOptions, validate_params
-from sksvd.linalg._checks import check_rank
+from sksvd.linalg._checks import check_array, check_rank
 from sksvd.linalg._decompose import decompose
 from sksvd.linalg._namespace import refuse
 from sksvd.linalg._policy import KRYLOV_SOLVERS, SOLVERS
