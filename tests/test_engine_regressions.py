@@ -913,3 +913,21 @@ def test_duplicates_that_cancel_are_a_zero_matrix():
     assert X.nnz == 2
     for solver in ("auto", "arpack", "lanczos"):
         np.testing.assert_array_equal(svd(X, 1, solver=solver).s, [0.0])
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("k", [10, 12, 25])
+def test_arpack_never_skips_copies_of_a_repeated_value(seed, k):
+    # The singular values of I ⊗ B are B's, each repeated 1000 times. ARPACK
+    # (the sparse default) returned some copies of σ₁ and then B's σ₂ in their
+    # place: 18 % off without a word. A value it returns twice now hands the
+    # call to block Lanczos, which finds every copy. The matrix is too large
+    # for the dense fallback (80 million entries).
+    B = np.random.default_rng(seed).standard_normal((10, 8))
+    X = sp.kron(sp.identity(1000), sp.csr_matrix(B)).tocsr()
+    top = np.linalg.svd(B, compute_uv=False)[0]
+    model = TruncatedSVDCompressor(k, random_state=seed).fit(X)
+    np.testing.assert_allclose(model.singular_values_, top, rtol=1e-12)
+    np.testing.assert_allclose(
+        svd(X, k, solver="arpack", random_state=seed).s, top, rtol=1e-12
+    )

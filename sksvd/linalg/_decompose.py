@@ -28,7 +28,11 @@ from sksvd.linalg._gram import (
     row_block_size,
     zero_columns,
 )
-from sksvd.linalg._krylov import KrylovConvergenceError, krylov_svd
+from sksvd.linalg._krylov import (
+    ArpackRepetitionError,
+    KrylovConvergenceError,
+    krylov_svd,
+)
 from sksvd.linalg._operand import Operand
 from sksvd.linalg._policy import (
     CHOLESKY_QR_TOLERANCE,
@@ -226,16 +230,32 @@ def _run(operand, k, solver, guarded, whole_spectrum, options):
             random_state=options["random_state"],
             tol=options["tol"],
         )
-    except KrylovConvergenceError:
+    except KrylovConvergenceError as error:
         # A single-start Lanczos run cannot separate a repeated singular value,
         # PROPACK's restart-free run sometimes stops short on tiny matrices, and
         # block Lanczos needs k + 4 ≤ min(m, n) and a value repeated fewer than
         # 64 times; block Krylov stops at its basis limit. A matrix small
         # enough to densify is factored by LAPACK instead (and solver_ says
         # so); on a larger one block Lanczos and block Krylov hand over to
-        # ARPACK, and PROPACK raises.
+        # ARPACK, ARPACK to block Lanczos where it found a value twice (copies
+        # may be missing), and PROPACK raises.
         if operand.shape[0] * operand.shape[1] <= KRYLOV_FALLBACK_ENTRIES:
             return full_svd(operand.dense(), k, compute_u), "full"
+        if isinstance(error, ArpackRepetitionError) and k <= largest_rank(
+            "lanczos", operand.shape
+        ):
+            # A repeated value: block Lanczos finds every copy (or says so).
+            try:
+                result = krylov_svd(
+                    Z,
+                    k,
+                    solver="lanczos",
+                    compute_u=compute_u,
+                    random_state=options["random_state"],
+                )
+            except KrylovConvergenceError:
+                raise error from None
+            return result, "lanczos"
         handover = solver in ("lanczos", "block_krylov")
         if not handover or k > largest_rank("arpack", operand.shape):
             raise

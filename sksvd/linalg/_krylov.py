@@ -9,7 +9,9 @@ from numpy.linalg import LinAlgError
 from scipy.sparse.linalg import svds
 
 from sksvd.linalg._block_krylov import BlockKrylovConvergenceError, block_krylov_svd
+from sksvd.linalg._lanczos import ACCURACY as LANCZOS_ACCURACY
 from sksvd.linalg._lanczos import LanczosConvergenceError, lanczos_svd
+from sksvd.linalg._lanczos import _repetition as lanczos_repetition
 from sksvd.linalg._norms import canonical, largest_magnitude
 from sksvd.linalg._operand import CenteredOperator, into_range, times_unit
 from sksvd.linalg._result import SVDResult
@@ -19,11 +21,16 @@ class PropackConvergenceError(ValueError):
     """PROPACK stopped without the triplets asked for (a ValueError)."""
 
 
+class ArpackRepetitionError(ValueError):
+    """ARPACK returned a singular value more than once: copies may be missing."""
+
+
 #: What a Krylov solver raises when it cannot deliver the triplets asked for.
 KrylovConvergenceError = (
     PropackConvergenceError,
     LanczosConvergenceError,
     BlockKrylovConvergenceError,
+    ArpackRepetitionError,
 )
 
 
@@ -127,10 +134,32 @@ def krylov_svd(X, n_components, *, solver, compute_u, random_state, tol=0.0):
     if solver == "propack":
         _check_triplets(X, s, Vt, n_components)
     order = np.argsort(s)[::-1]
+    if solver == "arpack":
+        _check_repetition(s[order], n_components, dtype, tol)
     U = np.ascontiguousarray(U[:, order], dtype=dtype) if compute_u else None
     return SVDResult(
         U, s[order].astype(dtype), np.ascontiguousarray(Vt[order], dtype=dtype)
     )
+
+
+def _check_repetition(s, n_components, dtype, tol):
+    """Refuse ARPACK's values when one of them, above the last, comes twice or more.
+
+    ARPACK grows one Krylov sequence: a repeated singular value is found as
+    often as rounding lets its copies in, and the copies it misses are replaced
+    by smaller values (20 copies of σ₁ in a sparse block-diagonal matrix came
+    back as 9, then σ₂₁). Copies that reach the last value returned displace
+    nothing, and a value found once cannot be told from a single one.
+    """
+    eps = max(float(np.finfo(dtype).eps), tol / LANCZOS_ACCURACY)
+    count = lanczos_repetition(s, n_components, eps)
+    if count >= 2:
+        raise ArpackRepetitionError(
+            f"ARPACK found a singular value {count} times among the "
+            f"{n_components} asked for: further copies may be missing; use "
+            "solver='lanczos' (block Lanczos, which finds every copy) or "
+            "solver='full'."
+        )
 
 
 def _largest_magnitude(X):

@@ -280,7 +280,9 @@ def choose_solver(
          - ``"block_krylov"`` (block Lanczos on ``XᵀX`` in blocks of 8,
            stopped once every residual is below tol; never densified)
        * - sparse, ``k < min(m, n)``, no energy target
-         - ``"arpack"`` (the matrix is never densified)
+         - ``"arpack"`` (the matrix is never densified); where ARPACK returns
+           a value twice, copies of it may be missing, and ``"lanczos"`` reruns
+           the call
        * - sparse, energy target, ``min(m, n) ≥ 1000``
          - ``"randomized"`` (grown block by block until the energy is reached)
        * - sparse, otherwise
