@@ -931,3 +931,74 @@ def test_arpack_never_skips_copies_of_a_repeated_value(seed, k):
     np.testing.assert_allclose(
         svd(X, k, solver="arpack", random_state=seed).s, top, rtol=1e-12
     )
+
+
+def _offset_collinear(seed, offset, dtype=np.float64, n=200):
+    """x₀ = offset + a, x₁ = b, x₂ = x₀ + x₁ exactly (integers a, b < 100)."""
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 100, n)
+    b = rng.integers(0, 100, n)
+    X = np.c_[offset + a, b, offset + a + b].astype(dtype)
+    assert np.all(X[:, 2] == X[:, 0] + X[:, 1])
+    # The centred design, exactly: the offset cancels in integers first.
+    centred = np.c_[a, b, a + b].astype(np.float64)
+    centred -= centred.mean(axis=0)
+    y = b + rng.standard_normal(n)
+    return X, y, centred
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("solver", ["auto", "full", "qr"])
+def test_collinear_features_with_a_large_offset_keep_their_rank(seed, solver):
+    # The mean 1e8 + ā rounds to float64 with an error δ up to 7.5e-9: X − μ kept
+    # a rank-one term 1δᵀ with σ near 3e-8, far above the cut-off, so the rank
+    # came out 3 and the coefficients 900 % off. Centring twice removes it.
+    X, y, centred = _offset_collinear(seed, 1e8)
+    exact = np.linalg.lstsq(centred, y - y.mean(), rcond=None)[0]
+    model = MinNormLeastSquares(solver=solver).fit(X, y)
+    assert model.rank_ == 2
+    np.testing.assert_allclose(model.coef_, exact, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(
+        model.singular_values_[:2],
+        np.linalg.svd(centred, compute_uv=False)[:2],
+        rtol=1e-12,
+    )
+
+
+@pytest.mark.parametrize("solver", ["auto", "full", "qr", "randomized", "arpack"])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_pca_of_offset_collinear_features_has_a_zero_variance(solver, sparse):
+    X, _, centred = _offset_collinear(1, 1e8)
+    exact = np.linalg.svd(centred, compute_uv=False)
+    if sparse and solver in ("full", "qr"):
+        pytest.skip("densified")
+    k = 2 if solver in ("randomized", "arpack") else 3
+    data = sp.csr_matrix(X) if sparse else X
+    model = PCAViaSVD(k, solver=solver, random_state=0).fit(data)
+    np.testing.assert_allclose(model.singular_values_[:2], exact[:2], rtol=1e-9)
+    if k == 3:
+        # Rounding of the centred data: the third value is zero to ~eps·σ₁.
+        assert model.singular_values_[2] <= 1e-13 * exact[0]
+
+
+def test_float32_offset_collinear_least_squares_keeps_its_rank():
+    # In float32 the mean is rounded to float32 for the copy (ulp 1e-3 at 1e4).
+    X, y, centred = _offset_collinear(2, 1e4, np.float32)
+    model = MinNormLeastSquares().fit(X, y)
+    assert model.rank_ == 2
+    exact = np.linalg.lstsq(centred, y - y.mean(), rcond=None)[0]
+    np.testing.assert_allclose(model.coef_, exact, rtol=1e-4, atol=1e-4)
+
+
+def test_weighted_offset_collinear_least_squares_keeps_its_rank():
+    X, y, centred = _offset_collinear(3, 1e8)
+    w = np.random.default_rng(3).integers(1, 4, len(y)).astype(float)
+    model = MinNormLeastSquares().fit(X, y, sample_weight=w)
+    assert model.rank_ == 2
+    raw = X - 1e8 * np.array([1.0, 0.0, 1.0])  # exact: integers
+    mean = np.average(raw, axis=0, weights=w)
+    root = np.sqrt(w)[:, None]
+    exact = np.linalg.lstsq(
+        (raw - mean) * root, (y - np.average(y, weights=w)) * root[:, 0], rcond=None
+    )[0]
+    np.testing.assert_allclose(model.coef_, exact, rtol=1e-9, atol=1e-9)

@@ -130,17 +130,53 @@ def gram_and_sums(X):
         return _blocked(X, None, None, 1.0, sums=True)
 
 
-def column_sums(X):
-    """Column sums of dense float64 X, as :func:`gram_and_sums` forms them."""
+def column_sums(X, weights=None):
+    """Column sums of dense X (weighted by ``weights``), in float64.
+
+    As :func:`gram_and_sums` forms them: a product with each block of rows
+    (converted to float64 first), summed pairwise over the blocks.
+    """
     rows = row_block_size(X.shape[1])
     ones = np.ones(min(rows, X.shape[0]))
-    blocks = range(0, X.shape[0], rows)
+
+    def terms():
+        for start in range(0, X.shape[0], rows):
+            block = X[start : start + rows]
+            if block.dtype != np.float64:
+                block = block.astype(np.float64)
+            w = ones if weights is None else weights[start : start + rows]
+            yield w[: block.shape[0]] @ block
+
     with np.errstate(over="ignore", invalid="ignore"):
-        total = pairwise_sum(
-            ones[: min(rows, X.shape[0] - start)] @ X[start : start + rows]
-            for start in blocks
-        )
+        total = pairwise_sum(terms())
     return np.zeros(X.shape[1]) if total is None else total
+
+
+def residual_mean(Z, weights=None):
+    """The (weighted) column means of centred ``Z = X − 1μᵀ``, in float64.
+
+    A mean rounded to float64 (or to float32) misses X's by ``δ``, up to half
+    an ulp of μ: ``X − 1μᵀ`` keeps ``1δᵀ``, a rank-one term of norm about
+    ``√n·eps·|μ|``. Where a feature's spread is far below its mean (a
+    timestamp near 1.7e9 beside a duration) that is a spurious singular value,
+    and a spurious rank for collinear features. The mean of the centred
+    columns is ``δ`` to the rounding of the small centred values, so
+    subtracting it removes the term (a second centring pass).
+    """
+    w = None if weights is None else np.asarray(weights, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return column_sums(Z, w) / (Z.shape[0] if w is None else w.sum())
+
+
+def rounding_only(delta, mean, eps):
+    """``delta`` where it is the rounding of ``mean`` (at most ``16·eps·|μ|``), else 0.
+
+    A centre that is not X's (weighted) mean leaves more than rounding: that is
+    the caller's choice, and is kept.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        small = np.abs(delta) <= 16 * eps * np.abs(np.asarray(mean, np.float64))
+    return np.where(small & np.isfinite(delta), delta, 0.0)
 
 
 def pairwise_sum(terms):
@@ -174,6 +210,9 @@ def _blocked(X, mean, root, unit, sums=False):
     if sums and not plain:
         raise ValueError("column sums come with the Gram matrix of plain float64 X")
     ones = np.ones(min(rows, X.shape[0]))
+    # Centred blocks also give the (weighted) sums of the centred values: what
+    # the rounded mean left (see residual_mean), removed from G at the end.
+    with_sums = sums or mean is not None
 
     def products():
         for start in range(0, X.shape[0], rows):
@@ -186,20 +225,30 @@ def _blocked(X, mean, root, unit, sums=False):
                     block *= root[start : start + rows, np.newaxis]
                 if unit != 1.0:
                     block /= unit
-            if not sums:
+            if not with_sums:
                 yield block.T @ block
                 continue
             product = np.empty((X.shape[1] + 1, X.shape[1]))
             np.matmul(block.T, block, out=product[:-1])
             # Read while the block is still in cache: no pass of its own.
-            np.matmul(ones[: block.shape[0]], block, out=product[-1])
+            w = ones if root is None else root[start : start + rows]
+            np.matmul(w[: block.shape[0]], block, out=product[-1])
             yield product
 
     total = pairwise_sum(products())
     if total is None:
-        total = np.zeros((X.shape[1] + sums, X.shape[1]))
+        total = np.zeros((X.shape[1] + with_sums, X.shape[1]))
     if sums:
         return np.ascontiguousarray(total[:-1]), total[-1].copy()
+    if mean is not None:
+        # Σ w(x − μ − δ)(x − μ − δ)ᵀ = G − t tᵀ/Σw, t = Σ w(x − μ) (scaled).
+        weight = X.shape[0] if root is None else float(np.sum(root**2))
+        G = np.ascontiguousarray(total[:-1])
+        if weight > 0:
+            eps = float(np.finfo(np.float64).eps)
+            t = rounding_only(total[-1] / weight, mean / unit, eps) * weight
+            G -= np.outer(t, t) / weight
+        return G
     return total
 
 

@@ -12,9 +12,48 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
 from sksvd.linalg import _namespace
-from sksvd.linalg._gram import SHIFT_RATIO
+from sksvd.linalg._gram import (
+    SHIFT_RATIO,
+    pairwise_sum,
+    residual_mean,
+    rounding_only,
+)
 from sksvd.linalg._norms import canonical, column_norms, largest_magnitude
 from sksvd.linalg._policy import FLOAT32_SAFE_RANGE, SAFE_RANGE
+
+
+def _centred_copy(X, mean, weights):
+    """``X − 1μᵀ`` in X's dtype, centred twice (see residual_mean), into a copy.
+
+    The second pass costs a product and a subtraction over the copy (16 ms on
+    100000 × 200 beside 42 ms for the copy itself).
+    """
+    centre = mean.astype(X.dtype)
+    Z = X - centre
+    eps = float(np.finfo(X.dtype).eps)
+    delta = rounding_only(residual_mean(Z, weights), centre, eps)
+    if np.any(delta):
+        Z -= delta.astype(X.dtype)
+    return Z
+
+
+def _residual_by_blocks(X, mean, weights, rows):
+    """:func:`~sksvd.linalg._gram.residual_mean` of ``X − 1μᵀ``, by blocks of rows."""
+    w = np.ones(X.shape[0]) if weights is None else np.asarray(weights, np.float64)
+    buffer = np.empty((min(rows, X.shape[0]), X.shape[1]))
+
+    def terms():
+        for start in range(0, X.shape[0], rows):
+            part = X[start : start + rows]
+            block = buffer[: part.shape[0]]
+            np.subtract(part, mean, out=block)
+            yield w[start : start + rows] @ block
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = pairwise_sum(terms())
+        if total is None:
+            return np.zeros(X.shape[1])
+        return total / w.sum()
 
 
 def input_kind(X):
@@ -121,7 +160,7 @@ class Operand:
         if self.plain:
             return X
         if self.mean is not None:
-            Z = X - self.mean.astype(X.dtype)  # centred in one pass, into a copy
+            Z = _centred_copy(X, self.mean, self.weights)
         else:
             Z = np.array(X, dtype=X.dtype)  # a copy: X is never modified
         if self.weights is not None:
@@ -164,10 +203,21 @@ class Operand:
         scale = self.scale_used
         if scale is not None and np.all(scale == 1):
             scale = None
+        delta = 0.0
+        if mean is not None and (self.norms is None or np.any(self.explicit_columns())):
+            # What the rounded mean leaves (see residual_mean), from a pass of
+            # its own, where a mean is large beside its column's spread (the
+            # term is below the rounding elsewhere): the blocks are centred
+            # exactly, as dense() centres Z.
+            eps = float(np.finfo(np.float64).eps)
+            delta = rounding_only(
+                _residual_by_blocks(self.X, mean, self.weights, rows), mean, eps
+            )
         for start in range(0, self.shape[0], rows):
             block = np.array(self.X[start : start + rows], dtype=np.float64)
             if mean is not None:
                 block -= mean
+                block -= delta
             if root is not None:
                 block *= root[start : start + rows, np.newaxis]
             if scale is not None:
@@ -188,7 +238,12 @@ class Operand:
         scale = np.ones(self.shape[1]) if self.scale_used is None else self.scale_used
         root = None if self.weights is None else np.sqrt(self.weights)
         return CenteredOperator(
-            self.X, mean, scale, row_scale=root, explicit=self.explicit_columns()
+            self.X,
+            mean,
+            scale,
+            row_scale=root,
+            explicit=self.explicit_columns(),
+            recentre=self._mean is not None,
         )
 
     def lazy(self):
@@ -320,11 +375,11 @@ class CenteredOperator(LinearOperator):
         Columns centred explicitly.
     """
 
-    def __init__(self, X, mean, scale, row_scale=None, explicit=None):
+    def __init__(self, X, mean, scale, row_scale=None, explicit=None, recentre=False):
         super().__init__(dtype=X.dtype, shape=X.shape)
         dtype = X.dtype
         # As given (float64 from the Operand), for into_range.
-        self._given = (X, mean, scale, row_scale, explicit)
+        self._given = (X, mean, scale, row_scale, explicit, recentre)
         # A part beyond the dtype becomes inf here, without a warning;
         # into_range then applies the parts in float64.
         with np.errstate(over="ignore"):
@@ -337,6 +392,17 @@ class CenteredOperator(LinearOperator):
         X = sp.csc_matrix(X)
         self.dense_columns = np.flatnonzero(explicit)
         self.dense = X[:, self.dense_columns].toarray() - mean[self.dense_columns]
+        if recentre:
+            # μ is X's own mean, whose rounding the large means of these
+            # columns leave in the centred block: a second pass removes it
+            # (see residual_mean). Not for new data centred by a model's mean.
+            weights = (
+                None if row_scale is None else np.asarray(row_scale, np.float64) ** 2
+            )
+            eps = float(np.finfo(dtype).eps)
+            residual = residual_mean(self.dense, weights)
+            delta = rounding_only(residual, mean[self.dense_columns], eps)
+            self.dense -= delta.astype(self.dense.dtype)
         kept = np.ones(X.shape[1], dtype=dtype)
         kept[self.dense_columns] = 0
         self.X = sp.csr_matrix(X @ sp.diags(kept))
@@ -355,7 +421,7 @@ class CenteredOperator(LinearOperator):
         data near 1e20 overflowed float32 in them. Otherwise the operator
         itself, with unit 1.
         """
-        X, mean, scale, root, explicit = self._given
+        X, mean, scale, root, explicit, recentre = self._given
         X = sp.csr_matrix(X, dtype=np.float64, copy=True)  # X is never modified
         scale = np.asarray(scale, dtype=np.float64)
         mean = np.asarray(mean, dtype=np.float64)
@@ -382,6 +448,7 @@ class CenteredOperator(LinearOperator):
             np.ones(self.shape[1]),
             row_scale=None if root is None else np.asarray(root, np.float64) / rho,
             explicit=explicit,
+            recentre=recentre,
         )
         return operator, c * rho
 
