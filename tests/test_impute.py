@@ -282,3 +282,23 @@ def test_arpack_with_a_rank_near_the_size(rng):
         warnings.simplefilter("ignore", ConvergenceWarning)
         imputer = SVDImputer(25, solver="arpack", max_iter=20).fit(X_missing)
     assert imputer.components_.shape[1] == 30
+
+
+def test_a_feature_constant_where_observed_changes_nothing_under_scaling():
+    # Feature 2 is 0.1 wherever it is observed, with entries
+    # missing: the fills' rounding, relative to the whole matrix, passed the
+    # constant test made for the column's own magnitude, and was scaled up to
+    # unit variance (fills 0.94 off, no convergence). It carries no
+    # information: the other features' fills are those without it.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3)) @ rng.normal(size=(3, 8)) + 5 * rng.normal(size=8)
+    X[rng.random(X.shape) < 0.2] = np.nan
+    X[:, 2] = 0.1
+    X[3, 2] = np.nan
+    keep = [0, 1, 3, 4, 5, 6, 7]
+    with_it = SVDImputer(rank=3, scale=True, random_state=0).fit(X)
+    without = SVDImputer(rank=3, scale=True, random_state=0).fit(X[:, keep])
+    np.testing.assert_allclose(
+        with_it.transform(X)[:, keep], without.transform(X[:, keep]), atol=1e-8
+    )
+    np.testing.assert_allclose(with_it.transform(X)[:, 2], 0.1, atol=1e-12)

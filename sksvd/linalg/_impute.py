@@ -61,6 +61,15 @@ def observed_means(X, missing):
         return totals / counts
 
 
+def observed_constant(X, missing):
+    """Whether each column has two or more observed entries, all equal."""
+    observed = ~missing
+    with np.errstate(invalid="ignore"):
+        low = np.where(observed, X, np.inf).min(axis=0)
+        high = np.where(observed, X, -np.inf).max(axis=0)
+    return (observed.sum(axis=0) >= 2) & (low == high)
+
+
 def complete_low_rank(
     X,
     missing,
@@ -182,6 +191,10 @@ def _complete(
     # sums and sums of squares are kept up to date at the filled entries only.
     shift = filled.mean(axis=0)
     work = np.ascontiguousarray(filled - shift)
+    # Features constant where observed (all observed values equal) have no
+    # spread to divide by: the fills' rounding, relative to the whole
+    # matrix, would otherwise pass for one and be scaled up to unit variance.
+    constant = observed_constant(X, missing) if scale else None
     sums = work.sum(axis=0)
     squares = np.einsum("ij,ij->j", work, work)
     converged, n_iter = False, 0
@@ -193,7 +206,7 @@ def _complete(
             # Constant to rounding (the test of PCA's correlation scaling):
             # a spread at the level of the shift's rounding is none.
             noise = np.sqrt(n_samples) * _EPS * (np.abs(shift) + np.abs(mean))
-            divisor = np.where(sd > noise, sd, 1.0)
+            divisor = np.where((sd > noise) & ~constant, sd, 1.0)
         else:
             divisor = np.ones(n_features)
         if rank == 0:
