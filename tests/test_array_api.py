@@ -664,3 +664,46 @@ def test_energy_sketch_on_the_device_gives_way_to_the_full_svd():
     assert_allclose(
         _host(fitted.singular_values_), reference.singular_values_, rtol=1e-12
     )
+
+
+@pytest.mark.parametrize("solver", ["full", "qr", "randomized"])
+def test_float32_beyond_range_is_refused_by_every_device_solver(solver):
+    # σ₁ passes float32's 3.4e38: the QR factor and the sketch overflowed and
+    # the namespace's SVD refused the non-finite matrix with its own error.
+    torch = _torch()
+    X = (np.random.default_rng(0).standard_normal((300, 40)) * 2e37).astype(np.float32)
+    with config_context(array_api_dispatch=True):
+        with pytest.raises(ValueError, match="exceed the range of float32"):
+            TruncatedSVDCompressor(5, solver=solver, random_state=0).fit(
+                torch.asarray(X)
+            )
+
+
+@pytest.mark.parametrize(("dtype", "scale"), [(np.float32, 1e-40), (np.float32, 1e20)])
+def test_device_randomized_sketch_at_extreme_magnitudes(dtype, scale):
+    # Sketched divided by its largest magnitude, as NumPy input is.
+    torch = _torch()
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 40)) @ np.diag(np.geomspace(1, 1e-3, 40)) * scale
+    X = X.astype(dtype)
+    exact = np.linalg.svd(X.astype(np.float64), compute_uv=False)[:5]
+    with config_context(array_api_dispatch=True):
+        model = TruncatedSVDCompressor(
+            5, solver="randomized", n_iter=10, random_state=0
+        ).fit(torch.asarray(X))
+    assert_allclose(_host(model.singular_values_), exact, rtol=1e-4)
+
+
+def test_device_centring_twice_keeps_the_rank_of_offset_collinear_features():
+    torch = _torch()
+    rng = np.random.default_rng(1)
+    a, b = rng.integers(0, 100, 200), rng.integers(0, 100, 200)
+    X = np.c_[1e8 + a, b, 1e8 + a + b].astype(np.float64)
+    centred = np.c_[a, b, a + b].astype(np.float64)
+    centred -= centred.mean(axis=0)
+    exact = np.linalg.svd(centred, compute_uv=False)
+    with config_context(array_api_dispatch=True):
+        model = PCAViaSVD(3, solver="full").fit(torch.asarray(X))
+    s = _host(model.singular_values_)
+    assert_allclose(s[:2], exact[:2], rtol=1e-9)
+    assert s[2] <= 1e-13 * exact[0]

@@ -296,7 +296,7 @@ def dense(operand, ns, wide=False):
     dtype = ns.wide if wide else X.dtype
     Z = ns.xp.astype(X, dtype) if wide else X
     if operand.mean is not None:
-        Z = Z - ns.asarray(operand.mean, dtype)
+        Z = _recentred(Z - ns.asarray(operand.mean, dtype), operand, ns)
     if operand.weights is not None:
         root = np.sqrt(np.asarray(operand.weights, dtype=np.float64))
         Z = ns.xp.astype(ns.float64(Z) * ns.asarray(root, ns.wide)[:, None], dtype)
@@ -337,6 +337,9 @@ def qr_svd(Z, n, compute_u, ns, k=None):
     k = n if k is None else k
     A, transposed = _tall(Z)
     Q, R = xp.linalg.qr(A)
+    # No entry of R exceeds σ₁: one beyond the dtype (or NaN) means σ₁ is too.
+    largest = float(ns.numpy(xp.max(xp.abs(R)))) if R.shape[0] * R.shape[1] else 0.0
+    check_singular_values_fit(largest, numpy_dtype(R.dtype))
     U_r, s, Vt_r = xp.linalg.svd(R)
     if transposed:
         # Zᵀ = Q R = (Q U_r) Σ Vt_r, so Z = Vt_rᵀ Σ (Q U_r)ᵀ.
@@ -363,12 +366,32 @@ def _long_factor(Y, s, ns):
     return Q * ns.asarray(signs, Y.dtype)
 
 
+def _recentred(Z, operand, ns):
+    """Centred Z less what the rounded mean left: NumPy's second centring pass.
+
+    See :func:`~sksvd.linalg._gram.residual_mean`; the (weighted) column sums
+    of the centred values are formed in the device's widest float.
+    """
+    from sksvd.linalg._gram import rounding_only
+
+    n = Z.shape[0]
+    w = np.ones(n) if operand.weights is None else np.asarray(operand.weights)
+    total = ns.numpy(ns.asarray(w, ns.wide) @ ns.xp.astype(Z, ns.wide))
+    with np.errstate(over="ignore", invalid="ignore"):
+        residual = np.asarray(total, dtype=np.float64) / float(np.sum(w))
+    eps = float(np.finfo(numpy_dtype(Z.dtype)).eps)
+    delta = rounding_only(residual, operand.mean, eps)
+    if not np.any(delta):
+        return Z
+    return Z - ns.asarray(delta, Z.dtype)
+
+
 def _centred(operand, ns):
     """``diag(√w)(X − 1μᵀ)`` in the widest float (X itself when plain and wide)."""
     X = operand.X
     A = ns.xp.astype(X, ns.wide, copy=False)
     if operand.mean is not None:
-        A = A - ns.asarray(operand.mean, ns.wide)
+        A = _recentred(A - ns.asarray(operand.mean, ns.wide), operand, ns)
     if operand.weights is not None:
         root = ns.asarray(np.sqrt(np.asarray(operand.weights, np.float64)), ns.wide)
         A = A * root[:, None]

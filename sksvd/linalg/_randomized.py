@@ -101,20 +101,20 @@ def randomized_svd(
     iterations as in scikit-learn: ``Q = orth((AAᵀ)^q A Ω)`` for a Gaussian ``Ω``
     with ``k + n_oversamples`` columns, then the exact SVD of ``QᵀA``. Data
     outside its dtype's safe range is sketched divided by its largest
-    magnitude (:func:`~sksvd.linalg._norms.into_range`).
+    magnitude (:func:`~sksvd.linalg._operand.into_range`).
     """
-    if ns is None:
-        scaled, unit = into_range(X)
-        if unit != 1.0:
-            U, s, Vt = randomized_svd(
-                scaled,
-                n_components,
-                n_oversamples=n_oversamples,
-                n_iter=n_iter,
-                compute_u=compute_u,
-                random_state=random_state,
-            )
-            return SVDResult(U, times_unit(s, unit), Vt)
+    scaled, unit = into_range(X) if ns is None else _namespace_into_range(X, ns)
+    if unit != 1.0:
+        U, s, Vt = randomized_svd(
+            scaled,
+            n_components,
+            n_oversamples=n_oversamples,
+            n_iter=n_iter,
+            compute_u=compute_u,
+            random_state=random_state,
+            ns=ns,
+        )
+        return SVDResult(U, times_unit(s, unit) if ns is None else s * unit, Vt)
     A, transposed = _tall(X)
     n_iter = resolve_n_iter(n_iter, n_components, X.shape)
     size = min(n_components + n_oversamples, min(X.shape))
@@ -126,6 +126,20 @@ def randomized_svd(
     # (AᵀQ)ᵀ rather than QᵀA: the sparse product is then a sparse-times-dense one.
     B = (A.T @ Q).T if ns is not None else np.asarray((A.T @ Q).T)
     return _assemble(Q, B, n_components, transposed, compute_u, ns)
+
+
+def _namespace_into_range(X, ns):
+    """:func:`~sksvd.linalg._operand.into_range` for an array of another namespace."""
+    from sksvd.linalg._namespace import numpy_dtype
+    from sksvd.linalg._policy import FLOAT32_SAFE_RANGE, SAFE_RANGE
+
+    if X.shape[0] * X.shape[1] == 0:
+        return X, 1.0
+    largest = float(ns.numpy(ns.xp.max(ns.xp.abs(X))))
+    low, high = SAFE_RANGE if numpy_dtype(X.dtype) == np.float64 else FLOAT32_SAFE_RANGE
+    if largest == 0.0 or low < largest < high or not np.isfinite(largest):
+        return X, 1.0
+    return X / largest, largest
 
 
 def randomized_svd_by_energy(
