@@ -1002,3 +1002,39 @@ def test_weighted_offset_collinear_least_squares_keeps_its_rank():
         (raw - mean) * root, (y - np.average(y, weights=w)) * root[:, 0], rcond=None
     )[0]
     np.testing.assert_allclose(model.coef_, exact, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_offset_collinear_least_squares_at_a_hundred_thousand_rows(weighted):
+    # The weighted mean (least squares always passes weights) was one BLAS
+    # product over every row: 35 to 97 ulps off near 1e8, beyond what the second
+    # centring accepted as rounding, so the spurious rank stayed.
+    rng = np.random.default_rng(1)
+    n = 100_000
+    a = rng.integers(0, 100 * 1024, n) / 1024.0
+    b = rng.integers(0, 100, n).astype(float)
+    X = np.c_[1e8 + a, b, 1e8 + a + b]
+    y = b + rng.standard_normal(n)
+    w = rng.integers(1, 4, n).astype(float) if weighted else np.ones(n)
+    raw = np.c_[a, b, a + b]
+    centred = raw - np.average(raw, axis=0, weights=w)
+    root = np.sqrt(w)
+    exact = np.linalg.lstsq(
+        centred * root[:, None], (y - np.average(y, weights=w)) * root, rcond=None
+    )[0]
+    model = MinNormLeastSquares().fit(X, y, sample_weight=w if weighted else None)
+    assert model.rank_ == 2
+    np.testing.assert_allclose(model.coef_, exact, rtol=1e-8, atol=1e-8)
+    pca = PCAViaSVD(3, solver="full").fit(X, sample_weight=w if weighted else None)
+    assert pca.singular_values_[2] <= 1e-13 * pca.singular_values_[0]
+
+
+@pytest.mark.parametrize("k", [90, 94, 97, 99])
+def test_arpack_values_stand_where_block_lanczos_has_no_room(k):
+    # A value found three times with k near min(m, n): block Lanczos cannot
+    # take a block as large as the repetition there (or k at all), and
+    # ARPACK's correct values were refused with an error.
+    d = np.sort(np.random.default_rng(0).uniform(1, 2, 100))[::-1].copy()
+    d[:3] = 3.0
+    X = sp.csr_matrix((d, (np.arange(100), np.arange(100))), shape=(200_000, 100))
+    np.testing.assert_allclose(svd(X, k, random_state=0).s, d[:k], rtol=1e-13)

@@ -241,10 +241,14 @@ def _run(operand, k, solver, guarded, whole_spectrum, options):
         # may be missing), and PROPACK raises.
         if operand.shape[0] * operand.shape[1] <= KRYLOV_FALLBACK_ENTRIES:
             return full_svd(operand.dense(), k, compute_u), "full"
-        if isinstance(error, ArpackRepetitionError) and k <= largest_rank(
-            "lanczos", operand.shape
-        ):
-            # A repeated value: block Lanczos finds every copy (or says so).
+        if isinstance(error, ArpackRepetitionError):
+            # A repeated value: block Lanczos finds every copy. Where it cannot
+            # run (k + 4 > min(m, n)) or does not converge (a block as large
+            # as the repetition does not fit beside k), ARPACK's values stand:
+            # with k this close to the short side its basis spans nearly the
+            # whole space.
+            if k > largest_rank("lanczos", operand.shape):
+                return error.result, solver
             try:
                 result = krylov_svd(
                     Z,
@@ -254,7 +258,7 @@ def _run(operand, k, solver, guarded, whole_spectrum, options):
                     random_state=options["random_state"],
                 )
             except KrylovConvergenceError:
-                raise error from None
+                return error.result, solver
             return result, "lanczos"
         handover = solver in ("lanczos", "block_krylov")
         if not handover or k > largest_rank("arpack", operand.shape):

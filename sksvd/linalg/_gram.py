@@ -168,14 +168,16 @@ def residual_mean(Z, weights=None):
         return column_sums(Z, w) / (Z.shape[0] if w is None else w.sum())
 
 
-def rounding_only(delta, mean, eps):
-    """``delta`` where it is the rounding of ``mean`` (at most ``16·eps·|μ|``), else 0.
+def rounding_only(delta, mean, eps, n_samples):
+    """``delta`` where it can be the rounding of ``mean``, else 0.
 
-    A centre that is not X's (weighted) mean leaves more than rounding: that is
-    the caller's choice, and is kept.
+    That is at most ``16·√n·eps·|μ|``: half an ulp, and the error of summing n
+    values to form μ (a relative 1e-13 of μ at a million rows). A centre
+    further from X's (weighted) mean is the caller's choice, and is kept.
     """
+    bound = 16 * np.sqrt(max(n_samples, 1)) * eps
     with np.errstate(over="ignore", invalid="ignore"):
-        small = np.abs(delta) <= 16 * eps * np.abs(np.asarray(mean, np.float64))
+        small = np.abs(delta) <= bound * np.abs(np.asarray(mean, np.float64))
     return np.where(small & np.isfinite(delta), delta, 0.0)
 
 
@@ -246,7 +248,8 @@ def _blocked(X, mean, root, unit, sums=False):
         G = np.ascontiguousarray(total[:-1])
         if weight > 0:
             eps = float(np.finfo(np.float64).eps)
-            t = rounding_only(total[-1] / weight, mean / unit, eps) * weight
+            t = total[-1] / weight
+            t = rounding_only(t, mean / unit, eps, X.shape[0]) * weight
             G -= np.outer(t, t) / weight
         return G
     return total

@@ -22,7 +22,14 @@ class PropackConvergenceError(ValueError):
 
 
 class ArpackRepetitionError(ValueError):
-    """ARPACK returned a singular value more than once: copies may be missing."""
+    """ARPACK returned a singular value more than once: copies may be missing.
+
+    ``result`` holds what ARPACK returned, for a caller that cannot do better.
+    """
+
+    def __init__(self, message, result=None):
+        super().__init__(message)
+        self.result = result
 
 
 #: What a Krylov solver raises when it cannot deliver the triplets asked for.
@@ -134,15 +141,16 @@ def krylov_svd(X, n_components, *, solver, compute_u, random_state, tol=0.0):
     if solver == "propack":
         _check_triplets(X, s, Vt, n_components)
     order = np.argsort(s)[::-1]
-    if solver == "arpack":
-        _check_repetition(s[order], n_components, dtype, tol)
     U = np.ascontiguousarray(U[:, order], dtype=dtype) if compute_u else None
-    return SVDResult(
+    result = SVDResult(
         U, s[order].astype(dtype), np.ascontiguousarray(Vt[order], dtype=dtype)
     )
+    if solver == "arpack":
+        _check_repetition(result, n_components, dtype, tol)
+    return result
 
 
-def _check_repetition(s, n_components, dtype, tol):
+def _check_repetition(result, n_components, dtype, tol):
     """Refuse ARPACK's values when one of them, above the last, comes twice or more.
 
     ARPACK grows one Krylov sequence: a repeated singular value is found as
@@ -152,13 +160,14 @@ def _check_repetition(s, n_components, dtype, tol):
     nothing, and a value found once cannot be told from a single one.
     """
     eps = max(float(np.finfo(dtype).eps), tol / LANCZOS_ACCURACY)
-    count = lanczos_repetition(s, n_components, eps)
+    count = lanczos_repetition(result.s, n_components, eps)
     if count >= 2:
         raise ArpackRepetitionError(
             f"ARPACK found a singular value {count} times among the "
             f"{n_components} asked for: further copies may be missing; use "
             "solver='lanczos' (block Lanczos, which finds every copy) or "
-            "solver='full'."
+            "solver='full'.",
+            result,
         )
 
 

@@ -380,7 +380,7 @@ def _recentred(Z, operand, ns):
     with np.errstate(over="ignore", invalid="ignore"):
         residual = np.asarray(total, dtype=np.float64) / float(np.sum(w))
     eps = float(np.finfo(numpy_dtype(Z.dtype)).eps)
-    delta = rounding_only(residual, operand.mean, eps)
+    delta = rounding_only(residual, operand.mean, eps, n)
     if not np.any(delta):
         return Z
     return Z - ns.asarray(delta, Z.dtype)

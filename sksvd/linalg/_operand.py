@@ -31,7 +31,7 @@ def _centred_copy(X, mean, weights):
     centre = mean.astype(X.dtype)
     Z = X - centre
     eps = float(np.finfo(X.dtype).eps)
-    delta = rounding_only(residual_mean(Z, weights), centre, eps)
+    delta = rounding_only(residual_mean(Z, weights), centre, eps, X.shape[0])
     if np.any(delta):
         Z -= delta.astype(X.dtype)
     return Z
@@ -211,7 +211,10 @@ class Operand:
             # exactly, as dense() centres Z.
             eps = float(np.finfo(np.float64).eps)
             delta = rounding_only(
-                _residual_by_blocks(self.X, mean, self.weights, rows), mean, eps
+                _residual_by_blocks(self.X, mean, self.weights, rows),
+                mean,
+                eps,
+                self.shape[0],
             )
         for start in range(0, self.shape[0], rows):
             block = np.array(self.X[start : start + rows], dtype=np.float64)
@@ -401,7 +404,7 @@ class CenteredOperator(LinearOperator):
             )
             eps = float(np.finfo(dtype).eps)
             residual = residual_mean(self.dense, weights)
-            delta = rounding_only(residual, mean[self.dense_columns], eps)
+            delta = rounding_only(residual, mean[self.dense_columns], eps, X.shape[0])
             self.dense -= delta.astype(self.dense.dtype)
         kept = np.ones(X.shape[1], dtype=dtype)
         kept[self.dense_columns] = 0

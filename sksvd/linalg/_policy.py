@@ -282,7 +282,8 @@ def choose_solver(
        * - sparse, ``k < min(m, n)``, no energy target
          - ``"arpack"`` (the matrix is never densified); where ARPACK returns
            a value twice, copies of it may be missing, and ``"lanczos"`` reruns
-           the call
+           the call (unless k is within a few of ``min(m, n)``, where block
+           Lanczos has no room for a block as large as the repetition)
        * - sparse, energy target, ``min(m, n) ≥ 1000``
          - ``"randomized"`` (grown block by block until the energy is reached)
        * - sparse, otherwise
