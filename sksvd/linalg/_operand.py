@@ -425,24 +425,33 @@ class CenteredOperator(LinearOperator):
         itself, with unit 1.
         """
         X, mean, scale, root, explicit, recentre = self._given
-        X = sp.csr_matrix(X, dtype=np.float64, copy=True)  # X is never modified
         scale = np.asarray(scale, dtype=np.float64)
         mean = np.asarray(mean, dtype=np.float64)
         raw = max(largest_magnitude(X.data), largest_magnitude(mean))
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            X.data /= scale[X.indices]
-            centre = mean / scale
-        c = max(largest_magnitude(X.data), largest_magnitude(centre))
         rho = 1.0 if root is None else largest_magnitude(root)
-        if not (np.isfinite(c) and np.isfinite(rho)) or c == 0.0 or rho == 0.0:
+        if raw == 0.0 or rho == 0.0 or not (np.isfinite(raw) and np.isfinite(rho)):
             return self, 1.0
-        magnitudes = [raw, c, rho, float(np.max(scale)), float(np.min(scale))]
+        low, high = float(np.min(scale)), float(np.max(scale))
         fits = all(
             np.all(np.isfinite(part))
             for part in (self.scale, self.mean, self.row_scale)
             if part is not None
         )
+        # Bounds on c = max |xᵢⱼ/dⱼ|, |μⱼ/dⱼ| without forming the quotients:
+        # the common case is decided without a copy of the data.
+        bounds = [raw / high, raw / low] if low > 0 else [np.inf]
+        magnitudes = [raw, rho, low, high, *bounds]
         if fits and all(_inside(value, self.dtype) for value in magnitudes if value):
+            return self, 1.0
+        X = sp.csr_matrix(X, dtype=np.float64, copy=True)  # X is never modified
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            X.data /= scale[X.indices]
+            centre = mean / scale
+        c = max(largest_magnitude(X.data), largest_magnitude(centre))
+        if not np.isfinite(c) or c == 0.0:
+            return self, 1.0
+        exact = (raw, c, rho, low, high)
+        if fits and all(_inside(value, self.dtype) for value in exact):
             return self, 1.0
         X.data /= c
         operator = CenteredOperator(
