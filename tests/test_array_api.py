@@ -691,7 +691,12 @@ def test_device_randomized_sketch_at_extreme_magnitudes(dtype, scale):
         model = TruncatedSVDCompressor(
             5, solver="randomized", n_iter=10, random_state=0
         ).fit(torch.asarray(X))
+        energy = TruncatedSVDCompressor(
+            0.99, solver="randomized", n_iter=10, random_state=0
+        ).fit(torch.asarray(X))
     assert_allclose(_host(model.singular_values_), exact, rtol=1e-4)
+    s = _host(energy.singular_values_)
+    assert_allclose(s[:5], exact, rtol=1e-4)
 
 
 def test_device_centring_twice_keeps_the_rank_of_offset_collinear_features():

@@ -311,7 +311,7 @@ def sparse_centred_norms(X, mean, weights=None):
         return np.sqrt(stored + np.maximum(zeros, 0)) * unit
 
 
-def into_range(X, largest=None):
+def into_range(X, largest=None, ns=None):
     """``(Z, unit)``: ``X = unit·Z``, with Z inside its dtype's safe range.
 
     Krylov and randomized solvers square entries, and multiply them by vector
@@ -322,16 +322,21 @@ def into_range(X, largest=None):
     :class:`CenteredOperator` has its data, mean and column divisors brought
     into range (:meth:`CenteredOperator.into_range`). Data already inside,
     all-zero data and other operators come back as they are, with
-    ``unit = 1``. ``largest`` is ``max |x|`` where the caller has it.
+    ``unit = 1``. ``largest`` is ``max |x|`` where the caller has it. An
+    array of another namespace ``ns`` is divided on its device.
     """
     if isinstance(X, CenteredOperator):
         return X.into_range()
     is_sparse = sp.issparse(X)
-    if not (isinstance(X, np.ndarray) or is_sparse):
+    if ns is None and not (isinstance(X, np.ndarray) or is_sparse):
         return X, 1.0
-    if largest is None:
+    if largest is None and ns is not None:
+        empty = X.shape[0] * X.shape[1] == 0
+        largest = 0.0 if empty else float(ns.numpy(ns.xp.max(ns.xp.abs(X))))
+    elif largest is None:
         largest = largest_magnitude(canonical(X).data if is_sparse else X)
-    if largest == 0.0 or _inside(largest, X.dtype) or not np.isfinite(largest):
+    dtype = X.dtype if ns is None else _namespace.numpy_dtype(X.dtype)
+    if largest == 0.0 or _inside(largest, dtype) or not np.isfinite(largest):
         return X, 1.0
     if not is_sparse:
         return X / largest, largest  # a Python float: X's dtype stays
@@ -352,6 +357,8 @@ def times_unit(s, unit):
     refuses them with a message that names the problem
     (:func:`~sksvd.linalg._decompose.decompose`).
     """
+    if not isinstance(s, np.ndarray):
+        return s * unit  # another namespace's array: no warning there
     with np.errstate(over="ignore"):
         return (s * unit).astype(s.dtype, copy=False)
 

@@ -103,7 +103,7 @@ def randomized_svd(
     outside its dtype's safe range is sketched divided by its largest
     magnitude (:func:`~sksvd.linalg._operand.into_range`).
     """
-    scaled, unit = into_range(X) if ns is None else _namespace_into_range(X, ns)
+    scaled, unit = into_range(X, ns=ns)
     if unit != 1.0:
         U, s, Vt = randomized_svd(
             scaled,
@@ -114,7 +114,7 @@ def randomized_svd(
             random_state=random_state,
             ns=ns,
         )
-        return SVDResult(U, times_unit(s, unit) if ns is None else s * unit, Vt)
+        return SVDResult(U, times_unit(s, unit), Vt)
     A, transposed = _tall(X)
     n_iter = resolve_n_iter(n_iter, n_components, X.shape)
     size = min(n_components + n_oversamples, min(X.shape))
@@ -126,20 +126,6 @@ def randomized_svd(
     # (AᵀQ)ᵀ rather than QᵀA: the sparse product is then a sparse-times-dense one.
     B = (A.T @ Q).T if ns is not None else np.asarray((A.T @ Q).T)
     return _assemble(Q, B, n_components, transposed, compute_u, ns)
-
-
-def _namespace_into_range(X, ns):
-    """:func:`~sksvd.linalg._operand.into_range` for an array of another namespace."""
-    from sksvd.linalg._namespace import numpy_dtype
-    from sksvd.linalg._policy import FLOAT32_SAFE_RANGE, SAFE_RANGE
-
-    if X.shape[0] * X.shape[1] == 0:
-        return X, 1.0
-    largest = float(ns.numpy(ns.xp.max(ns.xp.abs(X))))
-    low, high = SAFE_RANGE if numpy_dtype(X.dtype) == np.float64 else FLOAT32_SAFE_RANGE
-    if largest == 0.0 or low < largest < high or not np.isfinite(largest):
-        return X, 1.0
-    return X / largest, largest
 
 
 def randomized_svd_by_energy(
@@ -174,23 +160,23 @@ def randomized_svd_by_energy(
     ``max_width`` columns (the caller then runs an exact SVD). Data outside
     its dtype's safe range is sketched as :func:`randomized_svd` sketches it.
     """
-    if ns is None:
-        scaled, unit = into_range(X)
-        if unit != 1.0:
-            result = randomized_svd_by_energy(
-                scaled,
-                energy,
-                norm / unit,
-                n_oversamples=n_oversamples,
-                n_iter=n_iter,
-                compute_u=compute_u,
-                random_state=random_state,
-                block_size=block_size,
-                max_width=max_width,
-            )
-            if result is None:
-                return None
-            return SVDResult(result.U, times_unit(result.s, unit), result.Vt)
+    scaled, unit = into_range(X, ns=ns)
+    if unit != 1.0:
+        result = randomized_svd_by_energy(
+            scaled,
+            energy,
+            norm / unit,
+            n_oversamples=n_oversamples,
+            n_iter=n_iter,
+            compute_u=compute_u,
+            random_state=random_state,
+            block_size=block_size,
+            max_width=max_width,
+            ns=ns,
+        )
+        if result is None:
+            return None
+        return SVDResult(result.U, times_unit(result.s, unit), result.Vt)
     A, transposed = _tall(X)
     long_side, short_side = A.shape[0], A.shape[1]
     if ns is None:
